@@ -1,0 +1,401 @@
+"""A thin async WaveSpeed REST client: one ``httpx.AsyncClient`` per event loop, typed errors, no secret
+ever in a message or repr.
+
+Submit is sent exactly once: a timeout, a dropped connection or a 5xx after the request went out means
+the task *may* exist (and be billed), which is reported as :class:`SubmissionUncertainError` with any
+id the answer carried. Everything idempotent (polls, uploads, catalog, price quotes) is retried with
+capped exponential backoff that honours ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from ..errors import (
+    AuthenticationError,
+    BackendConnectionError,
+    BackendError,
+    BackendTimeoutError,
+    ModerationError,
+    RateLimitError,
+    ServerError,
+    SubmissionUncertainError,
+    UnsupportedServerError,
+    ValidationError,
+)
+from .control import Control
+from .error_map import clean_message, error_for_status, model_not_found, parse_retry_after
+from .inputs import content_type, sniff_kind
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.wavespeed.ai"
+API_PREFIX = "/api/v3"
+CLIENT_NAME = "blender-movie-director"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds per request; the job's overall deadline (``Control``) is separate and shortens these."""
+
+    connect: float = 10.0
+    read: float = 30.0  # polls, catalog, price
+    submit: float = 60.0
+    upload_min: float = 120.0
+    upload_max: float = 600.0
+    download_read: float = 60.0  # per chunk, not for the whole file
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """For idempotent requests only (never a submit)."""
+
+    attempts: int = 10  # consecutive failures before giving up
+    base: float = 0.5
+    cap: float = 8.0  # backoff cap, seconds
+    retry_after_cap: float = 120.0  # longest Retry-After we honour before giving up
+
+    def delay(self, failures: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        backoff = min(self.cap, self.base * 2 ** (failures - 1))
+        return backoff * random.uniform(0.8, 1.0)
+
+
+class _Secret:
+    """Holds the API key; its repr and str never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+
+def _envelope_code(body: Any) -> int | None:
+    code = body.get("code") if isinstance(body, Mapping) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+class WaveSpeedClient:
+    """Low-level calls. ``api_key`` defaults to ``WAVESPEED_API_KEY``; ``base_url`` to
+    ``WAVESPEED_BASE_URL`` or ``https://api.wavespeed.ai`` (any WaveSpeed-compatible endpoint works)."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("WAVESPEED_API_KEY", "")
+        self._key = _Secret(key.strip())
+        self.base_url = (base_url or os.environ.get("WAVESPEED_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"WaveSpeedClient(base_url={self.base_url!r}, api_key={'***' if self.has_key else None})"
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._key.reveal())
+
+    def scrub(self, text: Any) -> str:
+        return clean_message(text, self._key.reveal())
+
+    # -- connection handling -------------------------------------------------------------------
+    def http(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` of the running event loop (created on first use, then reused)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            for dead in [lp for lp in self._clients if lp.is_closed()]:
+                del self._clients[dead]
+            client = self._clients.get(loop)
+            if client is None or client.is_closed:
+                client = httpx.AsyncClient(
+                    timeout=httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect),
+                    headers={"X-Client-Name": CLIENT_NAME, "User-Agent": f"{CLIENT_NAME}/0.1"},
+                    follow_redirects=False,
+                )
+                self._clients[loop] = client
+        return client
+
+    async def aclose(self) -> None:
+        """Close the running loop's connections (other loops keep theirs)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.aclose()
+
+    def _auth(self) -> dict[str, str]:
+        if not self.has_key:
+            raise AuthenticationError(
+                "No WaveSpeed API key. Set it in the add-on preferences or in WAVESPEED_API_KEY."
+            )
+        return {"Authorization": f"Bearer {self._key.reveal()}"}
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{API_PREFIX}/{path.lstrip('/')}"
+
+    def _timeout(self, read: float, control: Control | None) -> httpx.Timeout:
+        read = control.cap(read) if control else read
+        return httpx.Timeout(read, connect=min(self.timeouts.connect, read))
+
+    # -- answers -----------------------------------------------------------------------------------
+    def _read_envelope(self, resp: httpx.Response, *, remote_id: str | None = None) -> Any:
+        """The ``data`` of a successful envelope, or the typed error for anything else."""
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        message = self.scrub(body.get("message") or body.get("error")) if isinstance(body, Mapping) else ""
+        code = _envelope_code(body)
+        if not resp.is_success:
+            retry_after = parse_retry_after(resp.headers.get("retry-after"))
+            if not message and resp.status_code >= 500:
+                message = self.scrub(resp.text[:200])
+            raise error_for_status(
+                resp.status_code, message, code=code, retry_after=retry_after, remote_id=remote_id
+            )
+        if not isinstance(body, Mapping):
+            raise UnsupportedServerError(
+                f"{self.base_url} did not answer with WaveSpeed JSON (HTTP {resp.status_code}).",
+                remote_id=remote_id,
+            )
+        if code is not None and code != 200:
+            raise self._envelope_error(code, message, resp, remote_id)
+        return body.get("data")
+
+    def _envelope_error(
+        self, code: int, message: str, resp: httpx.Response, remote_id: str | None
+    ) -> BackendError:
+        """An error reported inside an HTTP 200 body."""
+        retry_after = parse_retry_after(resp.headers.get("retry-after"))
+        if 100 <= code < 600:
+            return error_for_status(code, message, code=code, retry_after=retry_after, remote_id=remote_id)
+        detail = f" (code {code}): {message}" if message else f" (code {code})"
+        if code == 1200:
+            return ModerationError(f"WaveSpeed refused the content{detail}.", remote_id=remote_id, code=code)
+        if 1400 <= code < 1500:
+            return ValidationError(
+                f"WaveSpeed rejected the settings{detail}.", remote_id=remote_id, code=code
+            )
+        error = ServerError(f"WaveSpeed reported an error{detail}.", remote_id=remote_id, code=code)
+        error.retryable = code >= 5000
+        return error
+
+    def _transport_error(self, exc: httpx.HTTPError, what: str, remote_id: str | None) -> BackendError:
+        if isinstance(exc, httpx.TimeoutException):
+            return BackendTimeoutError(
+                f"{what}: no answer from {self.base_url} in time.", remote_id=remote_id
+            )
+        return BackendConnectionError(
+            f"{what}: cannot reach {self.base_url} ({type(exc).__name__}).", remote_id=remote_id
+        )
+
+    # -- retries for idempotent calls ----------------------------------------------------------
+    async def with_retries(
+        self,
+        call: Callable[[], Awaitable[T]],
+        control: Control,
+        *,
+        what: str,
+        on_retry: Callable[[BackendError, float], None] | None = None,
+    ) -> T:
+        """Run ``call`` until it succeeds; retry 429, 5xx, timeouts and dropped connections."""
+        failures = 0
+        while True:
+            try:
+                return await control.guard(call())
+            except (RateLimitError, ServerError, BackendConnectionError, BackendTimeoutError) as exc:
+                if not exc.retryable:
+                    raise
+                failures += 1
+                retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+                if failures >= self.retry.attempts or (
+                    retry_after is not None and retry_after > self.retry.retry_after_cap
+                ):
+                    raise
+                delay = self.retry.delay(failures, retry_after)
+                log.info("%s failed (%s); retry %d in %.1f s", what, exc.kind.value, failures, delay)
+                if on_retry is not None:
+                    on_retry(exc, delay)
+                await control.sleep(delay)
+
+    async def _get(
+        self, path: str, control: Control | None, *, remote_id: str | None = None, what: str = "WaveSpeed"
+    ) -> Any:
+        try:
+            resp = await self.http().get(
+                self._url(path), headers=self._auth(), timeout=self._timeout(self.timeouts.read, control)
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, what, remote_id) from None
+        return self._read_envelope(resp, remote_id=remote_id)
+
+    async def _post_json(self, path: str, body: Mapping[str, Any], control: Control | None, what: str) -> Any:
+        try:
+            resp = await self.http().post(
+                self._url(path),
+                json=dict(body),
+                headers=self._auth(),
+                timeout=self._timeout(self.timeouts.read, control),
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, what, None) from None
+        return self._read_envelope(resp)
+
+    # -- the API -------------------------------------------------------------------------------
+    async def submit(self, model_id: str, payload: Mapping[str, Any], control: Control | None = None) -> dict:
+        """``POST /api/v3/{model_id}`` once. Returns the task object (``data``) with its ``id``.
+
+        Callers must have checked ``payload`` against the model's schema (:func:`check_payload_keys`).
+        """
+        headers = self._auth()
+        try:
+            resp = await self.http().post(
+                self._url(model_id),
+                json=dict(payload),
+                headers=headers,
+                timeout=self._timeout(self.timeouts.submit, control),
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise BackendConnectionError(
+                f"Cannot reach WaveSpeed at {self.base_url} ({type(exc).__name__}); nothing was submitted."
+            ) from None
+        except httpx.HTTPError as exc:
+            raise SubmissionUncertainError(
+                f"The submit to WaveSpeed got no complete answer ({type(exc).__name__}). The task may have "
+                "been created and billed; check your WaveSpeed history before submitting again.",
+            ) from None
+        return self._read_submit(resp, model_id)
+
+    def _read_submit(self, resp: httpx.Response, model_id: str) -> dict:
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        data = body.get("data") if isinstance(body, Mapping) else None
+        task_id = str(data["id"]) if isinstance(data, Mapping) and data.get("id") else None
+        code = _envelope_code(body)
+        server_side = resp.status_code >= 500 or (
+            resp.is_success and code is not None and code >= 500 and code != 200
+        )
+        if server_side or (resp.is_success and code in (None, 200) and task_id is None):
+            message = self.scrub(body.get("message") if isinstance(body, Mapping) else resp.text[:200])
+            known = f" Task id: {task_id}." if task_id else ""
+            raise SubmissionUncertainError(
+                f"WaveSpeed answered the submit with an error (HTTP {resp.status_code}"
+                f"{', code ' + str(code) if code and code != resp.status_code else ''}"
+                f"{': ' + message if message else ''}). The task may have been created and billed.{known} "
+                "Check your WaveSpeed history before submitting again.",
+                remote_id=task_id,
+                code=code,
+            )
+        if resp.status_code == 404 or code == 404:
+            raise model_not_found(
+                model_id, self.scrub(body.get("message") if isinstance(body, Mapping) else "")
+            )
+        data = self._read_envelope(resp)
+        assert isinstance(data, Mapping) and task_id
+        return dict(data)
+
+    async def get_result(self, task_id: str, control: Control | None = None) -> dict:
+        """One ``GET /api/v3/predictions/{id}/result`` (no retry; see :meth:`with_retries`)."""
+        data = await self._get(
+            f"predictions/{task_id}/result", control, remote_id=task_id, what=f"Polling task {task_id}"
+        )
+        if not isinstance(data, Mapping):
+            raise UnsupportedServerError(
+                f"WaveSpeed returned no task object for {task_id}.", remote_id=task_id
+            )
+        return dict(data)
+
+    async def upload(self, path: Path, control: Control) -> str:
+        """``POST /api/v3/media/upload/binary`` (multipart ``file``, streamed from disk); returns the URL."""
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            kind = sniff_kind(f.read(64))
+        ctype = content_type(kind or "")
+        # Scale the timeout with the size (about 1 MB/s worst case), like the official desktop client.
+        read = max(self.timeouts.upload_min, min(self.timeouts.upload_max, size / 1e6))
+
+        async def once() -> Any:
+            with path.open("rb") as stream:
+                try:
+                    resp = await self.http().post(
+                        self._url("media/upload/binary"),
+                        files={"file": (path.name, stream, ctype)},
+                        headers=self._auth(),
+                        timeout=self._timeout(read, control),
+                    )
+                except httpx.HTTPError as exc:
+                    raise self._transport_error(exc, f"Uploading {path.name}", None) from None
+            return self._read_envelope(resp)
+
+        data = await self.with_retries(once, control, what=f"upload {path.name}")
+        url = data.get("download_url") or data.get("url") if isinstance(data, Mapping) else None
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise UnsupportedServerError(f"WaveSpeed's upload answer for {path.name} had no download URL.")
+        return url
+
+    async def list_models(self, control: Control, *, retry: bool = True) -> list[dict]:
+        """``GET /api/v3/models``: the live catalog."""
+        call = lambda: self._get("models", control, what="Model catalog")  # noqa: E731
+        data = await (self.with_retries(call, control, what="catalog") if retry else control.guard(call()))
+        if isinstance(data, Mapping):
+            data = data.get("items") or data.get("models") or data.get("data") or []
+        if not isinstance(data, list):
+            raise UnsupportedServerError("WaveSpeed's model catalog has an unexpected shape.")
+        return [dict(m) for m in data if isinstance(m, Mapping)]
+
+    async def quote_price(
+        self, model_id: str, inputs: Mapping[str, Any], control: Control, *, retry: bool = True
+    ) -> dict:
+        """``POST /api/v3/model/price {model_id, inputs}`` -> ``{price, discounted_price, currency, ...}``."""
+        body = {"model_id": model_id, "inputs": dict(inputs)}
+        call = lambda: self._post_json("model/price", body, control, "Price quote")  # noqa: E731
+        data = await (
+            self.with_retries(call, control, what="price quote") if retry else control.guard(call())
+        )
+        if not isinstance(data, Mapping):
+            raise UnsupportedServerError("WaveSpeed's price quote has an unexpected shape.")
+        return dict(data)
+
+    async def get_balance(self, control: Control) -> float:
+        data = await self.with_retries(
+            lambda: self._get("balance", control, what="Balance"), control, what="balance"
+        )
+        balance = data.get("balance") if isinstance(data, Mapping) else None
+        if not isinstance(balance, int | float):
+            raise UnsupportedServerError("WaveSpeed's balance answer has an unexpected shape.")
+        return float(balance)
+
+
+__all__ = ["API_PREFIX", "DEFAULT_BASE_URL", "RetryPolicy", "Timeouts", "WaveSpeedClient"]

@@ -1,0 +1,137 @@
+"""Fetch a finished video: streamed to disk (never held in memory), size checked against Content-Length,
+checked to be a playable MP4, moved into place atomically. Retried on dropped or short transfers,
+because the video is already paid for; an expired URL (outputs live 7 days) is reported as such."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ..errors import BackendConnectionError, BackendError, BackendTimeoutError, ServerError
+from ..files import atomic_output
+from ..media import InvalidVideoError, VideoInfo, check_video
+from .client import WaveSpeedClient
+from .control import Control
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 20
+_EXPIRED = (403, 404, 410)
+
+#: ``progress(bytes_done, bytes_total_or_None)``
+ByteProgress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    path: Path
+    size: int
+    info: VideoInfo
+    seconds: float
+
+
+class _ShortDownloadError(BackendError):
+    retryable = True
+
+
+async def _fetch_once(
+    client: WaveSpeedClient,
+    url: str,
+    tmp: Path,
+    control: Control,
+    progress: ByteProgress | None,
+    task_id: str,
+) -> int | None:
+    """One attempt; returns the announced size (Content-Length) or None."""
+    timeout = httpx.Timeout(client.timeouts.download_read, connect=client.timeouts.connect)
+    # No Authorization header: output URLs are pre-signed CDN links on another host.
+    async with client.http().stream("GET", url, timeout=timeout, follow_redirects=True) as resp:
+        if resp.status_code in _EXPIRED:
+            raise ServerError(
+                f"The result of WaveSpeed task {task_id} is no longer downloadable "
+                f"(HTTP {resp.status_code}); "
+                "WaveSpeed keeps outputs for 7 days.",
+                remote_id=task_id,
+                code=resp.status_code,
+            )
+        if resp.status_code >= 500 or resp.status_code == 429:
+            error = ServerError(
+                f"Downloading the result failed (HTTP {resp.status_code}).", remote_id=task_id
+            )
+            error.retryable = True
+            raise error
+        if resp.status_code != 200:
+            raise ServerError(f"Downloading the result failed (HTTP {resp.status_code}).", remote_id=task_id)
+        length = resp.headers.get("content-length")
+        total = int(length) if length and length.isdigit() else None
+        done = 0
+        with tmp.open("wb") as out:
+            async for chunk in resp.aiter_bytes(CHUNK):
+                out.write(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+                control.check()
+        if total is not None and done != total:
+            raise _ShortDownloadError(
+                f"The download stopped after {done} of {total} bytes.", remote_id=task_id
+            )
+        return total
+
+
+async def download_video(
+    client: WaveSpeedClient,
+    url: str,
+    dest: Path,
+    control: Control,
+    *,
+    task_id: str,
+    progress: ByteProgress | None = None,
+    attempts: int = 4,
+) -> Downloaded:
+    """Download ``url`` to ``dest`` (atomically) and check it is a complete MP4."""
+    started = time.monotonic()
+    failures = 0
+    while True:
+        try:
+            with atomic_output(dest) as tmp:
+                total = await control.guard(_fetch_once(client, url, tmp, control, progress, task_id))
+                try:
+                    info = check_video(tmp, expected_size=total)
+                except InvalidVideoError as exc:
+                    raise ServerError(
+                        f"The result of WaveSpeed task {task_id} is not a playable MP4: {exc.user_message}",
+                        remote_id=task_id,
+                    ) from None
+            return Downloaded(dest, dest.stat().st_size, info, time.monotonic() - started)
+        except httpx.HTTPError as exc:
+            error: BackendError
+            if isinstance(exc, httpx.TimeoutException):
+                error = BackendTimeoutError("The download stalled.", remote_id=task_id)
+            else:
+                error = BackendConnectionError(
+                    f"The download broke off ({type(exc).__name__}).", remote_id=task_id
+                )
+        except (_ShortDownloadError, ServerError) as exc:
+            if not exc.retryable:
+                raise
+            error = exc
+        failures += 1
+        if failures >= attempts:
+            raise ServerError(
+                f"Could not download the result of WaveSpeed task {task_id} after {failures} attempts "
+                f"({error.user_message}). The video is paid for: resume the task to try again.",
+                remote_id=task_id,
+            )
+        delay = client.retry.delay(failures, None)
+        log.info(
+            "download of %s failed (%s); retry %d in %.1f s", task_id, error.user_message, failures, delay
+        )
+        await control.sleep(delay)
+
+
+__all__ = ["ByteProgress", "Downloaded", "download_video"]

@@ -1,0 +1,423 @@
+"""One WaveSpeed generation from settings to a checked MP4 on disk, and ``resume`` for a task submitted
+earlier (after a Blender restart too). Async at heart; ``*_sync`` methods are the facade for worker
+threads (each call runs its own event loop and closes that loop's connections).
+
+Order of a generation: validate (no network) -> live catalog check -> price (quote or estimate, budget)
+-> upload local inputs -> submit exactly once -> hand the task id to ``on_submitted`` -> poll -> download.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..base import GenerationResult, ProgressCallback
+from ..errors import (
+    AuthenticationError,
+    BackendError,
+    ModelUnavailableError,
+    RateLimitError,
+    SubmissionUncertainError,
+    ValidationError,
+)
+from ..files import safe_filename
+from ..media import InvalidVideoError, check_video
+from .client import WaveSpeedClient
+from .control import CancelFlag, Control
+from .download import download_video
+from .models import MEDIA_FIELDS, ModelSpec, all_models, resolve_model
+from .polling import PollSchedule, Progress, output_urls, wait_for_task
+from .pricing import CostEstimate, estimate_prepared
+from .validation import PreparedRequest, check_payload_keys, prepare_request
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SubmittedTask:
+    """Handed to ``on_submitted`` the moment WaveSpeed names the task: persist it to resume later."""
+
+    task_id: str
+    model_id: str
+    output_path: str
+    submitted_at: float  # time.time()
+    estimated_cost: float | None
+    uncertain: bool = False  # True: the submit failed but the answer carried this id
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+SubmitCallback = Callable[[SubmittedTask], None]
+
+
+@dataclass(frozen=True)
+class ProviderOptions:
+    poll: PollSchedule = field(default_factory=PollSchedule)
+    #: Ask ``GET /api/v3/models`` whether the model is still offered (and check our keys against its schema).
+    check_catalog: bool = True
+    catalog_ttl: float = 600.0
+    #: Ask ``POST /api/v3/model/price`` for the charge before submitting.
+    quote_price: bool = True
+    #: Submits answered 429 were refused (nothing created), so they may be repeated this many times.
+    submit_rate_limit_retries: int = 2
+    #: Default total wait for one generation (submit to checked file), seconds.
+    timeout: float = 1800.0
+    output_dir: Path | None = None
+
+
+def _default_output_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "movie-director" / "wavespeed"
+
+
+class WaveSpeedProvider:
+    """Generates with any model of :func:`all_models`. Errors are raised typed (:class:`BackendError`),
+    each naming the task id once one exists."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        client: WaveSpeedClient | None = None,
+        options: ProviderOptions | None = None,
+    ) -> None:
+        self.client = client or WaveSpeedClient(api_key, base_url)
+        self.options = options or ProviderOptions()
+        self._catalog: dict[str, dict] | None = None
+        self._catalog_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"WaveSpeedProvider({self.client!r})"
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def output_path_for(self, task_id: str, output_dir: str | Path | None = None) -> Path:
+        folder = Path(output_dir) if output_dir else (self.options.output_dir or _default_output_dir())
+        return folder / safe_filename(f"wavespeed_{task_id}.mp4", "wavespeed_result.mp4")
+
+    async def catalog(self, control: Control | None = None, *, refresh: bool = False) -> dict[str, dict]:
+        """The live catalog ``{model_id: entry}`` (cached for ``catalog_ttl`` seconds)."""
+        fresh = time.monotonic() - self._catalog_at < self.options.catalog_ttl
+        if self._catalog is None or refresh or not fresh:
+            entries = await self.client.list_models(control or Control(timeout=60), retry=False)
+            self._catalog = {str(e.get("model_id") or e.get("id") or ""): e for e in entries}
+            self._catalog_at = time.monotonic()
+        return self._catalog
+
+    async def check_offered(self, spec: ModelSpec, control: Control | None = None) -> dict | None:
+        """Raise :class:`ModelUnavailableError` if the live catalog no longer lists ``spec``.
+
+        Returns the catalog entry, or None when the catalog cannot be read (then nothing is concluded).
+        A bad key is raised: it would fail the submit anyway.
+        """
+        try:
+            catalog = await self.catalog(control)
+        except AuthenticationError:
+            raise
+        except BackendError as exc:
+            log.info("model catalog not available (%s); skipping the availability check", exc.kind.value)
+            return None
+        entry = catalog.get(spec.model_id)
+        if entry is None:
+            retired = (
+                " Lightricks retired this model from its own API in August 2026."
+                if spec.may_be_retired
+                else ""
+            )
+            raise ModelUnavailableError(
+                f"{spec.display_name} ({spec.model_id}) is no longer offered by WaveSpeed.{retired} "
+                "Pick another model."
+            )
+        return entry
+
+    @staticmethod
+    def check_live_schema(
+        spec: ModelSpec, entry: Mapping[str, Any] | None, payload: Mapping[str, Any]
+    ) -> None:
+        """If the catalog entry carries the request schema, every key we send must be in it."""
+        try:
+            schema = entry["api_schema"]["api_schemas"][0]["request_schema"]  # type: ignore[index]
+            live = set(schema["properties"])
+        except (KeyError, IndexError, TypeError):
+            return
+        missing = sorted(set(payload) - live)
+        if missing:
+            raise ValidationError(
+                f"WaveSpeed's current schema for {spec.display_name} has no {', '.join(missing)}; sending "
+                "it would be ignored and billed as a default generation. Update Movie Director.",
+                field=missing[0],
+                allowed=tuple(sorted(live)),
+            )
+
+    async def price(
+        self, prepared: PreparedRequest, control: Control
+    ) -> tuple[float | None, str, CostEstimate]:
+        """``(usd, source, estimate)``: the live quote when it can be had, else our estimate."""
+        estimate = estimate_prepared(prepared)
+        if self.options.quote_price:
+            inputs = {k: v for k, v in prepared.effective().items() if k not in MEDIA_FIELDS}
+            try:
+                quote = await self.client.quote_price(prepared.spec.model_id, inputs, control, retry=False)
+                value = quote.get("discounted_price", quote.get("price"))
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    return float(value), "quote", estimate
+            except AuthenticationError:
+                raise
+            except BackendError as exc:
+                log.info("price quote not available (%s); using the estimate", exc.kind.value)
+        return estimate.usd, "estimate", estimate
+
+    # -- generation ------------------------------------------------------------------------------
+    async def generate(
+        self,
+        model: str | ModelSpec,
+        params: Mapping[str, Any],
+        *,
+        output_path: str | Path | None = None,
+        output_dir: str | Path | None = None,
+        on_submitted: SubmitCallback | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelFlag | None = None,
+        deadline: float | None = None,
+        timeout: float | None = None,
+        max_cost: float | None = None,
+    ) -> GenerationResult:
+        """Run one generation; returns a successful result or raises a typed :class:`BackendError`."""
+        started = time.monotonic()
+        control = Control(cancel, deadline, timeout if timeout is not None else self.options.timeout)
+        spec = model if isinstance(model, ModelSpec) else resolve_model(model, task=_task_for(params))
+        prepared = prepare_request(spec, params)
+        reporter = Progress(progress, spec.typical_seconds)
+        control.check()
+
+        entry = await self.check_offered(spec, control) if self.options.check_catalog else None
+        self.check_live_schema(spec, entry, prepared.payload)
+        cost, cost_source, estimate = await self.price(prepared, control)
+        if max_cost is not None and (cost is None or cost > max_cost):
+            shown = "unknown" if cost is None else f"${cost:.2f}"
+            raise ValidationError(
+                f"{spec.display_name} would cost {shown}, above the limit of ${max_cost:.2f}; "
+                "nothing was submitted.",
+                field="max_cost",
+            )
+
+        payload = dict(prepared.payload)
+        for name, path in prepared.uploads.items():
+            reporter.report(0.01, f"Uploading {path.name}")
+            payload[name] = await self.client.upload(path, control)
+        check_payload_keys(spec, payload)
+        control.check()
+
+        task = await self._submit(spec, payload, control, output_path, output_dir, cost, on_submitted)
+        submit_seconds = time.monotonic() - started
+        task_id = control.remote_id
+        assert task_id is not None
+        dest = Path(output_path) if output_path else self.output_path_for(task_id, output_dir)
+        meta = {
+            "backend": "wavespeed",
+            "model": spec.model_id,
+            "model_name": spec.short_name,
+            "prompt": payload.get("prompt", ""),
+            "seed": payload.get("seed"),
+            "remote_id": task_id,
+            "task_id": task_id,
+            "cost": cost,
+            "cost_source": cost_source,
+            "cost_estimate": str(estimate),
+            "cost_confidence": estimate.confidence,
+            "params": {k: v for k, v in prepared.effective().items() if k not in MEDIA_FIELDS},
+            "submitted_status": task.get("status"),
+        }
+        return await self._finish(spec, task_id, dest, control, reporter, meta, started, submit_seconds)
+
+    async def _submit(
+        self,
+        spec: ModelSpec,
+        payload: dict[str, Any],
+        control: Control,
+        output_path: str | Path | None,
+        output_dir: str | Path | None,
+        cost: float | None,
+        on_submitted: SubmitCallback | None,
+    ) -> dict:
+        def announce(task_id: str, uncertain: bool) -> None:
+            control.remote_id = task_id
+            if on_submitted is None:
+                return
+            dest = Path(output_path) if output_path else self.output_path_for(task_id, output_dir)
+            info = SubmittedTask(task_id, spec.model_id, str(dest), time.time(), cost, uncertain)
+            try:
+                on_submitted(info)
+            except Exception:
+                log.exception(
+                    "on_submitted callback failed for task %s; continuing (the task is paid)", task_id
+                )
+
+        refused = 0
+        while True:
+            try:
+                task = await self.client.submit(spec.model_id, payload, control)
+                break
+            except SubmissionUncertainError as exc:
+                if exc.remote_id:
+                    announce(exc.remote_id, True)
+                raise
+            except RateLimitError as exc:
+                # A 429 is a refusal: nothing was created, so asking again cannot bill twice.
+                refused += 1
+                if refused > self.options.submit_rate_limit_retries:
+                    raise
+                delay = (
+                    exc.retry_after if exc.retry_after is not None else self.client.retry.delay(refused, None)
+                )
+                if delay > self.client.retry.retry_after_cap:
+                    raise
+                await control.sleep(delay)
+            except ModelUnavailableError as exc:
+                raise ModelUnavailableError(
+                    f"WaveSpeed does not offer {spec.display_name} ({spec.model_id}) any more. Pick another "
+                    "model.",
+                    code=exc.code,
+                ) from None
+        announce(str(task["id"]), False)
+        return task
+
+    async def _finish(
+        self,
+        spec: ModelSpec | None,
+        task_id: str,
+        dest: Path,
+        control: Control,
+        reporter: Progress,
+        meta: dict[str, Any],
+        started: float,
+        submit_seconds: float | None,
+    ) -> GenerationResult:
+        control.remote_id = task_id
+        outcome = await wait_for_task(self.client, task_id, control, reporter, self.options.poll)
+        urls = output_urls(outcome.task)
+        got = await download_video(
+            self.client, urls[0], dest, control, task_id=task_id, progress=reporter.downloading
+        )
+        reporter.report(1.0, "Done")
+        info = got.info
+        server = outcome.task.get("timings") or {}
+        inference = server.get("inference") if isinstance(server, Mapping) else None
+        meta.update(
+            model=meta.get("model") or outcome.task.get("model") or (spec.model_id if spec else None),
+            width=info.width,
+            height=info.height,
+            frames=info.frames,
+            fps=info.fps,
+            duration=round(info.duration, 3),
+            has_audio=info.has_audio,
+            video_codec=info.video_codec,
+            bytes=got.size,
+            output_url=urls[0],
+            extra_outputs=urls[1:],
+            has_nsfw_contents=list(outcome.task.get("has_nsfw_contents") or []),
+            polls=outcome.polls,
+            timings={
+                "submit": None if submit_seconds is None else round(submit_seconds, 3),
+                "queued": round(outcome.queued_seconds, 3),
+                "generation": round(outcome.generation_seconds, 3),
+                "download": round(got.seconds, 3),
+                "total": round(time.monotonic() - started, 3),
+                "inference": inference / 1000 if isinstance(inference, int | float) else None,
+            },
+        )
+        return GenerationResult.ok(str(dest), **meta)
+
+    async def resume(
+        self,
+        task_id: str,
+        *,
+        model: str | None = None,
+        output_path: str | Path | None = None,
+        output_dir: str | Path | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelFlag | None = None,
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> GenerationResult:
+        """Finish a task submitted earlier: poll, download, check. Nothing is submitted.
+
+        If the file was already downloaded and is a complete MP4, it is returned without any request.
+        """
+        started = time.monotonic()
+        control = Control(cancel, deadline, timeout if timeout is not None else self.options.timeout)
+        control.remote_id = task_id
+        spec = resolve_model(model) if model else None
+        dest = Path(output_path) if output_path else self.output_path_for(task_id, output_dir)
+        meta: dict[str, Any] = {
+            "backend": "wavespeed",
+            "model": spec.model_id if spec else None,
+            "model_name": spec.short_name if spec else None,
+            "remote_id": task_id,
+            "task_id": task_id,
+            "resumed": True,
+        }
+        if dest.is_file():
+            try:
+                info = check_video(dest)
+            except InvalidVideoError:
+                log.info("existing %s is incomplete; downloading again", dest.name)
+            else:
+                meta.update(
+                    width=info.width,
+                    height=info.height,
+                    frames=info.frames,
+                    fps=info.fps,
+                    duration=round(info.duration, 3),
+                    already_downloaded=True,
+                )
+                return GenerationResult.ok(str(dest), **meta)
+        typical = spec.typical_seconds if spec else 120.0
+        return await self._finish(
+            spec, task_id, dest, control, Progress(progress, typical), meta, started, None
+        )
+
+    # -- sync facade for worker threads -------------------------------------------------------
+    def run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on a fresh event loop in this thread, closing that loop's connections after."""
+
+        async def runner() -> T:
+            try:
+                return await coro
+            finally:
+                await self.client.aclose()
+
+        return asyncio.run(runner())
+
+    def generate_sync(
+        self, model: str | ModelSpec, params: Mapping[str, Any], **kwargs: Any
+    ) -> GenerationResult:
+        return self.run_sync(self.generate(model, params, **kwargs))
+
+    def resume_sync(self, task_id: str, **kwargs: Any) -> GenerationResult:
+        return self.run_sync(self.resume(task_id, **kwargs))
+
+    def catalog_sync(self) -> dict[str, dict]:
+        return self.run_sync(self.catalog(refresh=True))
+
+
+def _task_for(params: Mapping[str, Any]) -> str | None:
+    if params.get("video") is not None:
+        return "video-edit"
+    if params.get("image") is not None:
+        return "image-to-video"
+    return None
+
+
+def known_model_ids() -> tuple[str, ...]:
+    return tuple(all_models())
+
+
+__all__ = ["ProviderOptions", "SubmitCallback", "SubmittedTask", "WaveSpeedProvider", "known_model_ids"]

@@ -177,6 +177,9 @@ class App:
 
     # -- admin -----------------------------------------------------------------------------------
     def reset(self) -> None:
+        # Renders of forgotten tasks would only slow the next test: drop the queued ones.
+        old, self._renderer = self._renderer, ThreadPoolExecutor(max_workers=2, thread_name_prefix="render")
+        old.shutdown(wait=False, cancel_futures=True)
         self.faults.clear()
         self.tasks.clear()
         self.media.clear()

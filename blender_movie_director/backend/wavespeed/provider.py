@@ -2,8 +2,9 @@
 earlier (after a Blender restart too). Async at heart; ``*_sync`` methods are the facade for worker
 threads (each call runs its own event loop and closes that loop's connections).
 
-Order of a generation: validate (no network) -> live catalog check -> price (quote or estimate, budget)
--> upload local inputs -> submit exactly once -> hand the task id to ``on_submitted`` -> poll -> download.
+Order of a generation: validate (no network) -> estimate and budget -> live catalog check -> upload local
+inputs -> live price quote and budget -> submit exactly once -> hand the task id to ``on_submitted`` ->
+poll -> download.
 """
 
 from __future__ import annotations
@@ -157,12 +158,16 @@ class WaveSpeedProvider:
             )
 
     async def price(
-        self, prepared: PreparedRequest, control: Control
+        self, prepared: PreparedRequest, payload: Mapping[str, Any], control: Control
     ) -> tuple[float | None, str, CostEstimate]:
-        """``(usd, source, estimate)``: the live quote when it can be had, else our estimate."""
+        """``(usd, source, estimate)``: the live quote when it can be had, else our estimate.
+
+        ``payload`` is the body about to be sent (uploads already replaced by their URLs), so a price
+        that depends on an input video can be computed by the service.
+        """
         estimate = estimate_prepared(prepared)
         if self.options.quote_price:
-            inputs = {k: v for k, v in prepared.effective().items() if k not in MEDIA_FIELDS}
+            inputs = {**prepared.spec.defaults(), **payload}
             try:
                 quote = await self.client.quote_price(prepared.spec.model_id, inputs, control, retry=False)
                 value = quote.get("discounted_price", quote.get("price"))
@@ -197,22 +202,17 @@ class WaveSpeedProvider:
         reporter = Progress(progress, spec.typical_seconds)
         control.check()
 
+        _check_budget(spec, estimate_prepared(prepared).usd, max_cost, strict=False)
         entry = await self.check_offered(spec, control) if self.options.check_catalog else None
         self.check_live_schema(spec, entry, prepared.payload)
-        cost, cost_source, estimate = await self.price(prepared, control)
-        if max_cost is not None and (cost is None or cost > max_cost):
-            shown = "unknown" if cost is None else f"${cost:.2f}"
-            raise ValidationError(
-                f"{spec.display_name} would cost {shown}, above the limit of ${max_cost:.2f}; "
-                "nothing was submitted.",
-                field="max_cost",
-            )
 
         payload = dict(prepared.payload)
         for name, path in prepared.uploads.items():
             reporter.report(0.01, f"Uploading {path.name}")
             payload[name] = await self.client.upload(path, control)
         check_payload_keys(spec, payload)
+        cost, cost_source, estimate = await self.price(prepared, payload, control)
+        _check_budget(spec, cost, max_cost, strict=True)
         control.check()
 
         task = await self._submit(spec, payload, control, output_path, output_dir, cost, on_submitted)
@@ -406,6 +406,17 @@ class WaveSpeedProvider:
 
     def catalog_sync(self) -> dict[str, dict]:
         return self.run_sync(self.catalog(refresh=True))
+
+
+def _check_budget(spec: ModelSpec, cost: float | None, max_cost: float | None, *, strict: bool) -> None:
+    """Refuse above ``max_cost``; an unknown price is refused only once no quote can tell (``strict``)."""
+    if max_cost is None or (cost is None and not strict) or (cost is not None and cost <= max_cost):
+        return
+    shown = "unknown" if cost is None else f"${cost:.2f}"
+    raise ValidationError(
+        f"{spec.display_name} would cost {shown}, above the limit of ${max_cost:.2f}; nothing was submitted.",
+        field="max_cost",
+    )
 
 
 def _task_for(params: Mapping[str, Any]) -> str | None:

@@ -7,10 +7,10 @@ written for a film-maker, not a developer. Messages never contain secrets: build
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     CONNECTION = "connection"
     AUTH = "auth"
     RATE_LIMIT = "rate_limit"
@@ -44,7 +44,9 @@ class BackendError(Exception):
 
     def __repr__(self) -> str:
         extra = "".join(
-            f", {name}={value!r}" for name, value in (("remote_id", self.remote_id), ("code", self.code)) if value
+            f", {name}={value!r}"
+            for name, value in (("remote_id", self.remote_id), ("code", self.code))
+            if value
         )
         return f"{type(self).__name__}({self.user_message!r}{extra})"
 

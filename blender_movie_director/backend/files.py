@@ -11,7 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 
 def safe_filename(name: str | None, default: str = "video.mp4", max_length: int = 120) -> str:
@@ -61,7 +68,7 @@ def atomic_output(final_path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.replace(tmp, final_path)
+        tmp.replace(final_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -149,7 +149,5 @@ def check_video(path: str | Path, *, expected_size: int | None = None) -> VideoI
     if expected_size is not None:
         actual = Path(path).stat().st_size
         if actual != expected_size:
-            raise InvalidVideoError(
-                f"The download is incomplete: {actual} of {expected_size} bytes arrived."
-            )
+            raise InvalidVideoError(f"The download is incomplete: {actual} of {expected_size} bytes arrived.")
     return probe_video(path)

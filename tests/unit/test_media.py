@@ -12,26 +12,33 @@ import pytest
 from blender_movie_director.backend.media import InvalidVideoError, check_video, probe_video
 
 
-def _encode(path: Path, *, frames: int, fps: int, size: tuple[int, int], audio: bool = False,
-            codec: str = "libx264") -> Path:
+def _encode(
+    path: Path, *, frames: int, fps: int, size: tuple[int, int], audio: bool = False, codec: str = "libx264"
+) -> Path:
     width, height = size
     with av.open(str(path), "w") as container:
         video = container.add_stream(codec, rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         sound = container.add_stream("aac", rate=48000) if audio else None
         for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(np.full((height, width, 3), i * 7 % 255, np.uint8), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                np.full((height, width, 3), i * 7 % 255, np.uint8), format="rgb24"
+            )
             container.mux(video.encode(frame))
         container.mux(video.encode())
         if sound is not None:
-            samples = av.AudioFrame.from_ndarray(np.zeros((1, 48000), np.float32), format="fltp", layout="mono")
+            samples = av.AudioFrame.from_ndarray(
+                np.zeros((1, 48000), np.float32), format="fltp", layout="mono"
+            )
             samples.sample_rate, samples.pts, samples.time_base = 48000, 0, Fraction(1, 48000)
             container.mux(sound.encode(samples))
             container.mux(sound.encode())
     return path
 
 
-@pytest.mark.parametrize(("frames", "fps", "size"), [(33, 16, (160, 96)), (49, 24, (192, 108)), (31, 30, (96, 64))])
+@pytest.mark.parametrize(
+    ("frames", "fps", "size"), [(33, 16, (160, 96)), (49, 24, (192, 108)), (31, 30, (96, 64))]
+)
 def test_probe_reads_what_was_encoded(tmp_path: Path, frames: int, fps: int, size: tuple[int, int]) -> None:
     info = probe_video(_encode(tmp_path / "clip.mp4", frames=frames, fps=fps, size=size))
     assert (info.width, info.height) == size
@@ -47,14 +54,16 @@ def test_audio_track_is_detected(tmp_path: Path) -> None:
 
 
 def test_mpeg4_part2_is_accepted(tmp_path: Path) -> None:
-    assert probe_video(_encode(tmp_path / "m.mp4", frames=9, fps=16, size=(64, 64), codec="mpeg4")).frames == 9
+    assert (
+        probe_video(_encode(tmp_path / "m.mp4", frames=9, fps=16, size=(64, 64), codec="mpeg4")).frames == 9
+    )
 
 
 def test_truncated_file_is_rejected(tmp_path: Path) -> None:
     path = _encode(tmp_path / "t.mp4", frames=40, fps=16, size=(160, 96))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) * 2 // 3])
-    with pytest.raises(InvalidVideoError, match="truncated|no video"):
+    with pytest.raises(InvalidVideoError, match=r"truncated|no video"):
         probe_video(path)
 
 

@@ -1,0 +1,69 @@
+"""Blender 4.2 LTS / 4.5 LTS / 5.0 differences, in one place.
+
+- 4.4 renamed the VSE's ``Sequence``/``sequences`` to ``Strip``/``strips`` (4.5 keeps deprecated aliases,
+  5.0 drops them).
+- 5.0 lets the Sequencer show a scene other than the active one (``sequencer_scene``).
+- 5.0 moved video output behind ``image_settings.media_type = 'VIDEO'``.
+Never reference ``bpy.types.Strip`` at import time: it does not exist on 4.2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bpy
+
+
+def strip_base_type() -> type:
+    return getattr(bpy.types, "Strip", None) or bpy.types.Sequence
+
+
+def sequence_editor(scene: bpy.types.Scene, create: bool = True) -> Any:
+    editor = scene.sequence_editor
+    if editor is None and create:
+        editor = scene.sequence_editor_create()
+    return editor
+
+
+def top_level_strips(editor: Any) -> Any:
+    """The collection that ``new_movie``/``new_sound``/``new_effect`` live on."""
+    strips = getattr(editor, "strips", None)
+    return strips if strips is not None else editor.sequences
+
+
+def all_strips(editor: Any) -> Any:
+    strips = getattr(editor, "strips_all", None)
+    return strips if strips is not None else editor.sequences_all
+
+
+def sequencer_scene(context: bpy.types.Context) -> bpy.types.Scene:
+    """The scene shown in the Sequencer: ``context.sequencer_scene`` on 5.0, else the active scene."""
+    return getattr(context, "sequencer_scene", None) or context.scene
+
+
+def active_strip(context: bpy.types.Context) -> Any:
+    strip = getattr(context, "active_strip", None)
+    if strip is None:
+        strip = getattr(context, "active_sequence_strip", None)
+    return strip
+
+
+def selected_strips(context: bpy.types.Context) -> list[Any]:
+    strips = getattr(context, "selected_strips", None)
+    if strips is None:
+        strips = getattr(context, "selected_sequences", None)
+    return list(strips or ())
+
+
+def set_video_output(scene: bpy.types.Scene, container: str = "MPEG4", codec: str = "H264") -> None:
+    """Make ``scene`` render its animation to a video file (5.0 needs ``media_type`` first)."""
+    settings = scene.render.image_settings
+    if hasattr(settings, "media_type"):
+        settings.media_type = "VIDEO"
+    settings.file_format = "FFMPEG"
+    scene.render.ffmpeg.format = container
+    scene.render.ffmpeg.codec = codec
+
+
+def layout_has_progress(layout: bpy.types.UILayout) -> bool:
+    return hasattr(layout, "progress")

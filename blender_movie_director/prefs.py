@@ -1,0 +1,130 @@
+"""Add-on preferences: where the servers are, the keys, where results go, and how hard to push.
+
+Secrets (the WaveSpeed key, the Wan2GP password) live here as password fields or in environment variables.
+Preferences are stored in Blender's user preferences, never in a .blend file, and are read at submit time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import bpy
+from bpy.props import FloatProperty, IntProperty, StringProperty
+
+DEFAULT_WAN2GP_URL = "http://localhost:7860"
+DEFAULT_WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
+DEFAULT_OUTPUT_FOLDER = "//movie_director/"
+
+
+class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
+    bl_idname = __package__
+
+    wan2gp_url: StringProperty(
+        name="Wan2GP Server",
+        description=(
+            "Address of your Wan2GP web server; several addresses separated by commas share the work. "
+            "Empty: the WAN2GP_URL environment variable, else " + DEFAULT_WAN2GP_URL
+        ),
+        default="",
+    )
+    wan2gp_username: StringProperty(
+        name="Wan2GP Login", description="User name, if the server was started with a login", default=""
+    )
+    wan2gp_password: StringProperty(
+        name="Wan2GP Password",
+        description="Password, if the server was started with a login",
+        default="",
+        subtype="PASSWORD",
+    )
+    wavespeed_api_key: StringProperty(
+        name="WaveSpeed API Key",
+        description="Your WaveSpeed key. Empty: the WAVESPEED_API_KEY environment variable",
+        default="",
+        subtype="PASSWORD",
+    )
+    wavespeed_base_url: StringProperty(
+        name="WaveSpeed Address",
+        description="Empty: the WAVESPEED_BASE_URL environment variable, else " + DEFAULT_WAVESPEED_BASE_URL,
+        default="",
+    )
+    output_folder: StringProperty(
+        name="Output Folder",
+        description=(
+            "Where generated clips and job records are written. '//' means beside the .blend file; "
+            "unsaved files use the extension's own user folder"
+        ),
+        default=DEFAULT_OUTPUT_FOLDER,
+        subtype="DIR_PATH",
+    )
+    wan2gp_concurrency: IntProperty(
+        name="Wan2GP Jobs at Once",
+        description="Jobs run at the same time per Wan2GP server (one per GPU)",
+        default=1,
+        min=1,
+        max=8,
+    )
+    wavespeed_concurrency: IntProperty(
+        name="WaveSpeed Jobs at Once",
+        description="Jobs your WaveSpeed account may run at the same time",
+        default=2,
+        min=1,
+        max=32,
+    )
+    request_timeout: FloatProperty(
+        name="Request Timeout",
+        description="Seconds to wait for one answer from a server",
+        default=60.0,
+        min=5.0,
+        max=600.0,
+        unit="TIME_ABSOLUTE",
+    )
+    job_deadline_minutes: FloatProperty(
+        name="Job Deadline",
+        description="Minutes after which a job that has not finished is failed",
+        default=60.0,
+        min=1.0,
+        max=24 * 60.0,
+    )
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        layout.use_property_split = True
+        col = layout.column(heading="Wan2GP")
+        col.prop(self, "wan2gp_url")
+        col.label(text=f"In use: {self.effective_wan2gp_url()}")
+        col.prop(self, "wan2gp_username")
+        col.prop(self, "wan2gp_password")
+        col.prop(self, "wan2gp_concurrency")
+        col = layout.column(heading="WaveSpeed")
+        col.prop(self, "wavespeed_api_key")
+        if not self.wavespeed_api_key:
+            key_state = "set in WAVESPEED_API_KEY" if os.environ.get("WAVESPEED_API_KEY") else "not set"
+            col.label(text=f"Key: {key_state}")
+        col.prop(self, "wavespeed_base_url")
+        col.prop(self, "wavespeed_concurrency")
+        col = layout.column(heading="Jobs")
+        col.prop(self, "output_folder")
+        col.prop(self, "request_timeout")
+        col.prop(self, "job_deadline_minutes")
+
+    def effective_wan2gp_url(self) -> str:
+        return self.wan2gp_url.strip() or os.environ.get("WAN2GP_URL", "").strip() or DEFAULT_WAN2GP_URL
+
+    def effective_wavespeed_base_url(self) -> str:
+        return (
+            self.wavespeed_base_url.strip()
+            or os.environ.get("WAVESPEED_BASE_URL", "").strip()
+            or DEFAULT_WAVESPEED_BASE_URL
+        )
+
+    def effective_wavespeed_api_key(self) -> str:
+        """Read at submit time only; the value is never stored anywhere else."""
+        return self.wavespeed_api_key or os.environ.get("WAVESPEED_API_KEY", "")
+
+
+def get_preferences(context: bpy.types.Context | None = None) -> MOVIEDIR_AddonPreferences:
+    context = context or bpy.context
+    return context.preferences.addons[__package__].preferences
+
+
+CLASSES = (MOVIEDIR_AddonPreferences,)

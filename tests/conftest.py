@@ -1,0 +1,24 @@
+"""Project-wide test set-up.
+
+Blender keeps user preferences, extensions and scripts under the user's home; tests point all of it at a
+throw-away folder before ``bpy`` is first imported, so a test run never reads or changes the developer's
+own Blender set-up (and two runs never see each other's state).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_USER_ROOT = tempfile.mkdtemp(prefix="movie_director_blender_user_")
+for _kind in ("CONFIG", "SCRIPTS", "EXTENSIONS", "DATAFILES"):
+    os.environ.setdefault(f"BLENDER_USER_{_kind}", str(Path(_USER_ROOT) / _kind.lower()))
+# gradio_client and huggingface_hub would otherwise phone home from tests.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+pytest_plugins: list[str] = [
+    "tests.fixtures.blender",
+    "tests.fixtures.wavespeed_standin",
+]

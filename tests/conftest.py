@@ -21,4 +21,5 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 pytest_plugins: list[str] = [
     "tests.fixtures.blender",
     "tests.fixtures.wavespeed_standin",
+    "tests.fixtures.wan2gp_standin",
 ]

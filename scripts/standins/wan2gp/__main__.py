@@ -1,4 +1,4 @@
-"""Entry point: ``python -m wan2gp [knobs]`` (cwd = scripts/standins), used by scripts/wan2gp-standin."""
+"""Entry point: ``python -m standins.wan2gp [knobs]`` (PYTHONPATH=scripts), used by scripts/wan2gp-standin."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ import logging
 import os
 import random
 import signal
-import sys
 import time
 import wave
 from collections.abc import Callable
@@ -22,12 +21,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .. import videogen  # scripts/standins/videogen.py, shared with the WaveSpeed stand-in
 from . import catalog
 from .knobs import LOAD_FAILURE_MESSAGE, current
 from .session import Globals, format_time, get_gen_info, get_latest_status, lock, merge_status_context
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import videogen
 
 log = logging.getLogger("wan2gp_standin")
 SendCmd = Callable[..., None]

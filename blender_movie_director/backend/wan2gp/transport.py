@@ -1,0 +1,205 @@
+"""HTTP plumbing shared by the Wan2GP client: connection settings, the light server probe, and the mapping
+of gradio_client / httpx exceptions onto the backend's typed errors.
+
+gradio_client and httpx are imported lazily (only when a server is actually contacted). Telemetry is
+switched off before gradio_client is first imported: ``analytics_enabled=False`` alone does not do it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import (
+    AuthenticationError,
+    BackendConnectionError,
+    BackendError,
+    BackendTimeoutError,
+    RateLimitError,
+    ServerError,
+    UnsupportedServerError,
+    scrub_secrets,
+)
+
+DEFAULT_URL = "http://localhost:7860"
+#: Gradio sends an SSE heartbeat every 15 s; a read timeout must sit well above it.
+HEARTBEAT_SECONDS = 15.0
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def quiet_telemetry() -> None:
+    """Keep gradio_client and huggingface_hub from phoning home (must run before they are imported)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+
+
+def resolve_url(url: str | None) -> str:
+    """The argument, else ``WAN2GP_URL``, else ``http://localhost:7860``; always ``http(s)://…`` without a
+    trailing slash."""
+    raw = (url or os.environ.get("WAN2GP_URL") or DEFAULT_URL).strip()
+    if not raw.startswith(("http://", "https://")):
+        raw = "http://" + raw  # gradio_client would treat "host:port" as a Hugging Face Space name
+    parsed = urllib.parse.urlparse(raw)
+    if not parsed.hostname:
+        from ..errors import ValidationError
+
+        raise ValidationError(f"'{url}' is not a server address (expected e.g. http://localhost:7860).")
+    return raw.rstrip("/")
+
+
+def is_loopback(url: str) -> bool:
+    return (urllib.parse.urlparse(url).hostname or "").lower() in _LOOPBACK
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    url: str
+    auth: tuple[str, str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.read_timeout <= HEARTBEAT_SECONDS:
+            raise ValueError(f"read_timeout must be above Gradio's {HEARTBEAT_SECONDS:g} s heartbeat")
+
+    def httpx_kwargs(self) -> dict[str, Any]:
+        import httpx
+
+        timeout = httpx.Timeout(
+            self.connect_timeout, read=self.read_timeout, write=60.0, pool=self.connect_timeout
+        )
+        kwargs: dict[str, Any] = {"timeout": timeout}
+        if is_loopback(self.url):
+            kwargs["trust_env"] = False  # a system proxy must not capture loopback traffic
+        return kwargs
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        values = list(self.headers.values())
+        if self.auth:
+            values.append(self.auth[1])
+        return tuple(v for v in values if v and len(v) >= 4)
+
+    def __repr__(self) -> str:
+        auth = "(user, ***)" if self.auth else None
+        return f"ConnectionSettings(url={self.url!r}, auth={auth}, headers={sorted(self.headers)})"
+
+
+def api_url(settings: ConnectionSettings, path: str) -> str:
+    return f"{settings.url}/gradio_api/{path.lstrip('/')}"
+
+
+def open_http(settings: ConnectionSettings) -> Any:
+    """An ``httpx.Client`` logged in to the server (when it needs a password), for probes and downloads."""
+    import httpx
+
+    client = httpx.Client(headers=dict(settings.headers), follow_redirects=True, **settings.httpx_kwargs())
+    if settings.auth:
+        try:
+            response = client.post(
+                f"{settings.url}/login", data={"username": settings.auth[0], "password": settings.auth[1]}
+            )
+        except Exception as exc:
+            client.close()
+            raise classify(exc, settings) from exc
+        if not response.is_success:
+            client.close()
+            raise AuthenticationError(
+                f"The Wan2GP server at {settings.url} rejected the user name or password "
+                f"(HTTP {response.status_code})."
+            )
+    return client
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    reachable: bool
+    queue_size: int | None = None
+    error: BackendError | None = None
+
+
+def probe(settings: ConnectionSettings, http: Any | None = None) -> ProbeResult:
+    """Is the server up? ``GET /gradio_api/queue/status`` is a few bytes, unlike the 2.6 MB ``/config``."""
+    own = http is None
+    try:
+        if own:
+            http = open_http(settings)
+        response = http.get(api_url(settings, "queue/status"))
+        if response.status_code in (401, 403):
+            return ProbeResult(False, error=_http_auth_error(settings, response.status_code))
+        response.raise_for_status()
+        return ProbeResult(True, queue_size=int(response.json().get("queue_size", 0) or 0))
+    except BackendError as err:
+        return ProbeResult(False, error=err)
+    except Exception as exc:
+        return ProbeResult(False, error=classify(exc, settings))
+    finally:
+        if own and http is not None:
+            http.close()
+
+
+def _http_auth_error(settings: ConnectionSettings, status: int) -> AuthenticationError:
+    if settings.auth:
+        return AuthenticationError(f"The Wan2GP server at {settings.url} refused the login (HTTP {status}).")
+    return AuthenticationError(
+        f"The Wan2GP server at {settings.url} requires authentication (HTTP {status}): set a user name "
+        "and password, or the header your proxy expects."
+    )
+
+
+def classify(exc: BaseException, settings: ConnectionSettings, *, during: str = "") -> BackendError:
+    """Map an exception from gradio_client/httpx to the backend's typed errors (secrets scrubbed)."""
+    if isinstance(exc, BackendError):
+        return exc
+    where = f" while {during}" if during else ""
+    text = scrub_secrets(str(exc) or type(exc).__name__, *settings.secrets)
+    try:
+        import httpx
+        from gradio_client import exceptions as gexc
+        from gradio_client import utils as gutils
+    except ImportError:  # pragma: no cover - the backend's requirements include both
+        return ServerError(f"Wan2GP request failed{where}: {text}")
+
+    if isinstance(exc, gexc.AuthenticationError):
+        return _http_auth_error(settings, 401)
+    if isinstance(exc, gexc.AppError):
+        message = scrub_secrets(str(getattr(exc, "message", "") or text), *settings.secrets)
+        return ServerError(f"Wan2GP reported an error{where}: {message}")
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        if status in (401, 403):
+            return _http_auth_error(settings, status)
+        if status == 429:
+            return RateLimitError(f"The Wan2GP server at {settings.url} is busy (HTTP 429){where}.")
+        if status >= 500:
+            err = BackendConnectionError(
+                f"The Wan2GP server at {settings.url} failed{where} (HTTP {status})."
+            )
+            return err
+        return ServerError(f"The Wan2GP server at {settings.url} answered HTTP {status}{where}.")
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return BackendConnectionError(
+            f"Cannot reach the Wan2GP server at {settings.url}{where}. Is WanGP running (python wgp.py)?"
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return BackendTimeoutError(f"The Wan2GP server at {settings.url} did not answer in time{where}.")
+    if isinstance(exc, httpx.TransportError):
+        return BackendConnectionError(
+            f"Lost the connection to the Wan2GP server at {settings.url}{where}: {text}"
+        )
+    if isinstance(exc, (gutils.QueueError, gutils.TooManyRequestsError)):
+        return RateLimitError(f"The Wan2GP server at {settings.url} is too busy{where}: {text}")
+    if isinstance(exc, concurrent.futures.CancelledError):
+        return BackendConnectionError(f"The connection to the Wan2GP server at {settings.url} closed{where}.")
+    if isinstance(exc, ValueError) and "Could not login" in text:
+        return AuthenticationError(f"The Wan2GP server at {settings.url} rejected the user name or password.")
+    if isinstance(exc, ValueError) and "Could not fetch config" in text:
+        return UnsupportedServerError(f"{settings.url} does not look like a Gradio (Wan2GP) web UI.")
+    if isinstance(exc, (ValueError, TypeError, KeyError)):
+        return UnsupportedServerError(f"The Wan2GP server's API did not accept the call{where}: {text}")
+    return ServerError(f"Wan2GP request failed{where}: {text}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -73,13 +73,14 @@ class GenerationRequest:
         json.dumps(self.to_dict())  # fail at submit time, not in the store, if a value is not plain data
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data.update(
             backend=str(self.backend),
             quality=str(self.quality),
             settings=dict(self.settings),
             inputs=dict(self.inputs),
             servers=list(self.servers),
+            shot=asdict(self.shot),
         )
         return data
 

@@ -168,7 +168,9 @@ class WaveSpeedClient:
         return httpx.Timeout(read, connect=min(self.timeouts.connect, read))
 
     # -- answers -----------------------------------------------------------------------------------
-    def _read_envelope(self, resp: httpx.Response, *, remote_id: str | None = None) -> Any:
+    def _read_envelope(
+        self, resp: httpx.Response, *, remote_id: str | None = None, what: str = "WaveSpeed"
+    ) -> Any:
         """The ``data`` of a successful envelope, or the typed error for anything else."""
         try:
             body = resp.json()
@@ -181,7 +183,7 @@ class WaveSpeedClient:
             if not message and resp.status_code >= 500:
                 message = self.scrub(resp.text[:200])
             raise error_for_status(
-                resp.status_code, message, code=code, retry_after=retry_after, remote_id=remote_id
+                resp.status_code, message, code=code, retry_after=retry_after, remote_id=remote_id, what=what
             )
         if not isinstance(body, Mapping):
             raise UnsupportedServerError(
@@ -241,6 +243,11 @@ class WaveSpeedClient:
                 if failures >= self.retry.attempts or (
                     retry_after is not None and retry_after > self.retry.retry_after_cap
                 ):
+                    note = f" Gave up after {failures} attempt{'s' if failures > 1 else ''}."
+                    if exc.remote_id:
+                        note += " The task may still finish: resume it later."
+                    exc.user_message += note
+                    exc.args = (exc.user_message,)
                     raise
                 delay = self.retry.delay(failures, retry_after)
                 log.info("%s failed (%s); retry %d in %.1f s", what, exc.kind.value, failures, delay)
@@ -257,7 +264,7 @@ class WaveSpeedClient:
             )
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, what, remote_id) from None
-        return self._read_envelope(resp, remote_id=remote_id)
+        return self._read_envelope(resp, remote_id=remote_id, what=what)
 
     async def _post_json(self, path: str, body: Mapping[str, Any], control: Control | None, what: str) -> Any:
         try:
@@ -305,7 +312,7 @@ class WaveSpeedClient:
         task_id = str(data["id"]) if isinstance(data, Mapping) and data.get("id") else None
         code = _envelope_code(body)
         server_side = resp.status_code >= 500 or (
-            resp.is_success and code is not None and code >= 500 and code != 200
+            resp.is_success and code is not None and (500 <= code < 600 or code >= 5000)
         )
         if server_side or (resp.is_success and code in (None, 200) and task_id is None):
             message = self.scrub(body.get("message") if isinstance(body, Mapping) else resp.text[:200])
@@ -329,7 +336,7 @@ class WaveSpeedClient:
     async def get_result(self, task_id: str, control: Control | None = None) -> dict:
         """One ``GET /api/v3/predictions/{id}/result`` (no retry; see :meth:`with_retries`)."""
         data = await self._get(
-            f"predictions/{task_id}/result", control, remote_id=task_id, what=f"Polling task {task_id}"
+            f"predictions/{task_id}/result", control, remote_id=task_id, what=f"WaveSpeed (task {task_id})"
         )
         if not isinstance(data, Mapping):
             raise UnsupportedServerError(

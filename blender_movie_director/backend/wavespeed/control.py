@@ -100,7 +100,12 @@ class Control:
 
         Never used around a submit: abandoning a submit halfway would leave its outcome unknown.
         """
-        self.check()
+        try:
+            self.check()
+        except BaseException:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()  # never started: close it so it is not reported as "never awaited"
+            raise
         task = asyncio.ensure_future(awaitable)
         try:
             while True:

@@ -36,6 +36,7 @@ Readers (used by tests):
 ``probe(path) -> VideoStats`` (width, height, fps, frames, duration, codec, has_audio),
 ``read_frames(path) -> list[np.ndarray]`` (RGB uint8, HxWx3), ``read_frame(path, index)``,
 ``seed_color(seed) -> (r, g, b)``, ``frame_code(index) -> int``, ``marker_box(width, height)``,
+``frame_index_mark(frame) -> int`` (frame index modulo 8 read back from the bottom-left square),
 ``region_mean(frame, box) -> (r, g, b)``, ``mean_abs_diff(a, b) -> float``,
 ``resize_rgb(image_or_array, width, height) -> np.ndarray``.
 
@@ -62,6 +63,7 @@ __all__ = [
     "VideoStats",
     "control_video",
     "frame_code",
+    "frame_index_mark",
     "image_video",
     "marker_box",
     "mean_abs_diff",
@@ -503,6 +505,13 @@ def region_mean(frame: np.ndarray, box: Sequence[int], inset: int = 2) -> tuple[
     region = frame[y0 + inset : y1 - inset, x0 + inset : x1 - inset].reshape(-1, 3).astype(np.float64)
     r, g, b = region.mean(axis=0)
     return (float(r), float(g), float(b))
+
+
+def frame_index_mark(frame: np.ndarray) -> int:
+    """The frame index modulo 8 that ``text_video`` drew into the bottom-left square."""
+    height, width = frame.shape[:2]
+    level = region_mean(frame, _frame_box(width, height))[0]
+    return round((level - 16) / 32) % 8
 
 
 def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:

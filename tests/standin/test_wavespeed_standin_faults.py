@@ -58,6 +58,16 @@ def test_hang_outlasts_the_read_timeout(wavespeed_standin_clean: WaveSpeedStandi
     assert s.poll(task_id).status_code == 200  # the server itself is fine
 
 
+def test_a_hanging_submit_is_logged_while_it_hangs(wavespeed_standin_clean: WaveSpeedStandin) -> None:
+    s = wavespeed_standin_clean
+    s.add_fault("submit", action="hang", hang_seconds=5)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(s.api_url(LTX_FAST), json={"prompt": "x"}, headers=s.headers(), timeout=0.3)
+    (entry,) = s.submits()
+    assert entry["outcome"] == "fault" and entry["body"] == {"prompt": "x"}
+    assert s.tasks() == []
+
+
 def test_dropped_connection_after_a_submit_that_created_the_task(
     wavespeed_standin_clean: WaveSpeedStandin,
 ) -> None:

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import pricing, uploads
-from .faults import FaultRule
+from .faults import HTTP_ACTIONS, FaultRule
 from .protocol import (
     INSUFFICIENT_BALANCE,
     INVALID_KEY,
@@ -51,10 +51,15 @@ def handle(h: Handler, method: str) -> None:
         return
     model = h.url_path[len("/api/v3/") :].strip("/") if route == "submit" else None
     rule = h.app.faults.take(route, model, h.entry["key_id"])
-    if rule is not None and not rule.create_task and h.apply_fault(rule):
-        if route == "submit":
-            _record_fault_submit(h, model, rule)
-        return
+    if rule is not None and not rule.create_task:
+        if rule.action in HTTP_ACTIONS:
+            # Log the submit before misbehaving: a hang can outlast the test's interest in it.
+            record = _record_fault_submit(h, model, rule) if route == "submit" else None
+            h.apply_fault(rule)
+            if record is not None:
+                record["http_status"] = h.entry.get("status")
+            return
+        h.apply_fault(rule)  # only its delay; the action shapes the task below
     if not h.app.key_ok(h.bearer_key()):
         h.send_json(401, error_envelope(401, INVALID_KEY))
         if route == "submit":
@@ -207,9 +212,10 @@ def _body_or_none(h: Handler) -> Any:
         return None
 
 
-def _record_fault_submit(h: Handler, model: str | None, rule: FaultRule) -> None:
-    record = _record(h, model, _body_or_none(h), outcome="fault", status=h.entry.get("status"))
+def _record_fault_submit(h: Handler, model: str | None, rule: FaultRule) -> dict[str, Any]:
+    record = _record(h, model, _body_or_none(h), outcome="fault", status=None)
     record["fault"] = rule.id
+    return record
 
 
 # -- poll --------------------------------------------------------------------------------------------

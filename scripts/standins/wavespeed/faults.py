@@ -30,8 +30,8 @@ ACTIONS = {
     "nsfw": "submit: the task completes with has_nsfw_contents [true]",
 }
 
-#: Actions that shape the task rather than the HTTP answer.
-TASK_ACTIONS = ("task_fail", "slow_task", "nsfw", "sync_timeout")
+#: Actions that replace the HTTP answer (handled by the request handler before the route runs).
+HTTP_ACTIONS = ("status", "envelope", "insufficient_balance", "hang", "drop")
 
 _ids = itertools.count(1)
 

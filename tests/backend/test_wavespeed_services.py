@@ -254,3 +254,23 @@ def test_decoder_sees_the_documented_duration_for_every_ltx_fast_length(wavespee
         assert_good_result(result, seconds=duration)
         assert decode(result.video_path)["frames"] == result.metadata["frames"]
         assert time.monotonic() - started < 30
+
+
+def test_keys_outside_each_schema_never_reach_the_service(wavespeed_standin_clean, tmp_path):
+    """For every model, every parameter the research lists as commonly sent but not in its schema (and
+    the seed's own extras) is refused by the provider before any request is made."""
+    from blender_movie_director.backend.errors import ValidationError
+
+    server = wavespeed_standin_clean
+    provider = make_provider(server)
+    extras = ("audio_base64", "enable_prompt_expansion", "start_time", "end_time", "num_inference_steps")
+    tried = 0
+    for spec in all_models().values():
+        required = {n: "https://e.invalid/in" for n, f in spec.fields.items() if f.media_kind and f.required}
+        for name in {*spec.not_in_schema, *extras} - set(spec.fields) - {"resolution", "aspect_ratio"}:
+            with pytest.raises(ValidationError) as err:
+                provider.generate_sync(spec, {"prompt": "x", **required, name: "1"}, output_dir=tmp_path)
+            assert err.value.field == name, (spec.model_id, name)
+            tried += 1
+    assert tried > 60
+    assert server.requests() == []

@@ -67,6 +67,9 @@ def test_the_issue_models_are_entries():
         ("/api/v3/lightricks/ltx-2-retake", None, "lightricks/ltx-2-retake"),
         ("lightricks/ltx-2-pro/text-to-video", "image-to-video", "lightricks/ltx-2-pro/image-to-video"),
         ("veo-3.1-fast", None, "google/veo3.1-fast/text-to-video"),
+        ("ltx-2-pro", "i2v", "lightricks/ltx-2-pro/image-to-video"),
+        ("hunyuan-video-1.5", "t2v", "wavespeed-ai/hunyuan-video-1.5/text-to-video"),
+        ("ltx-2-retake", "retake", "lightricks/ltx-2-retake"),
     ],
 )
 def test_resolve_model(name, task, expected):

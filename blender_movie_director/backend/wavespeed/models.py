@@ -25,6 +25,15 @@ TEXT_TO_VIDEO = "text-to-video"
 IMAGE_TO_VIDEO = "image-to-video"
 VIDEO_EDIT = "video-edit"
 
+#: Short task names callers use for the three tasks.
+TASK_ALIASES = {
+    "t2v": TEXT_TO_VIDEO,
+    "i2v": IMAGE_TO_VIDEO,
+    "v2v": VIDEO_EDIT,
+    "edit": VIDEO_EDIT,
+    "retake": VIDEO_EDIT,
+}
+
 #: Field names whose value is a media URL (a local file is uploaded first).
 MEDIA_FIELDS = {"image": "image", "last_image": "image", "video": "video", "audio": "audio"}
 
@@ -204,6 +213,7 @@ def resolve_model(name: str, task: str | None = None) -> ModelSpec:
     member. An unknown name is a :class:`ValidationError` listing the known names.
     """
     models = all_models()
+    task = TASK_ALIASES.get(task, task) if task is not None else None
     key = name.strip().strip("/")
     if key.startswith("api/v3/"):
         key = key[len("api/v3/") :]
@@ -240,6 +250,7 @@ def resolve_model(name: str, task: str | None = None) -> ModelSpec:
 
 __all__ = [
     "IMAGE_TO_VIDEO",
+    "TASK_ALIASES",
     "TEXT_TO_VIDEO",
     "VIDEO_EDIT",
     "FieldSpec",

@@ -311,7 +311,7 @@ class WaveSpeedProvider:
         server = outcome.task.get("timings") or {}
         inference = server.get("inference") if isinstance(server, Mapping) else None
         meta.update(
-            model=meta.get("model") or outcome.task.get("model") or (spec.model_id if spec else None),
+            model=_known_model(outcome.task.get("model")) or meta.get("model"),
             width=info.width,
             height=info.height,
             frames=info.frames,
@@ -406,6 +406,11 @@ class WaveSpeedProvider:
 
     def catalog_sync(self) -> dict[str, dict]:
         return self.run_sync(self.catalog(refresh=True))
+
+
+def _known_model(model_id: Any) -> str | None:
+    """The task's own model id when it is one we know (a resumed task may not say which member it was)."""
+    return model_id if isinstance(model_id, str) and model_id in all_models() else None
 
 
 def _check_budget(spec: ModelSpec, cost: float | None, max_cost: float | None, *, strict: bool) -> None:

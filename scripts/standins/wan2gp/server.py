@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         app_kwargs={"middleware": _middleware(knobs)},
         show_api=True,
     )
+    HeaderCheck.armed = True
     url = f"http://{knobs.host}:{knobs.port}"
     if knobs.ready_file is not None:
         tmp = Path(str(knobs.ready_file) + ".tmp")

@@ -80,12 +80,16 @@ class Wan2GPClient:
         read_timeout: float = 60.0,
         watchdog_seconds: float = 90.0,
         use_cache: bool = True,
+        local_copy: bool = True,
+        server_outputs_dir: str | None = None,
     ) -> None:
         self.url = resolve_url(url)
         self.timeout = float(timeout)
         self.output_dir = Path(output_dir) if output_dir is not None else default_output_dir()
         self.watchdog_seconds = float(watchdog_seconds)
         self.use_cache = use_cache
+        #: Copy outputs straight from disk when the server runs on this machine (else always stream).
+        self.local_copy = local_copy
         self._settings = ConnectionSettings(
             url=self.url,
             auth=tuple(auth) if auth else None,  # type: ignore[arg-type]
@@ -94,6 +98,8 @@ class Wan2GPClient:
             read_timeout=read_timeout,
         )
         self._server = ServerContext(self._settings)
+        #: WanGP's output folder on the server (its ``save_path``), for :meth:`recover` after a crash.
+        self._server.outputs_dir = server_outputs_dir or os.environ.get("WAN2GP_SERVER_OUTPUTS") or None
         self._jobs: set[Wan2GPJob] = set()
         self._lock = threading.Lock()
 
@@ -223,6 +229,7 @@ class Wan2GPClient:
             on_remote_ids=on_remote_ids,
             cancel_event=cancel_event,
             on_success=remember,
+            allow_local_copy=self.local_copy,
         )
         job = Wan2GPJob(self._server, task, token, options, metadata)
         with self._lock:
@@ -338,39 +345,54 @@ class Wan2GPClient:
     # --- recovery ------------------------------------------------------------------------------------------
     def recover(
         self,
-        server_file: str,
+        server_file: str | None = None,
         *,
+        server_path: str | None = None,
         outputs_dir: str | None = None,
         output_dir: str | Path | None = None,
     ) -> GenerationResult:
         """Fetch a video a job left on the server (after Blender or the job engine restarted).
 
-        ``server_file`` is :attr:`RemoteIds.server_file`; ``outputs_dir`` is the server's output folder
-        (:attr:`RemoteIds.outputs_dir`, or learnt from an earlier job on this server).
+        Give ``server_path`` (:attr:`RemoteIds.server_path`, known once the job finished) or ``server_file``
+        (:attr:`RemoteIds.server_file`, known as soon as the task was loaded) with the server's output folder
+        (``outputs_dir``, :attr:`RemoteIds.outputs_dir`, or the client's ``server_outputs_dir``).
         """
         folder = outputs_dir or self._server.outputs_dir
-        if not folder:
+        if server_path is None and server_file and folder:
+            separator = "\\" if "\\" in folder else "/"
+            server_path = folder.rstrip("/\\") + separator + server_file
+        name = server_file or (server_path or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if server_path is None:
             err = JobInterruptedError(
-                f"Cannot look for '{server_file}': the Wan2GP server's output folder is not known yet."
+                f"Cannot look for '{name}': the Wan2GP server's output folder is not known "
+                "(set server_outputs_dir on the client)."
             )
-            return GenerationResult.failed(err, backend="wan2gp", server_file=server_file)
-        separator = "\\" if "\\" in folder else "/"
-        remote = ServerFile(path=f"{folder.rstrip('/').rstrip(chr(92))}{separator}{server_file}")
+            return GenerationResult.failed(err, backend="wan2gp", server_file=name)
+        remote = ServerFile(path=server_path)
+        target = Path(output_dir) if output_dir else self.output_dir
         try:
-            downloaded = fetch_video(
-                remote, self._settings, Path(output_dir) if output_dir else self.output_dir
-            )
+            downloaded = fetch_video(remote, self._settings, target, allow_local_copy=self.local_copy)
         except ServerError as err:
             return GenerationResult.failed(
-                JobInterruptedError(f"'{server_file}' is not on the Wan2GP server: {err.user_message}"),
+                JobInterruptedError(
+                    f"'{name}' could not be recovered from the Wan2GP server: {err.user_message}"
+                ),
                 backend="wan2gp",
-                server_file=server_file,
+                server_file=name,
             )
         except BackendError as err:
-            return GenerationResult.failed(err, backend="wan2gp", server_file=server_file)
+            return GenerationResult.failed(err, backend="wan2gp", server_file=name)
         info = downloaded.info
         return GenerationResult.ok(
-            str(downloaded.path), backend="wan2gp", server_file=server_file, server_path=remote.path,
-            remote_id=server_file, width=info.width, height=info.height, frames=info.frames, fps=info.fps,
-            duration=round(info.duration, 3), recovered=True,
-        )  # fmt: skip
+            str(downloaded.path),
+            backend="wan2gp",
+            server_file=name,
+            server_path=server_path,
+            remote_id=name,
+            width=info.width,
+            height=info.height,
+            frames=info.frames,
+            fps=info.fps,
+            duration=round(info.duration, 3),
+            recovered=True,
+        )

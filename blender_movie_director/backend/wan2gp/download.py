@@ -87,6 +87,7 @@ def fetch_video(
     *,
     cookies: dict[str, str] | None = None,
     file_name: str | None = None,
+    allow_local_copy: bool = True,
 ) -> Downloaded:
     """Copy or stream ``server_file`` to ``output_dir`` and verify it. Raises typed errors."""
     started = time.monotonic()
@@ -95,7 +96,7 @@ def fetch_video(
     stem, suffix = Path(name).stem, Path(name).suffix or ".mp4"
     final = unique_path(output_dir, stem, suffix)
     local = Path(server_file.path)
-    use_local = is_loopback(settings.url) and local.is_absolute() and local.is_file()
+    use_local = allow_local_copy and is_loopback(settings.url) and local.is_absolute() and local.is_file()
     if use_local and server_file.size is not None and local.stat().st_size != server_file.size:
         use_local = False  # same name, different file: not the server's copy
     with atomic_output(final) as tmp:

@@ -82,6 +82,7 @@ class JobOptions:
         on_remote_ids: Callable[[RemoteIds], None] | None = None,
         cancel_event: threading.Event | None = None,
         on_success: Callable[[GenerationResult], None] | None = None,
+        allow_local_copy: bool = True,
     ) -> None:
         self.output_dir = output_dir
         self.deadline_seconds = deadline_seconds
@@ -91,6 +92,7 @@ class JobOptions:
         self.on_remote_ids = on_remote_ids
         self.cancel_event = cancel_event
         self.on_success = on_success
+        self.allow_local_copy = allow_local_copy
 
 
 class Wan2GPJob:
@@ -314,22 +316,19 @@ class Wan2GPJob:
             outcome = self._pick_output(gallery, run_error, aborted)
             self._set(Phase.DOWNLOADING, "downloading the video")
             t2 = time.monotonic()
-            downloaded = fetch_video(outcome, self._server.settings, self._options.output_dir,
-                                     cookies=session.cookies)  # fmt: skip
+            downloaded = fetch_video(
+                outcome,
+                self._server.settings,
+                self._options.output_dir,
+                cookies=session.cookies,
+                allow_local_copy=self._options.allow_local_copy,
+            )
             timings["download"] = round(time.monotonic() - t2, 3)
             timings["total"] = round(time.monotonic() - self._started, 3)
             clean = not aborted
-            self._server.outputs_dir = outcome.folder
             if self._remote is not None:
-                self._set_remote(
-                    RemoteIds(
-                        **{
-                            **self._remote.__dict__,
-                            "outputs_dir": outcome.folder,
-                            "server_path": outcome.path,
-                        }
-                    )
-                )
+                # The gallery hands out Gradio's cached copy; WanGP's own output folder stays as configured.
+                self._set_remote(RemoteIds(**{**self._remote.__dict__, "server_path": outcome.path}))
             info = downloaded.info
             metadata = {
                 **self._base_metadata,

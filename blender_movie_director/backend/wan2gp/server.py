@@ -127,7 +127,7 @@ class ServerContext:
     def current_app_id(self) -> str | None:
         """The running server's Gradio app id (changes on every server start); None if unreachable."""
         try:
-            http = open_http(self.settings)
+            http = open_http(self.settings, timeout=max(self.settings.probe_timeout, 15.0))
         except BackendError:
             return None
         try:

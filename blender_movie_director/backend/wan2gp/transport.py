@@ -62,6 +62,8 @@ class ConnectionSettings:
     headers: dict[str, str] = field(default_factory=dict)
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    #: Probes (is the server alive?) must answer fast; a frozen server is "not alive".
+    probe_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         if self.read_timeout <= HEARTBEAT_SECONDS:
@@ -94,11 +96,14 @@ def api_url(settings: ConnectionSettings, path: str) -> str:
     return f"{settings.url}/gradio_api/{path.lstrip('/')}"
 
 
-def open_http(settings: ConnectionSettings) -> Any:
+def open_http(settings: ConnectionSettings, *, timeout: float | None = None) -> Any:
     """An ``httpx.Client`` logged in to the server (when it needs a password), for probes and downloads."""
     import httpx
 
-    client = httpx.Client(headers=dict(settings.headers), follow_redirects=True, **settings.httpx_kwargs())
+    kwargs = settings.httpx_kwargs()
+    if timeout is not None:
+        kwargs["timeout"] = httpx.Timeout(timeout)
+    client = httpx.Client(headers=dict(settings.headers), follow_redirects=True, **kwargs)
     if settings.auth:
         try:
             response = client.post(
@@ -128,7 +133,7 @@ def probe(settings: ConnectionSettings, http: Any | None = None) -> ProbeResult:
     own = http is None
     try:
         if own:
-            http = open_http(settings)
+            http = open_http(settings, timeout=settings.probe_timeout)
         response = http.get(api_url(settings, "queue/status"))
         if response.status_code in (401, 403):
             return ProbeResult(False, error=_http_auth_error(settings, response.status_code))

@@ -459,3 +459,25 @@ def test_upload_faults_are_retried_and_never_submit_twice(wavespeed_standin_clea
     result = run("hunyuan-video-1.5", image=make_png(tmp_path / "f.png"))
     assert_good_result(result)
     assert submits(server) == (1, 1)
+
+
+def test_download_hang_past_read_timeout_is_retried(wavespeed_standin_clean, tmp_path):
+    run = Run(wavespeed_standin_clean, tmp_path, read=0.5)
+    run.server.add_fault("download", action="hang", hang_seconds=3)
+    assert_good_result(run())
+    assert len(run.server.requests(route="download")) >= 1
+    assert submits(run.server) == (1, 1)
+
+
+def test_slow_download_reports_bytes(wavespeed_standin_clean, tmp_path):
+    server = wavespeed_standin_clean
+    server.add_fault("download", action="throttle", bytes_per_second=40000)
+    seen: list[tuple[float, str]] = []
+    provider = make_provider(server)
+    result = provider.generate_sync(
+        MODEL, {"prompt": "x"}, output_dir=tmp_path, progress=lambda f, t: seen.append((f, t))
+    )
+    assert_good_result(result)
+    downloading = [(f, t) for f, t in seen if t.startswith("Downloading")]
+    assert len(downloading) >= 2, downloading
+    assert [f for f, _ in downloading] == sorted(f for f, _ in downloading)

@@ -274,3 +274,22 @@ def test_keys_outside_each_schema_never_reach_the_service(wavespeed_standin_clea
             tried += 1
     assert tried > 60
     assert server.requests() == []
+
+
+def test_seed_004_service_built_from_the_environment(wavespeed_standin_clean, tmp_path, monkeypatch):
+    """``HunyuanVideoService()`` with no arguments: key and endpoint come from the environment."""
+    monkeypatch.setenv("WAVESPEED_API_KEY", wavespeed_standin_clean.api_key)
+    monkeypatch.setenv("WAVESPEED_BASE_URL", wavespeed_standin_clean.url)
+    service = HunyuanVideoService()
+    service.output_dir = tmp_path
+    assert wavespeed_standin_clean.api_key not in repr(service)
+
+    async def main():
+        try:
+            return await service.generate_video(
+                prompt="A fox", duration=5, resolution="720p", progress_callback=lambda f, t: None
+            )
+        finally:
+            await service.aclose()
+
+    assert_good_result(asyncio.run(main()), seconds=5)

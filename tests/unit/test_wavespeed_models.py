@@ -255,3 +255,19 @@ def test_no_key_outside_the_schema_ever_leaves_validation(model, params):
             assert value >= f.minimum
         if f.maximum is not None:
             assert value <= f.maximum
+
+
+def test_model_data_needs_no_network_library():
+    """Validation and estimates must be importable where httpx is not loaded (UI code, register time)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import blender_movie_director.backend.generate\n"
+        "from blender_movie_director.backend.wavespeed import estimate_cost, resolve_model, prepare_request\n"
+        "estimate_cost('ltx-2-pro', prompt='x')\n"
+        "assert 'httpx' not in sys.modules, 'httpx imported'\n"
+        "assert 'bpy' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

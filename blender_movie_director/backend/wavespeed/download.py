@@ -19,7 +19,6 @@ from .client import WaveSpeedClient
 from .control import Control
 
 log = logging.getLogger(__name__)
-CHUNK = 1 << 20
 _EXPIRED = (403, 404, 410)
 
 #: ``progress(bytes_done, bytes_total_or_None)``
@@ -70,7 +69,8 @@ async def _fetch_once(
         total = int(length) if length and length.isdigit() else None
         done = 0
         with tmp.open("wb") as out:
-            async for chunk in resp.aiter_bytes(CHUNK):
+            # As received (at most a network read each): a chunk size here would buffer up to it first.
+            async for chunk in resp.aiter_bytes():
                 out.write(chunk)
                 done += len(chunk)
                 if progress is not None:

@@ -41,10 +41,14 @@ class Progress:
 
     QUEUED, GENERATING, DOWNLOADING = 0.05, 0.10, 0.90
 
+    #: Seconds between two download reports (the last one is always sent).
+    DOWNLOAD_REPORT_EVERY = 0.2
+
     def __init__(self, callback: ProgressCallback | None, typical_seconds: float) -> None:
         self.callback = callback
         self.typical = max(1.0, typical_seconds)
         self._warned = False
+        self._last_download_report = 0.0
 
     def report(self, fraction: float, text: str) -> None:
         if self.callback is None:
@@ -68,6 +72,10 @@ class Progress:
         )
 
     def downloading(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if done != total and now - self._last_download_report < self.DOWNLOAD_REPORT_EVERY:
+            return
+        self._last_download_report = now
         span = 1.0 - self.DOWNLOADING - 0.01
         if total:
             self.report(

@@ -22,7 +22,7 @@ from blender_movie_director.backend.errors import (
     ValidationError,
 )
 from blender_movie_director.backend.wavespeed.services import LTX2FastService
-from tests.backend.test_wavespeed_support import assert_good_result, make_png, make_provider
+from tests.backend.test_wavespeed_support import assert_good_result, decode, make_png, make_provider
 
 pytestmark = pytest.mark.standin
 
@@ -481,3 +481,68 @@ def test_slow_download_reports_bytes(wavespeed_standin_clean, tmp_path):
     downloading = [(f, t) for f, t in seen if t.startswith("Downloading")]
     assert len(downloading) >= 2, downloading
     assert [f for f, _ in downloading] == sorted(f for f, _ in downloading)
+
+
+# -- invariants over a random mix of faults ----------------------------------------------------------
+CHAOS_FAULTS = [
+    {"route": "poll", "status": 429, "count": 2},
+    {"route": "poll", "status": 429, "retry_after": 0.2},
+    {"route": "poll", "status": 500, "count": 2},
+    {"route": "poll", "status": 502, "body": "html"},
+    {"route": "poll", "status": 503, "count": 3},
+    {"route": "poll", "status": 504},
+    {"route": "poll", "action": "hang", "hang_seconds": 1.5},
+    {"route": "poll", "action": "drop"},
+    {"route": "poll", "action": "envelope", "code": 500},
+    {"route": "submit", "action": "drop", "create_task": True},
+    {"route": "submit", "status": 502, "create_task": True},
+    {"route": "submit", "status": 429},
+    {"route": "submit", "action": "task_fail", "task_code": 5000},
+    {"route": "download", "action": "truncate", "fraction": 0.4},
+    {"route": "download", "status": 503},
+    {"route": "download", "action": "drop"},
+    {"route": "models", "status": 500},
+    {"route": "price", "status": 503},
+]
+
+
+def test_random_faults_never_duplicate_or_lose_a_task(wavespeed_standin_clean, tmp_path):
+    """Many generations, each with one or two random faults. Afterwards: each request created at most one
+    task, and every task that completed on the service is a decoded video on disk, either straight away
+    or through ``resume`` from the id the provider handed out (or, for a submit whose answer was lost,
+    from the service's task list, as a user would from the WaveSpeed dashboard)."""
+    import random
+
+    server = wavespeed_standin_clean
+    rng = random.Random(20261121)
+    run = Run(server, tmp_path, read=1.0, submit=1.0)
+    outcomes: list[tuple[str, str | None]] = []
+    for i in range(14):
+        faults = rng.sample(CHAOS_FAULTS, k=rng.choice((1, 2)))
+        server.set_faults(faults)
+        before = {t.get("id") or t.get("task_id") for t in server.tasks()}
+        try:
+            result = run(prompt=f"chaos {i}")
+            outcomes.append(("ok", result.video_path))
+            assert_good_result(result)
+        except SubmissionUncertainError:
+            outcomes.append(("uncertain", None))
+        except BackendError as exc:
+            outcomes.append((exc.kind.value, exc.remote_id))
+        settled(server, i + 1 + sum(1 for f in faults if f["route"] == "submit" and f.get("status") == 429))
+        created = {t.get("id") or t.get("task_id") for t in server.tasks()} - before
+        assert len(created) <= 1, f"request {i} created {created} with faults {faults}"
+    server.clear_faults()
+    time.sleep(0.5)  # let every task reach its end on the service
+    known = set(run.ids)
+    for task in server.tasks():
+        task_id = task.get("id") or task.get("task_id")
+        if task["status"] != "completed":
+            assert task_id in known, task_id  # a failed task was reported with its id
+            continue
+        path = run.provider.output_path_for(task_id, run.out)
+        if not path.exists():  # not downloaded during its run: resume must get it
+            assert_good_result(run.resume(task_id))
+        assert decode(path)["frames"] > 0
+    kinds = {kind for kind, _ in outcomes}
+    assert "ok" in kinds and len(kinds) >= 2, outcomes  # the mix did exercise failures

@@ -44,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
         auth=knobs.auth,
         allowed_paths=[str(knobs.outputs)],
         app_kwargs={"middleware": _middleware(knobs)},
-        show_api=True,
     )
     HeaderCheck.armed = True
     url = f"http://{knobs.host}:{knobs.port}"

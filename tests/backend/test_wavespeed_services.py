@@ -199,16 +199,28 @@ def test_sync_facade_from_worker_threads(wavespeed_standin_clean, tmp_path):
 
 
 def test_connections_are_reused_within_a_job(wavespeed_standin_clean, tmp_path):
+    """One AsyncClient per loop, and its keep-alive connection carries the catalog, quote, submit and
+    every poll: all API answers arrive on the same local TCP port."""
     provider = make_provider(wavespeed_standin_clean)
+    ports: list[tuple[str, int]] = []
+
+    async def note_port(response):
+        stream = response.extensions.get("network_stream")
+        address = stream.get_extra_info("client_addr") if stream is not None else None
+        if response.request.url.path.startswith("/api/v3/") and address:
+            ports.append((response.request.url.path, address[1]))
 
     async def main():
         client = provider.client.http()
+        client.event_hooks["response"].append(note_port)
         result = await provider.generate("ltx-2-fast", {"prompt": "x"}, output_dir=tmp_path)
-        assert provider.client.http() is client  # one AsyncClient for this loop
+        assert provider.client.http() is client  # still the same AsyncClient for this loop
         await provider.client.aclose()
         return result
 
     assert_good_result(asyncio.run(main()))
+    assert len(ports) >= 5, ports
+    assert len({port for _, port in ports}) == 1, ports
 
 
 def test_downloads_never_carry_the_key(wavespeed_standin_clean, tmp_path):

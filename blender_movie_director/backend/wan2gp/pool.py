@@ -63,6 +63,24 @@ class PoolJob:
     def done(self) -> bool:
         return self._done.is_set()
 
+    @property
+    def remote_ids(self) -> Any:
+        job = self.current
+        return job.remote_ids if job is not None else None
+
+    def outcome(self, timeout: float | None = None) -> GenerationResult:
+        """Like :meth:`result`, but a failure comes back as a failed GenerationResult."""
+        try:
+            return self.result(timeout)
+        except WaitTimeoutError:
+            raise
+        except BackendError as err:
+            return GenerationResult.failed(err, backend="wan2gp", servers_tried=list(self.servers_tried))
+
+    def _cancelled(self) -> bool:
+        event = self._kwargs.get("cancel_event")
+        return self._abort.is_set() or (event is not None and event.is_set())
+
     def abort(self) -> bool:
         self._abort.set()
         job = self.current
@@ -81,7 +99,7 @@ class PoolJob:
     def _run(self) -> None:
         excluded: set[str] = set()
         last_error: BackendError | None = None
-        while not self._abort.is_set():
+        while not self._cancelled():
             with self._pool.dispatch_lock:  # pick and start together, so parallel submits see each other
                 client = self._pool.pick(excluded)
                 if client is None:
@@ -95,7 +113,7 @@ class PoolJob:
                     return
             with self._lock:
                 self._current = job
-            if self._abort.is_set():
+            if self._cancelled():
                 job.abort()
             try:
                 result = job.result()
@@ -103,7 +121,7 @@ class PoolJob:
                 last_error = err
                 movable = isinstance(err, BackendConnectionError) and job.remote_ids is None
                 movable = movable or (isinstance(err, JobInterruptedError) and job.server_gone)
-                if not movable or self._abort.is_set():
+                if not movable or self._cancelled():
                     self._error = err
                     self._done.set()
                     return
@@ -119,7 +137,7 @@ class PoolJob:
             return
         from ..errors import JobCancelledError
 
-        if self._abort.is_set():
+        if self._cancelled():
             self._error = JobCancelledError("Generation cancelled.")
         else:
             self._error = last_error or BackendConnectionError("No Wan2GP server of the pool is reachable.")

@@ -66,9 +66,13 @@ def media(tmp_path_factory) -> dict[str, Path]:
 def test_t2v_end_to_end_with_progress(client, wan2gp_standin):
     seen: list[tuple[float, str]] = []
     job = client.submit(
-        model="t2v_1.3B", prompt="A red fox trotting through snow", seed=42, fresh=True,
-        progress=lambda f, t: seen.append((f, t)), **{**SMALL, "num_inference_steps": 12},
-    )  # fmt: skip
+        model="t2v_1.3B",
+        prompt="A red fox trotting through snow",
+        seed=42,
+        fresh=True,
+        progress=lambda f, t: seen.append((f, t)),
+        **{**SMALL, "num_inference_steps": 12},
+    )
     result = job.result(timeout=60)
     assert result.success
     assert_seed_video(result.video_path, seed=42, width=160, height=96, frames=9)
@@ -94,8 +98,14 @@ def test_generate_returns_result_and_output_is_not_the_servers_file(client, wan2
 
 
 def test_frame_rule_rounding_is_reported(client):
-    result = client.generate(model="ltxv_distilled", prompt="waves", seed=5, resolution="160x96",
-                             video_length=20, num_inference_steps=2)  # fmt: skip
+    result = client.generate(
+        model="ltxv_distilled",
+        prompt="waves",
+        seed=5,
+        resolution="160x96",
+        video_length=20,
+        num_inference_steps=2,
+    )
     assert result.success, result.error_message
     assert result.metadata["frames"] == 25  # LTXV: 8n+1, 20 rounded up
     assert any("rounded up to 25" in n for n in result.metadata["notes"])
@@ -115,9 +125,13 @@ def test_random_seed_is_chosen_and_reported(client):
 
 def test_i2v_zip_with_start_and_end_image(client, media):
     result = client.generate_image_to_video(
-        media["start"], model="flf2v_720p", prompt="the colour changes", end_image_path=media["end"],
-        seed=11, **SMALL,
-    )  # fmt: skip
+        media["start"],
+        model="flf2v_720p",
+        prompt="the colour changes",
+        end_image_path=media["end"],
+        seed=11,
+        **SMALL,
+    )
     assert result.success, result.error_message
     frames = videogen.read_frames(result.video_path)
     assert len(frames) == 9
@@ -137,10 +151,15 @@ def test_i2v_default_model_and_prompt(client, media):
 
 def test_vace_pose_with_mask_and_reference(client, media):
     result = client.generate_with_control(
-        prompt="Replace person with robot", control_video_path=media["control"], mode="pose",
-        mask_path=media["mask"], reference_images=[media["ref"]], seed=21,
-        resolution="160x96", num_inference_steps=3,
-    )  # fmt: skip
+        prompt="Replace person with robot",
+        control_video_path=media["control"],
+        mode="pose",
+        mask_path=media["mask"],
+        reference_images=[media["ref"]],
+        seed=21,
+        resolution="160x96",
+        num_inference_steps=3,
+    )
     assert result.success, result.error_message
     assert result.metadata["model"] == "vace_1.3B"
     stats = videogen.probe(result.video_path)
@@ -170,7 +189,7 @@ def test_bad_settings_fail_before_sending(client, wan2gp_standin):
     ):
         result = client.generate(**bad)
         assert not result.success and result.error_kind == ErrorKind.VALIDATION
-    with pytest.raises(ValidationError, match="Did you mean 't2v_1.3B'"):
+    with pytest.raises(ValidationError, match=r"Did you mean 't2v_1\.3B'"):
         client.submit(model="t2v_13B", prompt="x")
     assert wan2gp_standin.log_text().count("[load_queue_action]") == before  # nothing reached the server
 
@@ -185,8 +204,9 @@ def test_unknown_model_on_the_server(client):
 
 def test_server_side_input_refusal_is_validation(client, media, tmp_path):
     """A VACE task whose guide is given only as flags (no file) is refused by WanGP's loader."""
-    result = client.generate(model="vace_1.3B", prompt="x", image_refs=[media["ref"]], video_prompt_type="PVI",
-                             seed=2, **SMALL)  # fmt: skip
+    result = client.generate(
+        model="vace_1.3B", prompt="x", image_refs=[media["ref"]], video_prompt_type="PVI", seed=2, **SMALL
+    )
     assert not result.success
     assert result.error_kind == ErrorKind.VALIDATION
     assert "Control Video" in result.error_message
@@ -207,8 +227,15 @@ def _wait_for_step(job: Wan2GPJob, step: int, timeout: float = 30) -> None:
 
 
 def test_abort_mid_run_stops_the_server_within_a_step(client, wan2gp_standin):
-    job = client.submit(model="t2v_1.3B", prompt="abort me", seed=31, resolution="160x96", video_length=9,
-                        num_inference_steps=200, fresh=True)  # fmt: skip
+    job = client.submit(
+        model="t2v_1.3B",
+        prompt="abort me",
+        seed=31,
+        resolution="160x96",
+        video_length=9,
+        num_inference_steps=200,
+        fresh=True,
+    )
     _wait_for_step(job, 3)
     asked = time.monotonic()
     assert job.abort()
@@ -227,8 +254,16 @@ def test_abort_mid_run_stops_the_server_within_a_step(client, wan2gp_standin):
 def test_cancel_event_from_a_job_engine(client):
     cancel = threading.Event()
     remote: list = []
-    job = client.submit(model="t2v_1.3B", prompt="cancel me", seed=32, resolution="160x96", video_length=9,
-                        num_inference_steps=200, cancel_event=cancel, on_remote_ids=remote.append)  # fmt: skip
+    job = client.submit(
+        model="t2v_1.3B",
+        prompt="cancel me",
+        seed=32,
+        resolution="160x96",
+        video_length=9,
+        num_inference_steps=200,
+        cancel_event=cancel,
+        on_remote_ids=remote.append,
+    )
     _wait_for_step(job, 2)
     assert remote and remote[0].server_file == f"{job.token}.mp4" and remote[0].session_hash
     cancel.set()
@@ -252,7 +287,7 @@ def test_clear_queue_and_abort_all(client, wan2gp_standin):
             resolution="160x96",
             video_length=9,
             num_inference_steps=200,
-        )  # fmt: skip
+        )
         for i in range(2)
     ]
     _wait_for_step(jobs[0], 2)  # the second one waits behind it (one process_tasks at a time)
@@ -262,8 +297,14 @@ def test_clear_queue_and_abort_all(client, wan2gp_standin):
         assert not job.outcome(timeout=30).success
         assert job.status().phase == Phase.CANCELLED
     assert "Clear Queue" in wan2gp_standin.log_text() or "Queue cleared" in wan2gp_standin.log_text()
-    third = client.submit(model="t2v_1.3B", prompt="abort all", seed=50, resolution="160x96", video_length=9,
-                          num_inference_steps=200)  # fmt: skip
+    third = client.submit(
+        model="t2v_1.3B",
+        prompt="abort all",
+        seed=50,
+        resolution="160x96",
+        video_length=9,
+        num_inference_steps=200,
+    )
     _wait_for_step(third, 1)
     assert client.abort_all() == 1
     assert third.outcome(timeout=30).error_kind == ErrorKind.CANCELLED
@@ -271,8 +312,9 @@ def test_clear_queue_and_abort_all(client, wan2gp_standin):
 
 
 def test_second_job_reports_queue_position(client):
-    first = client.submit(model="t2v_1.3B", prompt="long", seed=60, resolution="160x96", video_length=9,
-                          num_inference_steps=80)  # fmt: skip
+    first = client.submit(
+        model="t2v_1.3B", prompt="long", seed=60, resolution="160x96", video_length=9, num_inference_steps=80
+    )
     _wait_for_step(first, 1)
     second = client.submit(model="t2v_1.3B", prompt="short", seed=61, **SMALL)
     positions = []
@@ -288,16 +330,29 @@ def test_second_job_reports_queue_position(client):
 def test_wait_timeout_leaves_the_job_running(client):
     from blender_movie_director.backend.wan2gp import WaitTimeoutError
 
-    job = client.submit(model="t2v_1.3B", prompt="patience", seed=70, resolution="160x96", video_length=9,
-                        num_inference_steps=30)  # fmt: skip
+    job = client.submit(
+        model="t2v_1.3B",
+        prompt="patience",
+        seed=70,
+        resolution="160x96",
+        video_length=9,
+        num_inference_steps=30,
+    )
     with pytest.raises(WaitTimeoutError):
         job.result(timeout=0.2)
     assert job.result(timeout=60).success
 
 
 def test_deadline_aborts_on_the_server(client, wan2gp_standin):
-    job = client.submit(model="t2v_1.3B", prompt="too slow", seed=71, resolution="160x96", video_length=9,
-                        num_inference_steps=200, deadline=3)  # fmt: skip
+    job = client.submit(
+        model="t2v_1.3B",
+        prompt="too slow",
+        seed=71,
+        resolution="160x96",
+        video_length=9,
+        num_inference_steps=200,
+        deadline=3,
+    )
     outcome = job.outcome(timeout=40)
     assert outcome.error_kind == ErrorKind.TIMEOUT
     assert "deadline" in outcome.error_message
@@ -359,3 +414,64 @@ def test_unreachable_server_is_a_typed_connection_error(tmp_path):
     result = dead.generate(model="t2v_1.3B", prompt="x", **SMALL, deadline=6)
     assert not result.success and result.error_kind in (ErrorKind.CONNECTION, ErrorKind.TIMEOUT)
     assert time.monotonic() - started < 15
+
+
+# --- threads, blocking, output hygiene ------------------------------------------------------------
+
+
+def test_many_threads_share_one_client(client):
+    results: dict[int, object] = {}
+
+    def worker(seed: int) -> None:
+        results[seed] = client.generate(model="t2v_1.3B", prompt=f"thread {seed}", seed=seed, **SMALL)
+
+    threads = [threading.Thread(target=worker, args=(200 + i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(results) == [200, 201, 202, 203]
+    paths = {r.video_path for r in results.values()}
+    assert len(paths) == 4
+    for seed, result in results.items():
+        assert result.success, result.error_message
+        assert_seed_video(result.video_path, seed=seed, width=160, height=96, frames=9)
+
+
+def test_submit_never_blocks(tmp_path):
+    from tests.fixtures.wan2gp_standin import free_port
+
+    dead = Wan2GPClient(f"http://127.0.0.1:{free_port()}", output_dir=tmp_path, connect_timeout=1)
+    started = time.monotonic()
+    job = dead.submit(model="t2v_1.3B", prompt="x", seed=1, deadline=3, **SMALL)
+    assert time.monotonic() - started < 0.3
+    assert job.status().phase in (Phase.PENDING, Phase.CONNECTING)
+    assert job.outcome(timeout=30).error_kind in (ErrorKind.CONNECTION, ErrorKind.TIMEOUT)
+
+
+def test_a_full_generation_prints_nothing(wan2gp_standin, tmp_path):
+    """No prints, no telemetry warnings, no gradio_client banners: stdout and stderr stay empty."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from blender_movie_director.backend.wan2gp import Wan2GPClient\n"
+        f"c = Wan2GPClient({wan2gp_standin.url!r}, output_dir={str(tmp_path)!r})\n"
+        "r = c.generate(model='t2v_1.3B', prompt='quiet', seed=9, resolution='160x96', video_length=9,"
+        " num_inference_steps=3)\n"
+        "assert r.success, r.error_message\n"
+        "import os; assert os.environ['GRADIO_ANALYTICS_ENABLED'] == 'False'\n"
+        "assert os.environ['HF_HUB_DISABLE_TELEMETRY'] == '1'\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_DISABLE_TELEMETRY")
+    }
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "" and out.stderr == ""

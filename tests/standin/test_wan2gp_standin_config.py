@@ -113,6 +113,9 @@ def test_chains_follow_the_real_order_by_name(wan2gp_standin):
         "update_status",
     ]
     assert chain_from("clear_queue_action") == ["clear_queue_action", "lambda_51"]
+    # Save Queue is registered just before Clear Queue in wgp.py (inferred position, not in the capture).
+    save = chain_from("save_queue_action")
+    assert len(save) == 3 and save[1].startswith("js_fn") and save[2] == "lambda_50"
     # init_generate's output is the hidden textbox whose change starts the Generate chain.
     init = next(d for d in config["dependencies"] if d["api_name"] == "init_generate")
     start = next(d for d in config["dependencies"] if d["api_name"] == "validate_wizard_prompt_16")

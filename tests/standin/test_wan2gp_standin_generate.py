@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -285,3 +288,29 @@ def test_second_load_merges_and_outputs_are_served(client, wan2gp_standin, tmp_p
     on_server = wan2gp_standin.outputs / Path(videos[0]).name
     reply = httpx.get(f"{wan2gp_standin.url}/gradio_api/file={on_server}", timeout=30)
     assert reply.status_code == 200 and reply.content == on_server.read_bytes()
+
+
+def test_save_queue_returns_a_download_of_the_session_queue(client, wan2gp_standin, tmp_path):
+    job = client.submit(api_name="/save_queue_action")
+    assert job.result(timeout=10) == ""
+    assert drv.logs(job) == [("Queue is empty. Nothing to save.", "info")]
+    start = _picture(tmp_path / "start.png", (10, 200, 10), (200, 10, 10))
+    params = {"model_type": "i2v", "prompt": "saved task", "image_start": "task3_image_start_0.png"}
+    queue_zip = drv.write_queue_zip(
+        tmp_path / "q.zip", [{"id": 3, "params": params}], {"task3_image_start_0.png": start}
+    )
+    _, logs = drv.load_queue(client, queue_zip)
+    assert logs == [("Loaded 1 task(s)", "info")]
+    payload = json.loads(client.predict(api_name="/save_queue_action"))
+    assert payload["filename"] == "queue.zip" and payload["url"].startswith("/wangp_api/download/")
+    reply = httpx.get(wan2gp_standin.url + payload["url"], timeout=30)
+    assert reply.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(reply.content)) as zf:
+        assert sorted(zf.namelist()) == ["queue.json", "task3_image_start_0.png"]
+        saved = json.loads(zf.read("queue.json"))
+    assert [(t["id"], t["params"]["prompt"], t["params"]["image_start"]) for t in saved] == [
+        (3, "saved task", "task3_image_start_0.png")
+    ]
+    assert saved[0]["params"]["video_length"] == 81  # factory defaults were merged at load
+    assert httpx.get(wan2gp_standin.url + payload["url"], timeout=30).status_code == 404  # one use
+    client.predict(api_name="/clear_queue_action")

@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from . import queue_files
+from .downloads import register_download
 from .generation import generate_media
 from .knobs import current
 from .queue_zip import save_queue_to_zip
@@ -100,6 +101,20 @@ def load_queue_action(filepath: Any, state: dict[str, Any], evt: gr.EventData) -
                 log.info("[load_queue_action] Removed temporary upload file: %s", filename)
             except OSError as e:
                 log.info("[load_queue_action] Info: Could not remove temp file %s: %s", filename, e)
+
+
+def save_queue_action(state: dict[str, Any]) -> str:
+    gen = get_gen_info(state)
+    queue = gen.get("queue", [])
+    if not queue:
+        gr.Info("Queue is empty. Nothing to save.")
+        return ""
+    snapshot = queue[:]
+
+    def produce(target: Path) -> bool:
+        return save_queue_to_zip(snapshot, target)
+
+    return register_download("queue.zip", "application/zip", produce)
 
 
 def init_process_queue_if_any(state: dict[str, Any]) -> tuple[Any, Any, Any]:

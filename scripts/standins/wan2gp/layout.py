@@ -24,6 +24,7 @@ REAL_EVENTS = {
     323: 4,  # add-to-queue chain
     327: 9,  # generate chain
     336: 7,  # load queue chain
+    351: 3,  # save_queue_action → js download → lambda_50
     354: 2,  # clear_queue_action + lambda_51
     448: 1,  # refresh_status_async_1 (Edit tab)
     467: 1,  # abort_generation_2
@@ -36,7 +37,7 @@ SHIFTED_NAMES = [
     "process_tasks",
     "finalize_generation_with_state", "finalize_generation", "abort_generation", "clear_queue_action",
     "unload_model_if_needed", "process_prompt_and_add_tasks", "prepare_generate_media", "init_generate",
-    "update_status", "save_inputs", "validate_wizard_prompt", "<lambda>",
+    "update_status", "save_inputs", "validate_wizard_prompt", "save_queue_action", "<lambda>",
 ]  # fmt: skip
 
 
@@ -105,11 +106,13 @@ def _main_components(ui: Ui, pad: Padder, knobs: Knobs) -> None:
     pad.components_to(786)
     with gr.Accordion("Queue Management", open=False) as ui.queue_accordion:
         ui.queue_html = gr.HTML(value=handlers.generate_queue_html([]))
-        pad.components_to(791)
+        pad.components_to(790)
+        ui.save_queue_btn = gr.DownloadButton("Save Queue", size="sm")
         ui.load_queue_btn = gr.UploadButton("Load Queue", file_types=[".zip", ".json"], size="sm")
         ui.clear_queue_btn = gr.Button("Clear Queue", size="sm", variant="stop")
     pad.components_to(808)
     ui.last_choice = gr.Number(value=-1, interactive=False, visible=False)
+    ui.queue_zip_download_payload = gr.Text(visible=False)
     pad.components_to(821)  # the next one is abort_generation's inline gr.State("")
 
 
@@ -229,6 +232,17 @@ def _wire_load_queue(ui: Ui, demo: gr.Blocks) -> None:
     ).then(handlers.unload_model_if_needed, inputs=[ui.state], outputs=[])  # fmt: skip
 
 
+def _wire_save_queue(ui: Ui) -> None:
+    ui.save_queue_btn.click(
+        fn=handlers.save_queue_action, inputs=[ui.state], outputs=[ui.queue_zip_download_payload]
+    ).then(
+        fn=None,
+        inputs=[ui.queue_zip_download_payload],
+        outputs=[ui.queue_zip_download_payload],
+        js="(payload) => payload",
+    ).then(fn=lambda: "", inputs=None, outputs=[ui.queue_zip_download_payload], show_progress="hidden")
+
+
 def _wire_clear(ui: Ui, clear_btn: Any, queue_html: Any) -> None:
     clear_btn.click(handlers.clear_queue_action, inputs=[ui.state], outputs=[queue_html]).then(
         fn=lambda: gr.Accordion(open=False), inputs=None, outputs=[ui.queue_accordion]
@@ -295,6 +309,7 @@ def build_app(knobs: Knobs) -> gr.Blocks:
         at(323, _wire_add_to_queue, ui)
         at(327, _wire_generate, ui)
         at(336, _wire_load_queue, ui, demo)
+        at(351, _wire_save_queue, ui)
         at(354, _wire_clear, ui, ui.clear_queue_btn, ui.queue_html)
         pad.deps_to(356, plan)
         _edit_components(ui, pad)

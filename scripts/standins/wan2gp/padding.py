@@ -37,7 +37,6 @@ NAMED_FILLERS: list[tuple[int, int, str, int]] = [
     (190, 320, "validate_wizard_prompt", 9),
     (190, 320, "save_inputs", 8),
     (190, 320, "<lambda>", 21),
-    (343, 353, "<lambda>", 1),
     (356, 510, "validate_wizard_prompt", 9),
     (356, 510, "save_inputs", 6),
     (511, 511, "save_inputs", 1),

@@ -15,6 +15,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from . import knobs as knobs_mod
+from .downloads import install_routes
 from .layout import build_app
 from .middleware import HeaderCheck, SlowFiles
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     knobs_mod.install(knobs)
     knobs.outputs.mkdir(parents=True, exist_ok=True)
     demo = build_app(knobs)
+    install_routes()
     demo.launch(
         server_name=knobs.host,
         server_port=knobs.port,

@@ -118,7 +118,7 @@ def test_idle_abort_and_client_id_abort(clients, wan2gp_standin, tmp_path):
 
 def test_two_sessions_keep_separate_queues_and_share_the_worker(clients, tmp_path):
     a, b = clients(), clients()
-    run_a = drv.start_queue(a, drv.write_json(tmp_path / "a.json", task("session A", 40)), with_status=False)
+    run_a = drv.start_queue(a, drv.write_json(tmp_path / "a.json", task("session A", 100)), with_status=False)
     _, logs = drv.load_queue(
         b, drv.write_json(tmp_path / "b.json", [task("session B1", 1), task("session B2", 1)])
     )
@@ -149,7 +149,10 @@ def test_job_cancel_does_not_stop_the_generation(clients, wan2gp_standin, tmp_pa
     client = clients()
     prompt = "cancel does not stop me"
     run = drv.start_queue(client, drv.write_json(tmp_path / "k.json", task(prompt, 30)), with_status=False)
-    time.sleep(0.4)
+    deadline = time.monotonic() + 15
+    while run.process_job.status().code != Status.ITERATING and time.monotonic() < deadline:
+        time.sleep(0.01)  # cancel only once the generator runs (a queued job would just be dropped)
+    assert run.process_job.status().code == Status.ITERATING
     run.process_job.cancel()
     deadline = time.monotonic() + 15
     while not outputs_named(wan2gp_standin.outputs, prompt) and time.monotonic() < deadline:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from .catalog_data import MODEL_ROWS
+from .fallback import generate_with_fallback
 from .templates import PROMPT_TEMPLATES, PromptTemplate, apply_template
 
 
@@ -259,6 +260,7 @@ __all__ = [
     "Task",
     "all_models",
     "apply_template",
+    "generate_with_fallback",
     "get_model",
     "models_in_category",
     "recommend_models",

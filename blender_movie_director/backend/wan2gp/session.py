@@ -16,6 +16,7 @@ Two things plain ``Client.submit`` cannot do are done here with gradio_client's 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from typing import Any
 
 from .discovery import EndpointRef
 from .transport import ConnectionSettings, classify, quiet_telemetry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -172,5 +175,5 @@ def _close_quietly(client: Any) -> None:
         executor = getattr(client, "executor", None)
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
-    except Exception:
-        return
+    except Exception as exc:  # closing a dead session must not raise into a worker; it is logged
+        log.debug("closing a Wan2GP session failed: %r", exc)

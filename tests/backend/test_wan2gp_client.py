@@ -475,3 +475,27 @@ def test_a_full_generation_prints_nothing(wan2gp_standin, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and out.stderr == ""
+
+
+def test_abort_while_waiting_for_the_gpu(client, wan2gp_standin):
+    first = client.submit(
+        model="t2v_1.3B",
+        prompt="holds the GPU",
+        seed=80,
+        resolution="160x96",
+        video_length=9,
+        num_inference_steps=60,
+    )
+    _wait_for_step(first, 1)
+    second = client.submit(model="t2v_1.3B", prompt="waits", seed=81, **SMALL)
+    deadline = time.monotonic() + 20
+    while second.status().phase != Phase.QUEUED or second.status().queue_position is None:
+        assert time.monotonic() < deadline, second.status()
+        time.sleep(0.05)
+    asked = time.monotonic()
+    second.abort()
+    assert second.outcome(timeout=30).error_kind == ErrorKind.CANCELLED
+    assert time.monotonic() - asked < 3  # no waiting for the first job to free the GPU
+    assert first.result(timeout=60).success
+    time.sleep(0.5)  # Gradio now runs the second session's process_tasks: it must find nothing to do
+    assert not list(wan2gp_standin.outputs.glob(f"{second.token}*"))

@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 _LOADED = re.compile(r"\b(?:Loaded|Merged)\s+(\d+)\s+task", re.IGNORECASE)
 _POLL = 0.2
+#: gradio_client status codes of an event that has not started running on the server.
+_WAITING = frozenset({"IN_QUEUE", "JOINING_QUEUE", "STARTING", "SENDING_DATA"})
 #: How long a finished run may take to confirm an abort or a deadline before we stop waiting.
 _ABORT_GRACE = 60.0
 
@@ -460,6 +462,16 @@ class Wan2GPJob:
                 )
                 self._send_abort(session, endpoints)
                 abort_sent_at = now
+                waiting = getattr(getattr(process.status(), "code", None), "value", "") in _WAITING
+                if started_running is None and waiting and not process.done():
+                    # Still waiting for the GPU: the abort removed the task from this session's queue, so
+                    # when Gradio gets to process_tasks it finds nothing to run. No need to wait for that.
+                    if timed_out:
+                        return BackendTimeoutError(
+                            f"The generation was still waiting for the Wan2GP server when its "
+                            f"{self._options.deadline_seconds:g} s deadline passed."
+                        ), True
+                    return None, True
             if abort_sent_at is not None and now - abort_sent_at > _ABORT_GRACE:
                 return BackendTimeoutError(
                     f"Wan2GP did not stop within {_ABORT_GRACE:g} s of the abort request."
@@ -469,7 +481,7 @@ class Wan2GPJob:
             activity = max(process.last_activity, refresh.last_activity if refresh else 0.0)
             if activity > last_seen:
                 last_seen = activity
-            if code in ("IN_QUEUE", "JOINING_QUEUE", "STARTING", "SENDING_DATA"):
+            if code in _WAITING:
                 rank = getattr(status, "rank", None)
                 position = int(rank) + 1 if isinstance(rank, int) else None
                 text = "waiting for the Wan2GP server" + (f" (position {position})" if position else "")

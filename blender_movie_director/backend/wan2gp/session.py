@@ -172,8 +172,10 @@ class Session:
 def _close_quietly(client: Any) -> None:
     try:
         client.close()
-        executor = getattr(client, "executor", None)
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        # gradio_client only shuts its three pools down in __del__; a closed session must not keep threads.
+        for name in ("executor", "helper_executor", "stream_executor"):
+            executor = getattr(client, name, None)
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
     except Exception as exc:  # closing a dead session must not raise into a worker; it is logged
         log.debug("closing a Wan2GP session failed: %r", exc)

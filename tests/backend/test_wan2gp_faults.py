@@ -252,3 +252,23 @@ def test_pool_with_no_server(tmp_path):
     pool = Wan2GPPool([f"http://127.0.0.1:{free_port()}"], output_dir=tmp_path, connect_timeout=1)
     result = pool.generate(prompt="nowhere", seed=1, **SMALL)
     assert not result.success and result.error_kind == ErrorKind.CONNECTION
+
+
+def test_abort_during_a_model_load_waits_for_the_load(start_wan2gp_standin, tmp_path):
+    """WanGP cannot interrupt a model load: the abort lands when loading ends, and no video is made."""
+    server = start_wan2gp_standin(load_seconds=4.0)
+    client = Wan2GPClient(server.url, output_dir=tmp_path)
+    job = client.submit(prompt="slow load", seed=3, **SMALL)
+    deadline = time.monotonic() + 30
+    while "Loading model" not in job.status().text:
+        assert time.monotonic() < deadline and not job.done(), job.status()
+        time.sleep(0.05)
+    assert job.status().phase.value == "loading"
+    asked = time.monotonic()
+    job.abort()
+    time.sleep(0.5)
+    assert "finishes loading the model" in job.status().text
+    outcome = job.outcome(timeout=60)
+    assert outcome.error_kind == ErrorKind.CANCELLED
+    assert 2.0 < time.monotonic() - asked < 20
+    assert not list(server.outputs.glob(f"{job.token}*"))

@@ -62,8 +62,14 @@ _LOADED = re.compile(r"\b(?:Loaded|Merged)\s+(\d+)\s+task", re.IGNORECASE)
 _POLL = 0.2
 #: gradio_client status codes of an event that has not started running on the server.
 _WAITING = frozenset({"IN_QUEUE", "JOINING_QUEUE", "STARTING", "SENDING_DATA"})
-#: How long a finished run may take to confirm an abort or a deadline before we stop waiting.
-_ABORT_GRACE = 60.0
+#: How long WanGP may take to confirm an abort. It stops within one denoising step, but it cannot interrupt
+#: a model load or download (minutes on a first use), so the wait is long; a dead server is caught sooner
+#: by the watchdog.
+_ABORT_GRACE = 600.0
+
+
+class _StillRunningError(BackendTimeoutError):
+    """The server did not confirm an abort in time: its session must not be finalized under it."""
 
 
 class WaitTimeoutError(BackendTimeoutError):
@@ -426,8 +432,8 @@ class Wan2GPJob:
         process = session.submit(endpoints.process_tasks)
         self._set(Phase.QUEUED, "waiting for the Wan2GP server")
         run_error, aborted = self._watch(session, endpoints, process, refresh, deadline, timings)
-        if run_error is not None and isinstance(run_error, (JobInterruptedError, BackendConnectionError)):
-            raise run_error  # the session is gone with the server; nothing to finalize
+        if isinstance(run_error, (JobInterruptedError, BackendConnectionError, _StillRunningError)):
+            raise run_error  # the session is gone with the server, or still busy: nothing to finalize
         self._set(Phase.FINALIZING, "collecting the result")
         gallery, _ = session.call(endpoints.finalize, timeout=timeout)
         if endpoints.unload is not None:
@@ -457,9 +463,10 @@ class Wan2GPJob:
             now = time.monotonic()
             if abort_sent_at is None and (self._cancel_requested() or now > deadline):
                 timed_out = not self._cancel_requested()
-                self._set(
-                    Phase.ABORTING, "deadline reached, stopping Wan2GP" if timed_out else "stopping Wan2GP"
-                )
+                text = "deadline reached, stopping Wan2GP" if timed_out else "stopping Wan2GP"
+                if self.status().phase == Phase.LOADING:
+                    text += " (WanGP finishes loading the model first)"
+                self._set(Phase.ABORTING, text)
                 self._send_abort(session, endpoints)
                 abort_sent_at = now
                 waiting = getattr(getattr(process.status(), "code", None), "value", "") in _WAITING
@@ -473,8 +480,8 @@ class Wan2GPJob:
                         ), True
                     return None, True
             if abort_sent_at is not None and now - abort_sent_at > _ABORT_GRACE:
-                return BackendTimeoutError(
-                    f"Wan2GP did not stop within {_ABORT_GRACE:g} s of the abort request."
+                return _StillRunningError(
+                    f"Wan2GP did not confirm the abort within {_ABORT_GRACE:g} s; it may still be busy."
                 ), True
             status = process.status()
             code = getattr(getattr(status, "code", None), "value", "")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blender_movie_director.backend.errors import AuthenticationError, ErrorKind
+from blender_movie_director.backend.errors import AuthenticationError, ErrorKind, UnsupportedServerError
 from blender_movie_director.backend.wan2gp import Wan2GPClient, Wan2GPPool
 from scripts.standins import videogen
 from tests.fixtures.wan2gp_standin import free_port
@@ -272,3 +272,54 @@ def test_abort_during_a_model_load_waits_for_the_load(start_wan2gp_standin, tmp_
     assert outcome.error_kind == ErrorKind.CANCELLED
     assert 2.0 < time.monotonic() - asked < 20
     assert not list(server.outputs.glob(f"{job.token}*"))
+
+
+OTHER_GRADIO_APP = """
+import sys, gradio as gr
+with gr.Blocks(title="Not WanGP") as demo:
+    box = gr.Textbox()
+    out = gr.Textbox()
+    box.submit(lambda s: s.upper(), box, out, api_name="shout")
+demo.queue().launch(
+    server_name="127.0.0.1", server_port=int(sys.argv[1]), prevent_thread_lock=True, quiet=True
+)
+print("READY", flush=True)
+import time
+while True:
+    time.sleep(1)
+"""
+
+
+def test_a_gradio_app_that_is_not_wangp(tmp_path):
+    """Any other Gradio app (or a WanGP without the Load Queue button) is one clear 'not supported' error."""
+    import subprocess
+
+    from tests.fixtures.wan2gp_standin import ROOT, prepare_venv
+
+    prepare_venv()
+    port = free_port()
+    script = tmp_path / "other_app.py"
+    script.write_text(OTHER_GRADIO_APP)
+    proc = subprocess.Popen(
+        [str(ROOT / ".venvs" / "standins" / "bin" / "python"), str(script), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"},
+    )
+    try:
+        assert proc.stdout.readline().strip() == "READY"
+        client = Wan2GPClient(f"http://127.0.0.1:{port}", output_dir=tmp_path)
+        assert client.check_health()  # it is a Gradio server...
+        with pytest.raises(UnsupportedServerError) as info:
+            client.connect()  # ...but not one Movie Director can drive
+        message = str(info.value)
+        assert message.startswith("This Wan2GP version is not supported:")
+        assert "load_queue_action" in message and "gradio 5.29.0" in message
+        result = client.generate(prompt="x", seed=1, **SMALL)
+        assert result.error_kind == ErrorKind.UNSUPPORTED_SERVER
+        status = client.get_server_status()
+        assert status.reachable and "not supported" in status.error
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)

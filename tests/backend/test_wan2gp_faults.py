@@ -323,3 +323,14 @@ def test_a_gradio_app_that_is_not_wangp(tmp_path):
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+def test_job_waits_for_a_server_that_is_still_starting(start_wan2gp_standin, tmp_path):
+    port = free_port()
+    client = Wan2GPClient(f"http://127.0.0.1:{port}", output_dir=tmp_path)
+    job = client.submit(prompt="early bird", seed=17, deadline=90, **SMALL)
+    time.sleep(1.0)
+    assert job.status().phase.value == "connecting"
+    start_wan2gp_standin(port=port)  # takes a few seconds; the job retries with backoff meanwhile
+    result = job.result(timeout=90)
+    assert_seed_video(result.video_path, 17)

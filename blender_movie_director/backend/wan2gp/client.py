@@ -113,6 +113,9 @@ class Wan2GPClient:
         Returns True; raises a typed error (connection, auth, unsupported server) otherwise. Blocks for
         about a second on a real WanGP (its /config is large); call it from a worker thread.
         """
+        probe = self._server.probe()
+        if not probe.reachable and probe.error is not None:
+            raise probe.error  # fail fast: connect() answers "is it there?", jobs wait for a restart
         deadline = time.monotonic() + max(30.0, self._settings.connect_timeout * 3)
         session, _ = self._server.acquire(deadline)
         self._server.release(session, reusable=True)

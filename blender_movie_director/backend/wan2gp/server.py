@@ -74,8 +74,15 @@ class ServerContext:
         def attempt() -> Session:
             return Session(self.settings)
 
+        # A server that is (re)starting answers within seconds to a minute: keep trying until the deadline.
         return retry_call(
-            attempt, deadline=deadline, what=f"connecting to {self.settings.url}", cancel=cancel
+            attempt,
+            deadline=deadline,
+            what=f"connecting to {self.settings.url}",
+            cancel=cancel,
+            max_attempts=15,
+            base=0.5,
+            cap=4.0,
         )
 
     def acquire(

@@ -1,0 +1,402 @@
+"""JobManager: the one way work is started, whoever asks (N-panel, strip menu, console, CLI, batch).
+
+See the package docstring for the threading contract. In short: ``submit`` only records the job and queues
+it; worker threads (a limited number per backend, created on first use) run it through the backend's runner;
+every change becomes an immutable event that ``drain`` hands out in order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..base import GenerationResult
+from ..errors import BackendError, ErrorKind, scrub_secrets
+from .events import (
+    Cancelled,
+    Failed,
+    JobEvent,
+    JobState,
+    Log,
+    Progress,
+    Queued,
+    RemoteId,
+    Started,
+    Succeeded,
+)
+from .request import Backend, Credentials, GenerationRequest
+from .runner import RunContext, Runner, StopReason
+from .store import JobRecord, JobStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMITS = {Backend.WAN2GP: 1, Backend.WAVESPEED: 2}
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A snapshot of one job, safe to hand to any thread."""
+
+    job_id: str
+    request: GenerationRequest
+    state: JobState
+    fraction: float
+    text: str
+    remote_id: str
+    result: GenerationResult | None
+    error_kind: str
+    error_message: str
+
+
+class _Job:
+    def __init__(self, job_id: str, request: GenerationRequest, credentials: Credentials, order: int) -> None:
+        self.job_id = job_id
+        self.request = request
+        self.credentials = credentials
+        self.order = order
+        self.fingerprint = request.fingerprint()
+        self.state = JobState.QUEUED
+        self.seq = 0
+        self.fraction = -1.0
+        self.text = "Queued"
+        self.remote_id = ""
+        self.result: GenerationResult | None = None
+        self.error_kind = ""
+        self.error_message = ""
+        self.ctx: RunContext | None = None
+        self.record: JobRecord | None = None  # set when resuming a job from an earlier session
+
+    def info(self) -> JobInfo:
+        return JobInfo(
+            self.job_id,
+            self.request,
+            self.state,
+            self.fraction,
+            self.text,
+            self.remote_id,
+            self.result,
+            self.error_kind,
+            self.error_message,
+        )
+
+
+class JobManager:
+    def __init__(
+        self,
+        store_path: str | Path | None = None,
+        runners: Mapping[Backend, Runner] | None = None,
+        limits: Mapping[Backend | str, int] | None = None,
+    ) -> None:
+        self._store = JobStore(store_path)
+        self._runners: dict[Backend, Runner] = dict(runners or {})
+        self._limits = dict(DEFAULT_LIMITS)
+        for backend, n in (limits or {}).items():
+            self._limits[Backend(backend)] = max(1, int(n))
+        self._lock = threading.RLock()
+        self._work = threading.Condition(self._lock)
+        self._events: deque[JobEvent] = deque()
+        self._jobs: dict[str, _Job] = {}
+        self._queues: dict[Backend, list[tuple[int, int, str]]] = {b: [] for b in Backend}
+        self._workers: dict[Backend, list[threading.Thread]] = {b: [] for b in Backend}
+        self._order = itertools.count()
+        self._closed = False
+
+    @property
+    def store_path(self) -> Path | None:
+        return self._store.path
+
+    # -- the caller's side (any thread; never blocks on the network) ----------------------------------------
+    def submit(self, request: GenerationRequest, credentials: Credentials | None = None) -> str:
+        """Queue ``request`` and return its job id; an identical unfinished request returns the same id."""
+        with self._lock:
+            self._ensure_open()
+            fingerprint = request.fingerprint()
+            for job in self._jobs.values():
+                if job.fingerprint == fingerprint and not job.state.terminal:
+                    return job.job_id
+            job = _Job(uuid.uuid4().hex[:12], request, credentials or Credentials(), next(self._order))
+            self._jobs[job.job_id] = job
+            self._store.put(JobRecord(job.job_id, request))
+            self._enqueue(job)
+            return job.job_id
+
+    def cancel(self, job_id: str, *, abandon_paid: bool = False) -> bool:
+        """Cancel a job. A queued job is dropped. A running job is cancelled on the server where the service
+        can do that; a paid task that cannot be stopped is only abandoned (polling stops, its id is kept)
+        when ``abandon_paid`` is True. Returns whether the job is now stopping or stopped."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state.terminal:
+                return False
+            if job.state == JobState.QUEUED:
+                self._finish(job, JobState.CANCELLED, event=Cancelled, reason="Cancelled before it started.")
+                return True
+            runner = self._runner_for(job.request.backend)
+            assert job.ctx is not None
+            if runner.can_cancel_remote:
+                job.ctx.request_stop(StopReason.CANCEL)
+                return True
+            if not abandon_paid:
+                self._emit(
+                    job,
+                    Log,
+                    level="warning",
+                    text=(
+                        "WaveSpeed cannot stop a task once it has started; it will finish (and is billed). "
+                        "Abandon it to stop waiting for it."
+                    ),
+                )
+                return False
+            job.ctx.request_stop(StopReason.ABANDON)
+            return True
+
+    def drain(self, max_n: int | None = None) -> list[JobEvent]:
+        """Events since the last call, oldest first; never blocks."""
+        with self._lock:
+            n = len(self._events) if max_n is None else min(max_n, len(self._events))
+            return [self._events.popleft() for _ in range(n)]
+
+    def pending_events(self) -> int:
+        return len(self._events)
+
+    def job(self, job_id: str) -> JobInfo:
+        with self._lock:
+            return self._jobs[job_id].info()
+
+    def jobs(self) -> list[JobInfo]:
+        with self._lock:
+            return [job.info() for job in sorted(self._jobs.values(), key=lambda j: j.order)]
+
+    def wait(self, job_ids: Iterable[str], timeout: float | None = None) -> bool:
+        """Block until the jobs are finished (for scripts and tests); True if they all are."""
+        ids = list(job_ids)
+        end = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while not all(self._jobs[i].state.terminal for i in ids):
+                remaining = None if end is None else end - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._work.wait(0.2 if remaining is None else min(0.2, remaining))
+            return True
+
+    def set_limit(self, backend: Backend | str, n: int) -> None:
+        with self._lock:
+            self._limits[Backend(backend)] = max(1, int(n))
+            self._start_workers(Backend(backend))
+            self._work.notify_all()
+
+    def recover(self, credentials_for: Callable[[Backend], Credentials] | None = None) -> list[str]:
+        """Take up the unfinished jobs an earlier session left in the store. Paid tasks are resumed by id,
+        never resubmitted; jobs that never started are queued again; the rest fail with the reason."""
+        resumed: list[str] = []
+        with self._lock:
+            self._ensure_open()
+            for record in self._store.unfinished():
+                if record.job_id in self._jobs:
+                    continue
+                backend = record.request.backend
+                credentials = credentials_for(backend) if credentials_for else Credentials()
+                job = _Job(record.job_id, record.request, credentials, next(self._order))
+                job.remote_id = record.remote_id
+                self._jobs[job.job_id] = job
+                if record.state == JobState.QUEUED and not record.remote_id:
+                    self._enqueue(job)
+                    resumed.append(job.job_id)
+                    continue
+                why_not = self._runner_for(backend).resumable(record)
+                if why_not:
+                    self._finish(
+                        job,
+                        JobState.FAILED,
+                        event=Failed,
+                        error_kind=ErrorKind.INTERRUPTED,
+                        message=why_not,
+                        remote_id=record.remote_id,
+                    )
+                    continue
+                job.record = record
+                self._enqueue(job)
+                resumed.append(job.job_id)
+        return resumed
+
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        """Stop every worker and release the runners. Running jobs stay in the store for ``recover()``.
+        Returns True if every thread ended within ``timeout``."""
+        with self._lock:
+            if self._closed:
+                return True
+            self._closed = True
+            for job in self._jobs.values():
+                if job.state == JobState.RUNNING and job.ctx is not None:
+                    job.ctx.request_stop(StopReason.SHUTDOWN)
+            self._work.notify_all()
+            workers = [t for threads in self._workers.values() for t in threads]
+        end = time.monotonic() + timeout
+        for thread in workers:
+            thread.join(max(0.0, end - time.monotonic()))
+        for runner in self._runners.values():
+            runner.close()
+        return not any(t.is_alive() for t in workers)
+
+    # -- internals (called with the lock held unless noted) ------------------------------------------------
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the job manager has been shut down")
+
+    def _enqueue(self, job: _Job) -> None:
+        backend = job.request.backend
+        heapq.heappush(self._queues[backend], (job.request.priority, job.order, job.job_id))
+        position = sum(1 for _, _, jid in self._queues[backend] if jid != job.job_id)
+        self._emit(job, Queued, position=position)
+        self._start_workers(backend)
+        self._work.notify_all()
+
+    def _runner_for(self, backend: Backend) -> Runner:
+        runner = self._runners.get(backend)
+        if runner is None:
+            from .runners import default_runner
+
+            runner = self._runners[backend] = default_runner(backend)
+        return runner
+
+    def _start_workers(self, backend: Backend) -> None:
+        alive = [t for t in self._workers[backend] if t.is_alive()]
+        while len(alive) < self._limits[backend] and self._queues[backend]:
+            thread = threading.Thread(
+                target=self._worker,
+                args=(backend,),
+                name=f"movie-director-{backend}-{len(alive)}",
+                daemon=True,
+            )
+            alive.append(thread)
+            thread.start()
+        self._workers[backend] = alive
+
+    def _emit(self, job: _Job, event_type: type[JobEvent], **fields: Any) -> None:
+        job.seq += 1
+        self._events.append(event_type(job_id=job.job_id, seq=job.seq, time=time.time(), **fields))
+        self._work.notify_all()
+
+    def _finish(self, job: _Job, state: JobState, *, event: type[JobEvent], **fields: Any) -> None:
+        job.state = state
+        changes: dict[str, Any] = {"state": state}
+        if state == JobState.SUCCEEDED:
+            assert job.result is not None
+            changes.update(video_path=job.result.video_path or "", metadata=dict(job.result.metadata))
+            job.fraction, job.text = 1.0, "Done"
+        elif state == JobState.FAILED:
+            job.error_kind, job.error_message = str(fields["error_kind"]), fields["message"]
+            changes.update(error_kind=job.error_kind, error_message=job.error_message)
+            job.text = job.error_message
+        elif state == JobState.CANCELLED:
+            job.text = fields["reason"]
+        self._store.update(job.job_id, **changes)
+        self._emit(job, event, **fields)
+
+    # -- worker threads -----------------------------------------------------------------------------------
+    def _worker(self, backend: Backend) -> None:
+        while True:
+            with self._lock:
+                while not self._closed and not self._queues[backend]:
+                    self._work.wait()
+                if self._closed:
+                    return
+                if sum(t.is_alive() for t in self._workers[backend]) > self._limits[backend]:
+                    self._workers[backend].remove(threading.current_thread())
+                    return
+                _, _, job_id = heapq.heappop(self._queues[backend])
+                job = self._jobs[job_id]
+                if job.state != JobState.QUEUED:
+                    continue  # cancelled while queued
+                job.state = JobState.RUNNING
+                job.text = "Starting"
+                job.ctx = self._context_for(job)
+                self._store.update(job.job_id, state=JobState.RUNNING)
+                self._emit(job, Started, server=",".join(job.request.servers))
+                runner = self._runner_for(backend)
+            self._run(job, runner)
+
+    def _context_for(self, job: _Job) -> RunContext:
+        def progress(fraction: float, text: str) -> None:
+            with self._lock:
+                job.fraction, job.text = fraction, text
+                self._emit(job, Progress, fraction=fraction, text=text)
+
+        def log_line(text: str, level: str) -> None:
+            with self._lock:
+                self._emit(job, Log, text=self._scrub(job, text), level=level)
+
+        def remote_id(value: str, kind: str) -> None:
+            with self._lock:
+                job.remote_id = value
+                self._store.update(job.job_id, remote_id=value, remote_kind=kind)
+                self._emit(job, RemoteId, remote_id=value, remote_kind=kind)
+
+        return RunContext(job.job_id, job.request, job.credentials, progress, log_line, remote_id, job.record)
+
+    def _run(self, job: _Job, runner: Runner) -> None:
+        ctx = job.ctx
+        assert ctx is not None
+        error: BackendError | None = None
+        result: GenerationResult | None = None
+        try:
+            result = runner.resume(ctx) if job.record is not None else runner.run(ctx)
+        except BackendError as exc:
+            error = exc
+        except Exception as exc:  # a bug in a runner or client: the user still gets a message on the shot
+            log.exception("job %s failed unexpectedly", job.job_id)
+            error = BackendError(f"Unexpected error: {type(exc).__name__}: {exc}")
+        with self._lock:
+            if ctx.stop_reason == StopReason.SHUTDOWN:
+                job.state = JobState.INTERRUPTED  # the store keeps RUNNING, for recover()
+                return
+            if result is not None and result.success:
+                job.result = result
+                self._finish(job, JobState.SUCCEEDED, event=Succeeded, result=result)
+            elif ctx.stop_reason in (StopReason.CANCEL, StopReason.ABANDON):
+                abandoned = ctx.stop_reason == StopReason.ABANDON
+                reason = (
+                    f"Abandoned; the paid task {ctx.remote_id} may still finish on the server."
+                    if abandoned and ctx.remote_id
+                    else "Cancelled."
+                )
+                self._finish(
+                    job,
+                    JobState.CANCELLED,
+                    event=Cancelled,
+                    reason=reason,
+                    remote_may_finish=abandoned and bool(ctx.remote_id),
+                )
+            elif ctx.stop_reason == StopReason.DEADLINE:
+                self._finish(
+                    job,
+                    JobState.FAILED,
+                    event=Failed,
+                    error_kind=ErrorKind.TIMEOUT,
+                    remote_id=ctx.remote_id,
+                    message=f"Gave up after {job.request.deadline_s:.0f} s waiting for {ctx.waiting_for}.",
+                )
+            else:
+                kind = error.kind if error else (result.error_kind if result else None) or ErrorKind.SERVER
+                message = error.user_message if error else (result.error_message if result else "")
+                self._finish(
+                    job,
+                    JobState.FAILED,
+                    event=Failed,
+                    error_kind=kind,
+                    message=self._scrub(job, message or "The generation failed."),
+                    remote_id=ctx.remote_id,
+                )
+
+    @staticmethod
+    def _scrub(job: _Job, text: str) -> str:
+        return scrub_secrets(text, *job.credentials.secrets())

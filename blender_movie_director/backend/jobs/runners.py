@@ -1,0 +1,205 @@
+"""The two backend runners: how a frozen request becomes a call to the Wan2GP client or WaveSpeed provider.
+
+Each is loaded on first use (they import gradio_client / httpx / pydantic) and runs on a worker thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from ..base import GenerationResult
+from ..errors import JobCancelledError
+from .request import Backend, GenerationRequest
+from .runner import RunContext, Runner, StopReason
+from .store import JobRecord
+
+#: How long a cancelled Wan2GP job may take to confirm the server stopped (it stops within a step).
+ABORT_CONFIRM_S = 30.0
+#: Request input roles that WaveSpeed calls by another name.
+WAVESPEED_INPUT_FIELDS = {"image_start": "image", "image_end": "last_image", "video_guide": "video"}
+
+
+class Wan2GPRunner:
+    """Runs jobs on one Wan2GP server, or on a pool when the request names several."""
+
+    can_cancel_remote = True
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[tuple[str, ...], str, str], Any] = {}
+
+    def _client_for(self, ctx: RunContext) -> Any:
+        from ..wan2gp import Wan2GPClient, Wan2GPPool
+
+        urls = ctx.request.servers or ("",)
+        creds = ctx.credentials
+        key = (urls, creds.username, creds.password)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                auth = (creds.username, creds.password) if creds.username else None
+                kwargs: dict[str, Any] = {"auth": auth, "output_dir": ctx.request.output_dir}
+                if len(urls) > 1:
+                    client = Wan2GPPool(urls, **kwargs)
+                else:
+                    client = Wan2GPClient(urls[0] or None, **kwargs)
+                self._clients[key] = client
+            return client
+
+    @staticmethod
+    def settings_for(request: GenerationRequest) -> dict[str, Any]:
+        settings = dict(request.settings)
+        settings.update(model=request.model, prompt=request.prompt)
+        if request.negative_prompt:
+            settings["negative_prompt"] = request.negative_prompt
+        for role, path in request.inputs.items():
+            if role == "image_refs":
+                settings[role] = [p for p in path.split("\n") if p]
+            else:
+                settings[role] = path
+        return settings
+
+    def run(self, ctx: RunContext) -> GenerationResult:
+        from ..wan2gp import WaitTimeoutError
+
+        client = self._client_for(ctx)
+        abort = threading.Event()
+
+        def remote_ids(ids: Any) -> None:
+            # The client reports again once the file exists on the server; the name does not change.
+            if ids.server_file and ids.server_file != ctx.remote_id:
+                ctx.set_remote_id(ids.server_file, "server_file")
+
+        job = client.submit(
+            self.settings_for(ctx.request),
+            output_dir=ctx.request.output_dir,
+            progress=ctx.progress,
+            on_remote_ids=remote_ids,
+            cancel_event=abort,
+            deadline=max(1.0, ctx.remaining()),
+        )
+        while True:
+            try:
+                return job.result(timeout=0.25)
+            except WaitTimeoutError:
+                pass
+            if ctx.should_stop():
+                break
+        # Cancel, deadline or shutdown: stop the work on the GPU (the server's own abort in the job's
+        # session), then wait for the server to confirm so no generation is left running unseen.
+        abort.set()
+        ctx.progress(-1.0, "Stopping on the Wan2GP server")
+        try:
+            job.result(timeout=ABORT_CONFIRM_S)
+        except WaitTimeoutError:
+            ctx.log("The Wan2GP server did not confirm the abort in time.", "warning")
+        except JobCancelledError:
+            pass
+        raise JobCancelledError(f"Stopped ({ctx.stop_reason}).", remote_id=ctx.remote_id or None)
+
+    def resumable(self, record: JobRecord) -> str:
+        if record.remote_kind == "server_file" and record.remote_id:
+            return ""
+        return (
+            "Blender closed before the Wan2GP server had taken this job, so there is nothing to resume. "
+            "Generate the shot again."
+        )
+
+    def resume(self, ctx: RunContext) -> GenerationResult:
+        assert ctx.record is not None
+        client = self._client_for(ctx)
+        clients = getattr(client, "clients", [client])  # a pool: ask each of its servers
+        result: GenerationResult | None = None
+        for candidate in clients:
+            ctx.check()
+            ctx.progress(-1.0, f"Looking for {ctx.record.remote_id} on {candidate.url}")
+            result = candidate.recover(ctx.record.remote_id, output_dir=ctx.request.output_dir)
+            if result.success:
+                return result
+        assert result is not None
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            for one in getattr(client, "clients", [client]):
+                one.close()
+
+
+class WaveSpeedRunner:
+    """Runs jobs on WaveSpeed (or a compatible endpoint). A submitted task cannot be cancelled there."""
+
+    can_cancel_remote = False
+
+    @staticmethod
+    def params_for(request: GenerationRequest, schema_fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The request as WaveSpeed parameters; the provider then refuses any key outside the schema."""
+        params = dict(request.settings)
+        params["prompt"] = request.prompt
+        if request.negative_prompt and "negative_prompt" in schema_fields:
+            params["negative_prompt"] = request.negative_prompt
+        for role, path in request.inputs.items():
+            params[WAVESPEED_INPUT_FIELDS.get(role, role) if role not in schema_fields else role] = path
+        return params
+
+    @staticmethod
+    def _provider(ctx: RunContext) -> Any:
+        from ..wavespeed.provider import WaveSpeedProvider
+
+        base_url = ctx.request.servers[0] if ctx.request.servers else None
+        return WaveSpeedProvider(ctx.credentials.api_key or None, base_url)
+
+    def run(self, ctx: RunContext) -> GenerationResult:
+        from ..wavespeed.models import resolve_model
+
+        spec = resolve_model(ctx.request.model, task="i2v" if "image_start" in ctx.request.inputs else None)
+        provider = self._provider(ctx)
+        return provider.generate_sync(
+            spec,
+            self.params_for(ctx.request, spec.fields),
+            output_dir=ctx.request.output_dir,
+            on_submitted=lambda task: ctx.set_remote_id(task.task_id, "task"),
+            progress=ctx.progress,
+            cancel=_StopFlag(ctx),
+            deadline=ctx.deadline,
+        )
+
+    def resumable(self, record: JobRecord) -> str:
+        if record.remote_id:
+            return ""
+        return (
+            "Blender closed while this job was being sent to WaveSpeed, so it is not known whether the task "
+            "was created. It was not sent again, to avoid paying twice; check your WaveSpeed dashboard."
+        )
+
+    def resume(self, ctx: RunContext) -> GenerationResult:
+        assert ctx.record is not None
+        provider = self._provider(ctx)
+        return provider.resume_sync(
+            ctx.record.remote_id,
+            model=ctx.request.model,
+            output_dir=ctx.request.output_dir,
+            progress=ctx.progress,
+            cancel=_StopFlag(ctx),
+            deadline=ctx.deadline,
+        )
+
+    def close(self) -> None:
+        """Providers are made per job and close their connections when it ends."""
+
+
+class _StopFlag:
+    """The provider's cancel flag: set on abandon, deadline or shutdown; a plain cancel cannot stop a task."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+
+    def is_set(self) -> bool:
+        return self._ctx.should_stop() and self._ctx.stop_reason != StopReason.CANCEL
+
+
+def default_runner(backend: Backend) -> Runner:
+    return Wan2GPRunner() if Backend(backend) == Backend.WAN2GP else WaveSpeedRunner()

@@ -546,3 +546,17 @@ def test_random_faults_never_duplicate_or_lose_a_task(wavespeed_standin_clean, t
         assert decode(path)["frames"] > 0
     kinds = {kind for kind, _ in outcomes}
     assert "ok" in kinds and len(kinds) >= 2, outcomes  # the mix did exercise failures
+
+
+def test_unwritable_output_folder_keeps_the_task_for_resume(run, tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the output folder should be")
+    with pytest.raises(BackendError, match="Could not save") as err:
+        run.provider.generate_sync(
+            MODEL,
+            {"prompt": "x"},
+            output_dir=blocked / "out",
+            on_submitted=lambda t: run.ids.append(t.task_id),
+        )
+    assert err.value.remote_id == run.ids[0]
+    assert_good_result(run.resume(run.ids[0]))

@@ -120,6 +120,13 @@ async def download_video(
             if not exc.retryable:
                 raise
             error = exc
+        except OSError as exc:  # our side: folder not writable, disk full
+            raise BackendError(
+                f"Could not save the result of WaveSpeed task {task_id} to {dest.parent} "
+                f"({exc.strerror or type(exc).__name__}). The video is paid for: free space or pick another "
+                "folder, then resume the task.",
+                remote_id=task_id,
+            ) from exc
         failures += 1
         if failures >= attempts:
             raise ServerError(

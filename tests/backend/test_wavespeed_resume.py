@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from blender_movie_director.backend.errors import ModelUnavailableError, ServerError, ValidationError
+from blender_movie_director.backend.errors import (
+    ModelUnavailableError,
+    ServerError,
+    SubmissionUncertainError,
+    ValidationError,
+)
 from blender_movie_director.backend.wavespeed.models import SPECS_FILE, all_models
 from blender_movie_director.backend.wavespeed.pricing import estimate_cost
 from blender_movie_director.backend.wavespeed.validation import prepare_request
@@ -190,15 +195,16 @@ def test_price_endpoint_down_falls_back_to_the_estimate(wavespeed_standin_clean,
 
 # -- "code 5004 means still processing" ----------------------------------------------------------------
 class _ProcessingThen5004Server(ThreadingHTTPServer):
-    """The stand-in only sends data.code 5004 on a sync-mode submit, never on a poll, so this small
-    in-process HTTP server (real sockets) answers three polls with ``processing`` + code 5004 (the
-    mid-2026 sync-timeout shape) and then ``completed``."""
+    """Two shapes the stand-in cannot produce, from a small in-process HTTP server (real sockets):
+    polls answered ``processing`` + ``data.code`` 5004 (the mid-2026 sync-timeout shape) three times and
+    then ``completed``; and a submit answered HTTP 500 whose body still carries the task id."""
 
     daemon_threads = True
 
     def __init__(self, video: Path) -> None:
         self.video = video
         self.polls = 0
+        self.submits = 0
         super().__init__(("127.0.0.1", 0), _Handler)
 
     @property
@@ -212,13 +218,19 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def _json(self, body: dict) -> None:
+    def _json(self, body: dict, status: int = 200) -> None:
         data = json.dumps(body).encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        """A submit that fails with HTTP 500 but whose answer still names the task it created."""
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.submits += 1
+        self._json({"code": 500, "message": "internal error", "data": {"id": "t5004"}}, status=500)
 
     def do_GET(self) -> None:
         if self.path.startswith("/files/"):
@@ -257,6 +269,28 @@ def test_code_5004_while_processing_means_keep_polling(tmp_path):
         result = provider.resume_sync("t5004", output_dir=tmp_path / "out")
         assert_good_result(result, seconds=2)
         assert server.polls == 4
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_failed_submit_that_names_its_task_hands_the_id_back(tmp_path):
+    server = _ProcessingThen5004Server(make_mp4(tmp_path / "src.mp4", seconds=2))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        provider = make_provider(server, key="any-key", check_catalog=False, quote_price=False)
+        handed: list = []
+        with pytest.raises(SubmissionUncertainError) as err:
+            provider.generate_sync(
+                "ltx-2-fast", {"prompt": "x"}, output_dir=tmp_path, on_submitted=handed.append
+            )
+        assert err.value.remote_id == "t5004" and "t5004" in str(err.value)
+        assert [(t.task_id, t.uncertain) for t in handed] == [("t5004", True)]
+        assert server.submits == 1
+        assert_good_result(provider.resume_sync("t5004", output_dir=tmp_path))  # the paid task is kept
+        assert server.submits == 1
     finally:
         server.shutdown()
         server.server_close()

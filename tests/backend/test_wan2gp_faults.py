@@ -89,6 +89,7 @@ def test_renamed_endpoints(start_wan2gp_standin, tmp_path):
     assert_seed_video(result.video_path, 8)
 
 
+@pytest.mark.slow
 def test_gradio6_server(start_wan2gp_standin, tmp_path):
     pytest.importorskip("av")
     server = start_wan2gp_standin(gradio6=True)
@@ -159,6 +160,7 @@ def test_server_killed_mid_job(start_wan2gp_standin, tmp_path):
     assert client.check_health() is False
 
 
+@pytest.mark.slow
 def test_frozen_server_is_caught_by_the_watchdog(start_wan2gp_standin, tmp_path):
     server = start_wan2gp_standin(step_seconds=0.1)
     client = Wan2GPClient(server.url, output_dir=tmp_path, watchdog_seconds=3, read_timeout=20)

@@ -2,9 +2,40 @@
 
 Importing this package does not import ``bpy`` or any heavy dependency, so the bpy-free ``backend``
 subpackage can be used (and tested) in plain Python. Blender calls :func:`register` / :func:`unregister`.
+
+The console API (``generate_shot``, ``generate_all``, ``jobs``, ``cancel``, ``wait``, ``quick_video``,
+``ai_video_generate``) is loaded on first use of one of those names; see :mod:`.api` and docs/api.md.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_API_NAMES = frozenset(
+    {
+        "Job",
+        "ShotNotReadyError",
+        "ai_video_generate",
+        "cancel",
+        "generate_all",
+        "generate_shot",
+        "jobs",
+        "quick_video",
+        "wait",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API_NAMES:
+        api = importlib.import_module(".api", __name__)
+        return getattr(api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_API_NAMES})
 
 
 def register() -> None:

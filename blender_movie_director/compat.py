@@ -67,3 +67,43 @@ def set_video_output(scene: bpy.types.Scene, container: str = "MPEG4", codec: st
 
 def layout_has_progress(layout: bpy.types.UILayout) -> bool:
     return hasattr(layout, "progress")
+
+
+def new_effect(strips: Any, name: str, effect_type: str, channel: int, frame_start: int, input1: Any) -> Any:
+    """``new_effect`` with one input: 4.2 calls the input ``seq1``, 4.4+ ``input1``."""
+    try:
+        return strips.new_effect(
+            name=name, type=effect_type, channel=channel, frame_start=frame_start, input1=input1
+        )
+    except TypeError:
+        return strips.new_effect(
+            name=name, type=effect_type, channel=channel, frame_start=frame_start, seq1=input1
+        )
+
+
+def effect_input(strip: Any) -> Any:
+    """The first input of an effect strip (``input_1`` on 4.4+, ``seq1`` on 4.2)."""
+    if hasattr(strip, "input_1"):
+        return strip.input_1
+    return getattr(strip, "seq1", None)
+
+
+def online_access() -> bool:
+    """Whether Blender allows network access (Preferences > System > Network > Allow Online Access)."""
+    return bool(getattr(bpy.app, "online_access", True))
+
+
+def online_access_overridden() -> bool:
+    """True when Blender was started with ``--offline-mode`` (the preference cannot turn it back on)."""
+    return bool(getattr(bpy.app, "online_access_override", False))
+
+
+def extension_user_folder(package: str, subfolder: str = "") -> str:
+    """The extension's own writable folder (``extension_path_user``), created if missing."""
+    try:
+        return bpy.utils.extension_path_user(package, path=subfolder, create=True)
+    except (ValueError, TypeError):
+        # Loaded as a plain add-on (tests, legacy install): no extension repository to ask, so use
+        # Blender's user data folder instead.
+        path = "movie_director/" + subfolder if subfolder else "movie_director"
+        return bpy.utils.user_resource("DATAFILES", path=path, create=True)

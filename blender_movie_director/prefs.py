@@ -14,6 +14,13 @@ from bpy.props import FloatProperty, IntProperty, StringProperty
 DEFAULT_WAN2GP_URL = "http://localhost:7860"
 DEFAULT_WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
 DEFAULT_OUTPUT_FOLDER = "//movie_director/"
+CONNECTION_TIMEOUT = 10.0
+
+
+def _limits_changed(self: MOVIEDIR_AddonPreferences, context: bpy.types.Context) -> None:
+    from . import engine
+
+    engine.apply_limits(self)
 
 
 class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
@@ -62,6 +69,7 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         default=1,
         min=1,
         max=8,
+        update=_limits_changed,
     )
     wavespeed_concurrency: IntProperty(
         name="WaveSpeed Jobs at Once",
@@ -69,6 +77,7 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         default=2,
         min=1,
         max=32,
+        update=_limits_changed,
     )
     request_timeout: FloatProperty(
         name="Request Timeout",
@@ -106,6 +115,7 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         col.prop(self, "output_folder")
         col.prop(self, "request_timeout")
         col.prop(self, "job_deadline_minutes")
+        draw_connection(layout)
 
     def effective_wan2gp_url(self) -> str:
         return self.wan2gp_url.strip() or os.environ.get("WAN2GP_URL", "").strip() or DEFAULT_WAN2GP_URL
@@ -122,9 +132,64 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         return self.wavespeed_api_key or os.environ.get("WAVESPEED_API_KEY", "")
 
 
+def draw_connection(layout: bpy.types.UILayout) -> None:
+    """The Test Connection button and each backend's last answer."""
+    from . import connection, shots
+
+    box = layout.box()
+    row = box.row()
+    row.operator(MOVIEDIR_OT_test_connection.bl_idname, icon="URL")
+    offline = shots.offline_reason()
+    if offline:
+        box.label(text=offline, icon="ERROR")
+    for backend, label in (("WAN2GP", "Wan2GP"), ("WAVESPEED", "WaveSpeed")):
+        state = connection.results().get(backend)
+        if state is None:
+            continue
+        icon = "TIME" if state.ok is None else "CHECKMARK" if state.ok else "ERROR"
+        box.label(text=f"{label}: {state.text}", icon=icon)
+
+
+class MOVIEDIR_OT_test_connection(bpy.types.Operator):
+    """Ask each backend whether it answers with these settings (Wan2GP server, WaveSpeed key)"""
+
+    bl_idname = "moviedir.test_connection"
+    bl_label = "Test Connection"
+    bl_options = {"INTERNAL"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        from . import connection, shots
+
+        offline = shots.offline_reason()
+        if offline:
+            cls.poll_message_set(offline)
+            return False
+        if connection.running():
+            cls.poll_message_set("A connection test is already running")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        from . import connection
+
+        prefs = get_preferences(context)
+        urls = tuple(u.strip() for u in prefs.effective_wan2gp_url().split(",") if u.strip())
+        connection.start(
+            wan2gp_urls=urls,
+            username=prefs.wan2gp_username,
+            password=prefs.wan2gp_password,
+            wavespeed_key=prefs.effective_wavespeed_api_key(),
+            wavespeed_url=prefs.effective_wavespeed_base_url(),
+            timeout=min(CONNECTION_TIMEOUT, prefs.request_timeout),
+        )
+        self.report({"INFO"}, "Testing the connections; the answers appear below the button")
+        return {"FINISHED"}
+
+
 def get_preferences(context: bpy.types.Context | None = None) -> MOVIEDIR_AddonPreferences:
     context = context or bpy.context
     return context.preferences.addons[__package__].preferences
 
 
-CLASSES = (MOVIEDIR_AddonPreferences,)
+CLASSES = (MOVIEDIR_AddonPreferences, MOVIEDIR_OT_test_connection)

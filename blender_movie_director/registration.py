@@ -1,27 +1,138 @@
-"""Registers the extension's classes with Blender. Imported only by ``register()``/``unregister()``."""
+"""Registers the extension with Blender. Imported only by ``register()``/``unregister()``.
+
+Order matters: PropertyGroups before the pointers to them; on the way out the timer and the job engine stop
+first (no worker thread may outlive the extension), then handlers, pointers and classes go.
+"""
 
 from __future__ import annotations
 
+import atexit
+import sys
+
 import bpy
+from bpy.app.handlers import persistent
 
-from . import prefs
+from . import connection, drain, engine, operators, panels, prefs, props
 
-CLASSES: tuple[type, ...] = (*prefs.CLASSES,)
+CLASSES: tuple[type, ...] = (*props.CLASSES, *prefs.CLASSES, *operators.CLASSES, *panels.CLASSES)
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so
 #: unregister() and the tests use this list to prove none is left running).
-TIMER_FUNCTIONS: tuple = ()
+TIMER_FUNCTIONS: tuple = (drain.timer,)
+
+#: ``import movie_director as md`` works in Blender's console whatever repository the extension is in.
+CONSOLE_ALIAS = "movie_director"
+
+
+@persistent
+def _on_save_pre(*_args: object) -> None:
+    drain.set_busy("save", True)
+
+
+@persistent
+def _on_save_post(*_args: object) -> None:
+    drain.set_busy("save", False)
+
+
+@persistent
+def _on_render_init(*_args: object) -> None:
+    drain.set_busy("render", True)
+
+
+@persistent
+def _on_render_end(*_args: object) -> None:
+    drain.set_busy("render", False)
+
+
+@persistent
+def _on_load_post(*_args: object) -> None:
+    drain.set_busy("save", False)
+    drain.set_busy("render", False)
+    engine.reattach()
+    mark_orphaned_shots()
+
+
+def mark_orphaned_shots() -> int:
+    """Shots saved mid-job whose job this session does not know: say so instead of spinning forever."""
+    manager = engine.current()
+    count = 0
+    for obj in bpy.data.objects:
+        if obj.type != "CAMERA":
+            continue
+        settings = obj.movie_director
+        if not props.is_active(settings):
+            continue
+        if manager is not None:
+            try:
+                manager.job(settings.job_id)
+                continue
+            except KeyError:
+                pass
+        settings.status = "INTERRUPTED"
+        settings.progress_text = "Blender closed while this shot was generating; generate it again."
+        settings.in_batch = False
+        count += 1
+    return count
+
+
+HANDLERS = {
+    "save_pre": _on_save_pre,
+    "save_post": _on_save_post,
+    "save_post_fail": _on_save_post,  # 4.3+; without it a failed save would block imports until reload
+    "render_init": _on_render_init,
+    "render_complete": _on_render_end,
+    "render_cancel": _on_render_end,
+    "load_post": _on_load_post,
+}
+
+
+_registered = False
+
+
+def _unregister_at_exit() -> None:
+    # The bpy *module* (PyPI wheel) crashes (4.2) or hangs (4.5) at interpreter exit when operators or
+    # handlers are still registered; Blender itself unregisters add-ons before it quits, the module does not.
+    if _registered:
+        unregister()
 
 
 def register() -> None:
+    global _registered
     for cls in CLASSES:
         bpy.utils.register_class(cls)
+    props.register_pointers()
+    for name, fn in HANDLERS.items():
+        handlers = getattr(bpy.app.handlers, name, None)
+        if handlers is not None and fn not in handlers:
+            handlers.append(fn)
+    for fn in TIMER_FUNCTIONS:
+        if not bpy.app.timers.is_registered(fn):
+            bpy.app.timers.register(fn, first_interval=drain.IDLE_INTERVAL, persistent=True)
+    package = sys.modules[__package__]
+    sys.modules.setdefault(CONSOLE_ALIAS, package)
+    _registered = True
+    if not bpy.app.binary_path:  # running as the bpy module, not inside a Blender executable
+        atexit.register(_unregister_at_exit)
 
 
 def unregister() -> None:
+    global _registered
+    _registered = False
+    atexit.unregister(_unregister_at_exit)
     for fn in TIMER_FUNCTIONS:
         if bpy.app.timers.is_registered(fn):
             bpy.app.timers.unregister(fn)
+    engine.shutdown()
+    connection.join()
+    drain.reset()
+    if sys.modules.get(CONSOLE_ALIAS) is sys.modules.get(__package__):
+        del sys.modules[CONSOLE_ALIAS]
+    for name, fn in HANDLERS.items():
+        handlers = getattr(bpy.app.handlers, name, None)
+        if handlers is not None and fn in handlers:
+            handlers.remove(fn)
+    props.unregister_pointers()
+    operators.clear_caches()
     for cls in reversed(CLASSES):
         if getattr(cls, "is_registered", True):
             bpy.utils.unregister_class(cls)

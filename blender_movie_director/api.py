@@ -1,0 +1,208 @@
+"""Console and script API: the same job path as the buttons, callable from Blender's Python console or a
+script run with ``blender -b --python``.
+
+    import movie_director as md            # the alias the extension registers; or the bl_ext... name
+    cam = bpy.data.objects["Shot_010"]
+    cam.movie_director.prompt = "A lighthouse at dusk, waves crashing"
+    job = md.generate_shot(cam, quality="preview")
+    md.wait(job, timeout=600)               # drains while waiting: needed where timers never fire (-b)
+    print(job.state, job.strip_name)
+
+Defaults (servers, key, output folder) come from the add-on preferences, which fall back to the
+``WAN2GP_URL``, ``WAVESPEED_API_KEY`` and ``WAVESPEED_BASE_URL`` environment variables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import bpy
+
+from . import drain, engine, props, shots, submit
+from .backend.base import GenerationResult
+from .backend.errors import OfflineError
+from .prefs import get_preferences
+
+__all__ = [
+    "Job",
+    "ShotNotReadyError",
+    "ai_video_generate",
+    "cancel",
+    "generate_all",
+    "generate_shot",
+    "jobs",
+    "quick_video",
+    "wait",
+]
+
+ShotNotReadyError = submit.ShotNotReadyError
+
+
+class Job:
+    """A handle on one job. Its fields are read live from the job engine (and the shot)."""
+
+    def __init__(self, job_id: str, shot: str = "") -> None:
+        self.id = job_id
+        self.shot = shot
+
+    def __repr__(self) -> str:
+        info = self.info()
+        state = info.state if info else "unknown"
+        return f"<movie_director.Job {self.id} shot={self.shot!r} state={state}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Job) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def info(self) -> Any:
+        """The engine's snapshot (state, fraction, text, remote_id, result, error), or None if unknown."""
+        manager = engine.current()
+        if manager is None:
+            return None
+        try:
+            return manager.job(self.id)
+        except KeyError:
+            return None
+
+    @property
+    def state(self) -> str:
+        info = self.info()
+        return str(info.state) if info else "unknown"
+
+    @property
+    def done(self) -> bool:
+        """Finished in the engine and, when it succeeded, its clip cut into the Sequencer."""
+        info = self.info()
+        if info is None:
+            return True
+        return info.state.terminal and not _import_pending(self.id)
+
+    @property
+    def fraction(self) -> float:
+        info = self.info()
+        return info.fraction if info else -1.0
+
+    @property
+    def result(self) -> GenerationResult | None:
+        info = self.info()
+        return info.result if info else None
+
+    @property
+    def error(self) -> str:
+        info = self.info()
+        return info.error_message if info else ""
+
+    @property
+    def strip_name(self) -> str:
+        """The Sequencer strip the job's clip went to ("" until it is there)."""
+        obj = shots.find_shot(self.shot)
+        if obj is None or obj.movie_director.job_id != self.id or obj.movie_director.status != "DONE":
+            return ""
+        return obj.movie_director.strip_name
+
+    def cancel(self) -> bool:
+        return cancel(self)
+
+    def wait(self, timeout: float | None = None) -> Job:
+        wait(self, timeout=timeout)
+        return self
+
+
+def _import_pending(job_id: str) -> bool:
+    return any(item.job_id == job_id for item in drain._imports)
+
+
+def _camera(camera: Any) -> bpy.types.Object:
+    obj = bpy.data.objects.get(camera) if isinstance(camera, str) else camera
+    if not shots.is_shot(obj):
+        raise ShotNotReadyError(f"{camera!r} is not a camera object (each camera is a shot).")
+    return obj
+
+
+def generate_shot(camera: Any, quality: str = "preview") -> Job:
+    """Queue a generation for ``camera`` (an object or its name). Raises :class:`ShotNotReadyError`."""
+    obj = _camera(camera)
+    done = submit.submit_shot(obj, quality)
+    return Job(done.job_id, obj.name)
+
+
+def generate_all(scene: bpy.types.Scene | str | None = None, quality: str = "preview") -> list[Job]:
+    """Queue every shot of ``scene`` (default: the current one) that is ready; others are skipped."""
+    if isinstance(scene, str):
+        scene = bpy.data.scenes[scene]
+    scene = scene or bpy.context.scene
+    submitted, _skipped = submit.submit_all(scene, quality)
+    return [Job(s.job_id, s.shot) for s in submitted]
+
+
+def jobs() -> list[Job]:
+    """Every job of this session, oldest first."""
+    manager = engine.current()
+    if manager is None:
+        return []
+    return [Job(info.job_id, info.request.shot.shot) for info in manager.jobs()]
+
+
+def cancel(job: Job | str) -> bool:
+    """Cancel a job (a started WaveSpeed task is abandoned: it may still be billed)."""
+    job_id = job.id if isinstance(job, Job) else job
+    obj = shots.find_shot(job.shot) if isinstance(job, Job) else None
+    if obj is not None and obj.movie_director.job_id == job_id and props.is_active(obj.movie_director):
+        submit.cancel_shot(obj)
+        return True
+    return engine.cancel(job_id)
+
+
+def wait(job_or_jobs: Job | Iterable[Job], timeout: float | None = None, poll: float = 0.05) -> list[Job]:
+    """Drain events until the jobs are finished and their clips are in the Sequencer.
+
+    Scripts run with ``blender -b`` have no event loop, so timers never fire: this keeps things moving.
+    Raises ``TimeoutError`` if ``timeout`` seconds pass first.
+    """
+    waiting = [job_or_jobs] if isinstance(job_or_jobs, Job) else list(job_or_jobs)
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        drain.drain()
+        if all(job.done for job in waiting):
+            return waiting
+        if end is not None and time.monotonic() > end:
+            unfinished = ", ".join(j.id for j in waiting if not j.done)
+            raise TimeoutError(f"Jobs still running after {timeout} s: {unfinished}")
+        time.sleep(poll)
+
+
+# --- the backend functions, with the preferences' defaults -----
+def _require_online() -> None:
+    reason = shots.offline_reason()
+    if reason:
+        raise OfflineError(reason + ".")
+
+
+def quick_video(prompt: str, url: str | None = None, **kwargs: Any) -> str:
+    """Generate a short preview on Wan2GP and return the file path (blocks until it is done)."""
+    _require_online()
+    from .backend.wan2gp import quick_video as backend_quick_video
+
+    prefs = get_preferences()
+    url = url or prefs.effective_wan2gp_url().split(",")[0].strip()
+    kwargs.setdefault("output_dir", shots.output_root(prefs))
+    return backend_quick_video(prompt, url=url, **kwargs)
+
+
+async def ai_video_generate(prompt: str, provider: str = "wavespeed", **kwargs: Any) -> GenerationResult:
+    """``await`` one generation on WaveSpeed or Wan2GP (see ``backend.generate``), preferences filled in."""
+    _require_online()
+    from .backend.generate import ai_video_generate as backend_generate
+
+    prefs = get_preferences()
+    if provider == "wavespeed":
+        kwargs.setdefault("api_key", prefs.effective_wavespeed_api_key())
+        kwargs.setdefault("base_url", prefs.effective_wavespeed_base_url())
+    else:
+        kwargs.setdefault("url", prefs.effective_wan2gp_url().split(",")[0].strip())
+    kwargs.setdefault("output_dir", shots.output_root(prefs))
+    return await backend_generate(prompt, provider=provider, **kwargs)

@@ -1,0 +1,143 @@
+"""The one job path for a shot, shared by the buttons, the batch and the console API.
+
+Validate on the main thread, snapshot the shot into a frozen request, hand it to the job manager (which never
+blocks) and mark the shot as queued. Results come back through the drain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import bpy
+
+from . import compat, engine, props, shots
+from .backend.errors import BackendError
+from .prefs import get_preferences
+
+
+class ShotNotReadyError(ValueError):
+    """The shot cannot be generated now; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job_id: str
+    shot: str
+    quality: str
+    backend: str
+    seed: int
+
+
+def submit_shot(
+    obj: bpy.types.Object,
+    quality: str = "PREVIEW",
+    *,
+    batch: bool = False,
+    context: bpy.types.Context | None = None,
+) -> Submitted:
+    """Queue a generation for shot ``obj``; raises :class:`ShotNotReadyError` if it cannot run."""
+    context = context or bpy.context
+    quality = quality.upper()
+    if quality not in ("PREVIEW", "FINAL"):
+        raise ShotNotReadyError(f"Quality must be 'preview' or 'final', not {quality.lower()!r}.")
+    prefs = get_preferences(context)
+    reason = shots.why_not_generate(obj, prefs)
+    if reason:
+        raise ShotNotReadyError(reason + ".")
+    scene = shots.scene_of(obj, context)
+    settings = obj.movie_director
+    seed = shots.next_seed(settings)
+    try:
+        request, credentials = shots.build_request(
+            obj, quality, batch=batch, prefs=prefs, scene=scene, seed=seed
+        )
+    except (BackendError, ValueError, TypeError) as exc:
+        raise ShotNotReadyError(f"Shot '{obj.name}' has settings the backend cannot use: {exc}") from exc
+    job_id = engine.submit(request, credentials)
+    settings.seed = seed
+    settings.job_id = job_id
+    settings.job_quality = quality
+    settings.status = "QUEUED"
+    settings.progress = 0.0
+    settings.progress_text = "Queued"
+    settings.last_error = ""
+    settings.error_kind = ""
+    settings.remote_id = ""
+    settings.in_batch = batch
+    settings.target_scene = _sequencer_scene_name(context, scene)
+    return Submitted(job_id, obj.name, quality, settings.backend, seed)
+
+
+def _sequencer_scene_name(context: bpy.types.Context, scene: bpy.types.Scene) -> str:
+    try:
+        shown = compat.sequencer_scene(context)
+    except (AttributeError, ReferenceError):
+        shown = None
+    return (shown or scene).name
+
+
+def submit_all(
+    scene: bpy.types.Scene, quality: str = "PREVIEW", *, context: bpy.types.Context | None = None
+) -> tuple[list[Submitted], list[str]]:
+    """Queue every shot of ``scene`` that can run. Returns (submitted, reasons the others were skipped)."""
+    submitted: list[Submitted] = []
+    skipped: list[str] = []
+    for obj in shots.scene_shots(scene):
+        try:
+            submitted.append(submit_shot(obj, quality, batch=True, context=context))
+        except ShotNotReadyError as exc:
+            skipped.append(str(exc))
+    state = scene.movie_director
+    state.batch_quality = quality.upper()
+    state.batch_size = len(submitted)
+    return submitted, skipped
+
+
+def cancel_shot(obj: bpy.types.Object) -> str:
+    """Cancel the shot's running job; returns what happened, in words."""
+    settings = obj.movie_director
+    if not props.is_active(settings):
+        return f"Shot '{obj.name}' has no running job."
+    job_id = settings.job_id
+    manager = engine.current()
+    known = False
+    if manager is not None:
+        try:
+            manager.job(job_id)
+            known = True
+        except KeyError:
+            known = False
+    if not known:
+        # Not running in this session (e.g. a file saved mid-job): nothing to stop, just say so.
+        settings.status = "CANCELLED"
+        settings.progress_text = "Cancelled (the job was not running in this Blender session)."
+        settings.in_batch = False
+        engine.forget_active(job_id)
+        return f"Shot '{obj.name}': cancelled."
+    engine.cancel(job_id, abandon_paid=True)
+    settings.progress_text = "Cancelling"
+    return f"Shot '{obj.name}': cancelling."
+
+
+def batch_progress(scene: bpy.types.Scene) -> tuple[float, int, int]:
+    """(overall fraction, shots finished, shots in the batch) of the scene's Generate All batch."""
+    members = [obj for obj in shots.scene_shots(scene) if obj.movie_director.in_batch]
+    total = scene.movie_director.batch_size
+    if total <= 0:
+        return 0.0, 0, 0
+    running = sum(obj.movie_director.progress for obj in members)
+    finished = max(0, total - len(members))
+    return min(1.0, (finished + running) / total), finished, total
+
+
+def describe(obj: Any) -> str:
+    """The shot's state in one line of words (status, progress, error)."""
+    settings = obj.movie_director
+    status = settings.bl_rna.properties["status"].enum_items[settings.status].name
+    if settings.status == "FAILED":
+        return f"{status}: {settings.last_error}"
+    if props.is_active(settings):
+        percent = f" {settings.progress * 100:.0f}%" if settings.progress > 0 else ""
+        return f"{status}{percent}: {settings.progress_text}" if settings.progress_text else status + percent
+    return f"{status}: {settings.progress_text}" if settings.progress_text else status

@@ -450,14 +450,14 @@ def test_submit_never_blocks(tmp_path):
 
 
 def test_a_full_generation_prints_nothing(wan2gp_standin, tmp_path):
-    """No prints, no telemetry warnings, no gradio_client banners: stdout and stderr stay empty."""
+    """No prints, no telemetry warnings, no gradio_client banners, no temp folders left behind."""
     import os
     import subprocess
     import sys
 
     code = (
         "from blender_movie_director.backend.wan2gp import Wan2GPClient\n"
-        f"c = Wan2GPClient({wan2gp_standin.url!r}, output_dir={str(tmp_path)!r})\n"
+        f"c = Wan2GPClient({wan2gp_standin.url!r}, output_dir={str(tmp_path / 'out')!r}, local_copy=False)\n"
         "r = c.generate(model='t2v_1.3B', prompt='quiet', seed=9, resolution='160x96', video_length=9,"
         " num_inference_steps=3)\n"
         "assert r.success, r.error_message\n"
@@ -469,12 +469,16 @@ def test_a_full_generation_prints_nothing(wan2gp_standin, tmp_path):
         for k, v in os.environ.items()
         if k not in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_DISABLE_TELEMETRY")
     }
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env["TMPDIR"] = str(private_tmp)  # gradio_client's download folders and our queue files would land here
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and out.stderr == ""
+    assert list(private_tmp.iterdir()) == []  # no temp folders left behind
 
 
 def test_abort_while_waiting_for_the_gpu(client, wan2gp_standin):

@@ -1,0 +1,101 @@
+"""``python -m bench [--only P3,P4] [--repeat N] [--write-docs]``: run the figures, print the table.
+
+Each figure lives in its own module (``bench/p<N>_*.py``) with ``run(ctx) -> list[Row]``. Stand-ins are
+started on first use and stopped at the end (also on failure). A figure that fails is reported as not
+measured, with the reason, and the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from .context import Context
+from .harness import Row, render_table
+from .report import write_docs
+from .servers import Servers
+
+FIGURES: dict[str, str] = {
+    "P1": "bench.p1_drain",
+    "P2": "bench.p2_enable",
+    "P3": "bench.p3_wan2gp_job",
+    "P4": "bench.p4_wavespeed",
+    "P5": "bench.p5_download",
+    "P6": "bench.p6_schedule",
+    "P7": "bench.p7_vse_import",
+    "P8": "bench.p8_connect",
+}
+WHAT: dict[str, str] = {
+    "P1": "Main-thread time of one drain tick (16 jobs × 10 Hz progress, plus an import)",
+    "P2": "Enable the extension in real Blender; heavy modules imported",
+    "P3": "One Wan2GP job end to end, connection cached",
+    "P4": "10 WaveSpeed jobs (3 s each): wall time, HTTP requests per job",
+    "P5": "Download a 1 GB result: throughput, peak memory growth",
+    "P6": "24 shots over two Wan2GP stand-ins and WaveSpeed",
+    "P7": "Import 100 finished clips into the VSE",
+    "P8": "Connect to a Wan2GP server (discovery included), first and cached",
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="comma-separated figure ids, e.g. P3,P4 (default: all)")
+    parser.add_argument("--repeat", type=int, default=5, help="samples per measurement (default 5)")
+    parser.add_argument("--write-docs", action="store_true", help="write the table into docs/performance.md")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (for debugging)")
+    args = parser.parse_args(argv)
+    wanted = [f.strip().upper() for f in args.only.split(",") if f.strip()] or list(FIGURES)
+    unknown = [f for f in wanted if f not in FIGURES]
+    if unknown:
+        parser.error(f"unknown figure(s): {', '.join(unknown)} (known: {', '.join(FIGURES)})")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    args.figures = wanted
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = "scripts/bench.sh " + shlex.join(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    workdir = Path(tempfile.mkdtemp(prefix="movie-director-bench-"))
+    ctx = Context(args.repeat, workdir, Servers(workdir, log=lambda m: None))
+    ctx.servers._log = ctx.log
+    rows: list[Row] = []
+    started = time.monotonic()
+    try:
+        for fig in args.figures:
+            t0 = time.monotonic()
+            ctx.log(f"{fig}: start")
+            try:
+                module = importlib.import_module(FIGURES[fig])
+                rows.extend(module.run(ctx))
+            except Exception as exc:
+                traceback.print_exc()
+                rows.append(Row(fig, WHAT[fig], "", note=f"failed: {type(exc).__name__}: {exc}"[:300]))
+            ctx.log(f"{fig}: done in {time.monotonic() - t0:.1f} s")
+    finally:
+        ctx.servers.close()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    total = time.monotonic() - started
+    table = render_table(rows)
+    print(table)
+    print(f"\n{len(args.figures)} figure(s) in {total:.0f} s; command: {command}")
+    if args.write_docs:
+        path = write_docs(table, command=command, seconds=total, repeat=args.repeat)
+        print(f"wrote {path}")
+    return 0 if all(r.ours is not None for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -158,18 +158,21 @@ def _add(
     provenance: Mapping[str, Any],
 ) -> ImportedClip:
     fps = scene_fps(scene)
-    seconds = info.duration
-    frames = max(1, round(seconds * fps))
-    end = frame_start + frames
-    # Room for the movie, a speed effect (if the rates differ) and the sound (if any).
+    # Room for the movie, a speed effect (if the rates differ) and the sound (if any). The container's
+    # duration can include an edit-list delay, so the channel search uses it only as an upper bound and
+    # the length comes from the frames Blender itself reads.
     stack = 3 if info.has_audio else 2
-    channel = find_free_channel(editor, frame_start, end, count=stack, first=first_channel)
+    estimate = max(1, round(info.duration * fps)) + 1
+    channel = find_free_channel(editor, frame_start, frame_start + estimate, count=stack, first=first_channel)
     top = compat.top_level_strips(editor)
     movie = top.new_movie(name=name, filepath=filepath, channel=channel, frame_start=frame_start)
-    movie_fps = movie.fps or info.fps
+    movie_fps = float(movie.fps) or info.fps
+    media_frames = int(movie.frame_duration)
+    seconds = media_frames / movie_fps if movie_fps > 0 else info.duration
+    frames = max(1, round(seconds * fps))
+    end = frame_start + frames
     speed_name = ""
     if abs(movie_fps - fps) > 1e-3:
-        media_frames = int(movie.frame_duration)
         movie.frame_offset_end = media_frames - frames  # negative: held past its end, then stretched
         speed = compat.new_effect(top, f"{movie.name} speed", "SPEED", channel + 1, frame_start, movie)
         speed.speed_control = "STRETCH"

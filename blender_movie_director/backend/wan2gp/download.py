@@ -116,14 +116,16 @@ def _http_client(settings: ConnectionSettings, cookies: dict[str, str]) -> Any:
     import httpx
 
     return httpx.Client(
-        headers=dict(settings.headers), cookies=cookies, follow_redirects=True, **settings.httpx_kwargs()
+        headers=dict(settings.headers), cookies=cookies, follow_redirects=False, **settings.httpx_kwargs()
     )
 
 
 def _stream(
     server_file: ServerFile, settings: ConnectionSettings, target: Path, cookies: dict[str, str]
 ) -> int | None:
-    url = server_file.url or api_url(settings, "file=" + urllib.parse.quote(server_file.path, safe="/:\\"))
+    # Always our own server address: a URL taken from the server's answer could name another host, and
+    # our login cookies and proxy headers must not travel there.
+    url = api_url(settings, "file=" + urllib.parse.quote(server_file.path, safe="/:\\"))
     client = _http_client(settings, cookies)
     try:
         with client.stream("GET", url) as response:

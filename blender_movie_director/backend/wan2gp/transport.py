@@ -103,7 +103,8 @@ def open_http(settings: ConnectionSettings, *, timeout: float | None = None) -> 
     kwargs = settings.httpx_kwargs()
     if timeout is not None:
         kwargs["timeout"] = httpx.Timeout(timeout)
-    client = httpx.Client(headers=dict(settings.headers), follow_redirects=True, **kwargs)
+    # No redirects: our cookies and proxy headers must not follow a redirect to another host.
+    client = httpx.Client(headers=dict(settings.headers), follow_redirects=False, **kwargs)
     if settings.auth:
         try:
             response = client.post(

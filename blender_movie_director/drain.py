@@ -64,6 +64,7 @@ _imports: deque[_Import] = deque()
 @dataclass
 class DrainReport:
     events: int = 0
+    applied: int = 0  # events that reached a shot (progress coalesced: at most one per job per tick)
     imported: list[str] = field(default_factory=list)  # strip names
     shots: set[str] = field(default_factory=set)  # shot names whose state changed
     deferred: int = 0  # imports still waiting (busy, or over the per-tick cap)
@@ -117,6 +118,7 @@ def _apply(event: JobEvent, report: DrainReport) -> None:
         return
     obj, settings = found
     report.shots.add(obj.name)
+    report.applied += 1
     if isinstance(event, Progress):
         settings.status = "RUNNING"
         if event.fraction >= 0:

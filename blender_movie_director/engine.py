@@ -49,6 +49,16 @@ def get() -> Any:
     return _manager
 
 
+def use_manager(manager: Any) -> None:
+    """Make ``manager`` the session's manager (tests and benchmarks bring their own runners).
+
+    The previous one is shut down first.
+    """
+    global _manager
+    shutdown()
+    _manager = manager
+
+
 def submit(request: GenerationRequest, credentials: Credentials) -> str:
     job_id = get().submit(request, credentials)
     _job_shots[job_id] = request.shot

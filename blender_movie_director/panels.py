@@ -157,6 +157,8 @@ def _draw_state(layout: Any, obj: Any) -> None:
     status_name = settings.bl_rna.properties["status"].enum_items[settings.status].name
     if props.is_active(settings):
         draw_progress(box, settings.progress, f"{status_name}: {settings.progress_text or '...'}")
+    elif settings.status == "FAILED":
+        box.label(text=status_name, icon=STATUS_ICONS["FAILED"])
     else:
         box.label(text=submit.describe(obj), icon=STATUS_ICONS[settings.status])
     if settings.status == "FAILED" and settings.last_error:

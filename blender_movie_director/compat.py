@@ -107,3 +107,31 @@ def extension_user_folder(package: str, subfolder: str = "") -> str:
         # Blender's user data folder instead.
         path = "movie_director/" + subfolder if subfolder else "movie_director"
         return bpy.utils.user_resource("DATAFILES", path=path, create=True)
+
+
+def new_effect_span(
+    strips: Any, name: str, effect_type: str, channel: int, frame_start: int, length: int
+) -> Any:
+    """``new_effect`` without inputs (TEXT, COLOR): 4.2 takes ``frame_end``, 4.4+ ``length``."""
+    try:
+        return strips.new_effect(
+            name=name, type=effect_type, channel=channel, frame_start=frame_start, length=length
+        )
+    except TypeError:
+        return strips.new_effect(
+            name=name,
+            type=effect_type,
+            channel=channel,
+            frame_start=frame_start,
+            frame_end=frame_start + length,
+        )
+
+
+def set_text_anchor(strip: Any, x: str, y: str) -> None:
+    """Where a TEXT strip's ``location`` sits on its text: 4.2 ``align_x/y``, 4.4+ ``anchor_x/y``."""
+    if hasattr(strip, "anchor_x"):
+        strip.anchor_x, strip.anchor_y = x, y
+        if hasattr(strip, "alignment_x"):  # 4.5+: how wrapped lines line up
+            strip.alignment_x = x
+    else:
+        strip.align_x, strip.align_y = x, y

@@ -1,0 +1,191 @@
+"""Pictures out of Blender without a window: one frame of a clip, a still of a scene, pixels of a PNG.
+
+Everything goes through Blender's own renderer, so it works the same in the ``bpy`` module (headless, no
+blender binary), in ``blender -b`` and in the UI, on 4.2, 4.5 and 5.0:
+
+- A frame of a movie file is taken by rendering a throw-away scene whose Sequencer holds only that movie,
+  placed so the wanted frame is on the scene's current frame (Blender decodes with its own FFmpeg; no
+  PyAV/Pillow inside Blender).
+- ``render.render`` renders the frame of the scene in the *context*, so the throw-away scene is put in the
+  context with ``temp_override(scene=...)``; the user's scene and its current frame are never touched.
+- The view transform is "Standard" so pixel values come out as they are in the file (AgX/Filmic would
+  tone-map them).
+
+Main thread only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from . import compat
+from .backend.media import probe_video
+
+TEMP_SCENE_PREFIX = "md_temp"
+
+
+@contextmanager
+def temp_scene(width: int, height: int, name: str = TEMP_SCENE_PREFIX) -> Iterator[bpy.types.Scene]:
+    """A new scene set up to render its Sequencer to an 8-bit PNG of ``width`` x ``height``; removed after."""
+    scene = bpy.data.scenes.new(name)
+    try:
+        render = scene.render
+        render.resolution_x, render.resolution_y = int(width), int(height)
+        render.resolution_percentage = 100
+        render.pixel_aspect_x = render.pixel_aspect_y = 1.0
+        render.use_sequencer = True
+        render.use_compositing = False
+        render.image_settings.file_format = "PNG"
+        render.image_settings.color_mode = "RGB"
+        render.image_settings.color_depth = "8"
+        scene.view_settings.view_transform = "Standard"
+        scene.view_settings.look = "None"
+        scene.view_settings.exposure = 0.0
+        scene.view_settings.gamma = 1.0
+        scene.frame_start, scene.frame_end = 1, 1_000_000
+        compat.sequence_editor(scene)
+        yield scene
+    finally:
+        _remove_scene(scene)
+
+
+def _remove_scene(scene: bpy.types.Scene) -> None:
+    with contextlib.suppress(ReferenceError):  # already gone (e.g. a file was loaded meanwhile)
+        bpy.data.scenes.remove(scene)
+
+
+def render_still(scene: bpy.types.Scene, path: str | Path, frame: int | None = None) -> Path:
+    """Render ``scene`` at ``frame`` (default: its current frame) to ``path`` (format from the scene)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if frame is not None:
+        scene.frame_set(frame)
+    scene.render.filepath = str(path)
+    # Only the scene is overridden: naming a window too makes Blender check the window's own scene.
+    with bpy.context.temp_override(scene=scene):
+        bpy.ops.render.render(write_still=True)
+    if not path.is_file():
+        raise RuntimeError(f"Blender did not write the picture {path}")
+    return path
+
+
+def movie_frames(filepath: str | Path) -> int:
+    """How many frames Blender reads from the movie (its own count, not the container's guess)."""
+    with temp_scene(16, 16, TEMP_SCENE_PREFIX + "_probe") as scene:
+        top = compat.top_level_strips(compat.sequence_editor(scene))
+        strip = top.new_movie(name="probe", filepath=str(filepath), channel=1, frame_start=1)
+        return int(strip.frame_duration)
+
+
+def extract_frame(
+    filepath: str | Path, index: int, out_path: str | Path, *, width: int = 0, height: int = 0
+) -> Path:
+    """Write frame ``index`` (0-based, of the file's own frames) of a movie to a PNG.
+
+    The PNG has the movie's size unless ``width``/``height`` are given (then the picture is scaled to
+    fill that size). A negative ``index`` counts from the end.
+    """
+    filepath = Path(filepath)
+    if not filepath.is_file():
+        raise FileNotFoundError(f"The clip {filepath} does not exist.")
+    info = probe_video(filepath)
+    src_w, src_h = max(2, info.width), max(2, info.height)
+    out_w, out_h = (width or src_w), (height or src_h)
+    with temp_scene(out_w, out_h, TEMP_SCENE_PREFIX + "_frame") as scene:
+        top = compat.top_level_strips(compat.sequence_editor(scene))
+        strip = top.new_movie(name="frame", filepath=str(filepath), channel=1, frame_start=1)
+        total = int(strip.frame_duration)
+        if index < 0:
+            index += total
+        if not 0 <= index < total:
+            raise IndexError(f"Frame {index} is outside the clip's {total} frames ({filepath.name}).")
+        if (out_w, out_h) != (src_w, src_h):
+            strip.transform.scale_x = out_w / src_w
+            strip.transform.scale_y = out_h / src_h
+        return render_still(scene, out_path, frame=1 + index)
+
+
+def source_index(strip: Any, scene: bpy.types.Scene, frame: int) -> int:
+    """Which frame of the strip's own file is on screen at timeline ``frame``.
+
+    A strip whose clip was conformed to the scene's frame rate (a SPEED effect in STRETCH mode made by
+    :mod:`.vse`) spreads its file's frames over its length; otherwise one timeline frame is one file frame.
+    """
+    from . import vse
+
+    start = int(strip.frame_final_start)
+    end = int(strip.frame_final_end)
+    frame = min(max(frame, start), end - 1)
+    media = max(1, int(getattr(strip, "frame_duration", 1)))
+    speed_name = str(strip.get(vse.SPEED_KEY, "")) if hasattr(strip, "get") else ""
+    editor = scene.sequence_editor
+    speed = compat.all_strips(editor).get(speed_name) if speed_name and editor else None
+    if speed is not None and getattr(speed, "speed_control", "") == "STRETCH":
+        length = max(1, end - start)
+        index = math.floor((frame - start) * media / length + 1e-6)
+    else:
+        index = frame - int(strip.frame_start)
+    return min(max(index, 0), media - 1)
+
+
+def source_seconds(strip: Any, scene: bpy.types.Scene, frame: int) -> float:
+    """Seconds into the strip's file at timeline ``frame`` (file frame index / file fps)."""
+    fps = float(getattr(strip, "fps", 0.0) or 0.0) or (scene.render.fps / scene.render.fps_base)
+    return source_index(strip, scene, frame) / fps
+
+
+def strip_filepath(strip: Any) -> str:
+    """The absolute file a movie or (single) image strip shows, "" if it has none."""
+    if strip.type == "MOVIE":
+        return bpy.path.abspath(strip.filepath)
+    if strip.type == "IMAGE" and len(strip.elements):
+        return bpy.path.abspath(str(Path(strip.directory) / strip.elements[0].filename))
+    return ""
+
+
+def strip_image_at(strip: Any, scene: bpy.types.Scene, frame: int) -> str:
+    """The image file an IMAGE strip shows at timeline ``frame`` (image sequences have one per frame)."""
+    elements = strip.elements
+    offset = min(max(frame - int(strip.frame_start), 0), len(elements) - 1)
+    return bpy.path.abspath(str(Path(strip.directory) / elements[offset].filename))
+
+
+def read_pixels(path: str | Path) -> Any:
+    """A PNG/JPEG as a numpy array (height, width, 4) of floats 0..1, top row first."""
+    import numpy as np
+
+    image = bpy.data.images.load(str(path), check_existing=False)
+    try:
+        width, height = image.size
+        data = np.empty(width * height * 4, dtype=np.float32)
+        image.pixels.foreach_get(data)
+        return data.reshape(height, width, 4)[::-1]
+    finally:
+        bpy.data.images.remove(image)
+
+
+def write_png(pixels: Any, path: str | Path) -> Path:
+    """Save a (height, width, 3|4) float array (top row first, 0..1) as an 8-bit PNG."""
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height, width = pixels.shape[:2]
+    rgba = np.ones((height, width, 4), dtype=np.float32)
+    rgba[..., : pixels.shape[2]] = pixels[..., :4]
+    image = bpy.data.images.new(f"{TEMP_SCENE_PREFIX}_png", width, height, alpha=False)
+    try:
+        image.pixels.foreach_set(np.ascontiguousarray(rgba[::-1]).ravel())
+        image.filepath_raw = str(path)
+        image.file_format = "PNG"
+        image.save()
+    finally:
+        bpy.data.images.remove(image)
+    return path

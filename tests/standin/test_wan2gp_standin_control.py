@@ -62,6 +62,8 @@ def test_abort_stops_the_running_task_within_a_step(clients, wan2gp_standin, tmp
     prompt = "abort me"
     run = drv.start_queue(client, drv.write_json(tmp_path / "a.json", task(prompt, steps=400)))
     wait_progress(run)
+    during = client.predict(api_name="/refresh_gallery")
+    assert len(during) == 8 and during[6]["visible"] is True and prompt in during[6]["value"]
     job = client.submit(api_name="/abort_generation")
     result = job.result(timeout=10)
     aborted_at = time.monotonic()
@@ -73,6 +75,9 @@ def test_abort_stops_the_running_task_within_a_step(clients, wan2gp_standin, tmp
     assert run.process_error is None
     assert run.gallery_videos() == []
     assert outputs_named(wan2gp_standin.outputs, prompt) == []
+    after = client.predict(api_name="/refresh_gallery")
+    assert after[1]["value"] == []
+    assert "Queue is empty." in after[7]["value"]
 
 
 def test_clear_queue_aborts_and_empties(clients, wan2gp_standin, tmp_path):

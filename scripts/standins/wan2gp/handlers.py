@@ -6,6 +6,7 @@ Behaviour follows WanGP 12.60 (wgp.py, commit 8681e9f) and what the real server 
 
 from __future__ import annotations
 
+import html
 import logging
 import queue as queue_mod
 import tempfile
@@ -310,6 +311,35 @@ def finalize_generation_with_state(current_state: Any) -> tuple[Any, ...]:
         gr.Accordion(open=False) if len(get_gen_info(current_state).get("queue", [])) <= 1 else gr.update()
     )
     return (*updates, accordion, current_state)
+
+
+def refresh_gallery(state: dict[str, Any]) -> tuple[Any, ...]:
+    """Gallery, current-task panel and queue HTML (16 outputs, 8 in the API), as wgp.py's refresh_gallery."""
+    gen = get_gen_info(state)
+    file_list = gen.get("file_list", [])
+    audio_files = gen.get("audio_file_list", [])
+    choice = max(len(file_list) - 1, 0) if gen.get("last_selected", True) else gen.get("selected", 0)
+    audio_choice = max(len(audio_files) - 1, -1)
+    queue = gen.get("queue", [])
+    abort_interactive = not gen.get("abort", False)
+    if gen.pop("refresh_tab", False):
+        last_was_audio = gen.get("last_was_audio", False)
+        tabs = [gr.Tabs(selected="audio" if last_was_audio else "video_images"), 1 if last_was_audio else 0]
+    else:
+        tabs = [gr.update(), gr.update()]
+    gallery = gr.Gallery(selected_index=choice, value=list(file_list))
+    audio_state = _pack_audio_gallery_state(audio_files, audio_choice)
+    tail = (gr.Button(interactive=abort_interactive), gr.Button(interactive=True, visible=False),
+            gr.Button(visible=False))  # fmt: skip
+    if "in_progress" not in gen or len(queue) == 0:
+        hidden = (gr.Button(visible=False), gr.Row(visible=False), gr.Row(visible=False))
+        return (*tabs, gallery, choice, *audio_state, gr.HTML("", visible=False), gr.Button(visible=True),
+                *hidden, update_queue_data(queue), *tail)  # fmt: skip
+    prompt = html.escape(str(queue[0].get("prompt") or "")).replace("\n", "<BR>")
+    panel = f"<TABLE WIDTH=100% ID=PINFO><TR style='height:140px'><TD width=100%>{prompt}</TD></TR></TABLE>"
+    return (*tabs, gallery, choice, *audio_state, gr.HTML(panel, visible=True), gr.Button(visible=False),
+            gr.Button(visible=True), gr.Row(visible=True), gr.Row(visible=True), update_queue_data(queue),
+            *tail)  # fmt: skip
 
 
 def unload_model_if_needed(state: dict[str, Any]) -> None:

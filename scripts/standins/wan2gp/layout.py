@@ -17,6 +17,7 @@ from .padding import TOTAL_COMPONENTS, TOTAL_DEPS, Padder, filler_plan, named
 # Real event indices (fn_index) of the events the stand-in implements, and how many slots each takes.
 REAL_EVENTS = {
     93: 1,  # refresh_status_async
+    94: 1,  # refresh_gallery (output_trigger.change; registered next in wgp.py, position inferred)
     113: 1,  # abort_generation
     114: 1,  # abort_generation_1
     321: 1,  # init_generate
@@ -37,7 +38,8 @@ SHIFTED_NAMES = [
     "process_tasks",
     "finalize_generation_with_state", "finalize_generation", "abort_generation", "clear_queue_action",
     "unload_model_if_needed", "process_prompt_and_add_tasks", "prepare_generate_media", "init_generate",
-    "update_status", "save_inputs", "validate_wizard_prompt", "save_queue_action", "<lambda>",
+    "update_status", "save_inputs", "validate_wizard_prompt", "save_queue_action", "refresh_gallery",
+    "<lambda>",
 ]  # fmt: skip
 
 
@@ -96,6 +98,7 @@ def _main_components(ui: Ui, pad: Padder, knobs: Knobs) -> None:
         ui.gen_info = gr.HTML(visible=False, min_height=1)
         with gr.Row(visible=False) as ui.current_gen_buttons_row:
             ui.earlystop_btn = gr.Button("Early Stop", visible=True, size="md", min_width=1)
+            ui.onemorewindow_btn = gr.Button("One More Window", visible=False)
     pad.components_to(765)
     ui.generate_btn = gr.Button("Generate")
     ui.add_to_queue_btn = gr.Button("Add New Prompt To Queue", visible=False)
@@ -161,6 +164,18 @@ def _wire_status(ui: Ui, status_trigger: Any, gen_status: Any) -> None:
     status_trigger.change(
         handlers.refresh_status_async, inputs=[ui.state], outputs=[gen_status], show_progress_on=[gen_status]
     )
+
+
+def _wire_refresh_gallery(ui: Ui) -> None:
+    ui.output_trigger.change(
+        handlers.refresh_gallery,
+        inputs=[ui.state],
+        outputs=[ui.gallery_tabs, ui.current_gallery_tab, ui.output, ui.last_choice, ui.audio_files_paths,
+                 ui.audio_file_selected, ui.audio_gallery_refresh_trigger, ui.gen_info, ui.generate_btn,
+                 ui.add_to_queue_btn, ui.current_gen_column, ui.current_gen_buttons_row, ui.queue_html,
+                 ui.abort_btn, ui.earlystop_btn, ui.onemorewindow_btn],
+        show_progress="hidden",
+    )  # fmt: skip
 
 
 def _wire_abort(ui: Ui, abort_btn: Any, abort_client_id: Any, queue_html: Any) -> None:
@@ -290,6 +305,7 @@ def build_app(knobs: Knobs) -> gr.Blocks:
             pad.advance(REAL_EVENTS[index])
 
         at(93, _wire_status, ui, ui.status_trigger, ui.gen_status)
+        at(94, _wire_refresh_gallery, ui)
         at(113, _wire_abort, ui, ui.abort_btn, ui.abort_client_id, ui.queue_html)
         at(114, _wire_abort_client, ui, ui.abort_btn, ui.abort_client_id, ui.queue_html)
         at(

@@ -19,12 +19,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import bpy
 
-from . import engine, props, shots, vse
+from . import engine, props, shots, takes, vse
 from .backend.base import GenerationResult
 from .backend.jobs.events import (
     Cancelled,
@@ -59,6 +60,20 @@ class _Import:
 
 
 _imports: deque[_Import] = deque()
+
+#: Other owners of jobs (the director tools, director_jobs.py): ``consume(event) -> bool`` is offered each
+#: event first and keeps those it returns True for; ``idle(report)`` runs once per drain while no save or
+#: render is running (their Sequencer edits).
+_consumers: list[tuple[Callable[[JobEvent], bool], Callable[[DrainReport], None]]] = []
+
+
+def add_consumer(consume: Callable[[JobEvent], bool], idle: Callable[[DrainReport], None]) -> None:
+    if all(c is not consume for c, _ in _consumers):
+        _consumers.append((consume, idle))
+
+
+def remove_consumer(consume: Callable[[JobEvent], bool]) -> None:
+    _consumers[:] = [(c, i) for c, i in _consumers if c is not consume]
 
 
 @dataclass
@@ -223,6 +238,7 @@ def _import(item: _Import, report: DrainReport) -> None:
     take.duration = clip.seconds
     take.fps = float(meta.get("fps") or 0.0)
     take.created = time.strftime("%Y-%m-%d %H:%M:%S")
+    takes.fill_from_job(take, item.job_id, meta)
     settings.active_take_index = len(settings.takes) - 1
     settings.strip_name = clip.strip_name
     settings.status = "DONE"
@@ -268,11 +284,15 @@ def drain(max_events: int = MAX_EVENTS_PER_TICK, max_imports: int = MAX_IMPORTS_
     if manager is not None:
         events = manager.drain(max_events)
         report.events = len(events)
+        if events and _consumers:
+            events = [e for e in events if not any(consume(e) for consume, _ in _consumers)]
         if events:
             _apply_events(events, report)
     if not _busy:
         for _ in range(min(max_imports, len(_imports))):
             _import(_imports.popleft(), report)
+        for _consume, idle in list(_consumers):
+            idle(report)
     report.deferred = len(_imports)
     if report.shots:
         redraw_sidebars()

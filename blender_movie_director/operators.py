@@ -11,7 +11,7 @@ from pathlib import Path
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from . import catalogs, compat, drain, props, shots, submit, vse
+from . import catalogs, compat, drain, props, shots, submit, takes
 from .prefs import get_preferences
 from .props import QUALITY_ITEMS
 
@@ -275,28 +275,12 @@ class MOVIEDIR_OT_use_take(bpy.types.Operator):
         if obj is None or take is None or not Path(take.filepath).is_file():
             self.report({"ERROR"}, "That take's file is missing")
             return {"CANCELLED"}
-        settings = obj.movie_director
-        scene = bpy.data.scenes.get(settings.target_scene) or shots.scene_of(obj, context)
-        editor = compat.sequence_editor(scene)
-        replace = settings.strip_name if vse.strip_group(editor, settings.strip_name) else ""
-        provenance = {
-            "backend": take.backend, "model": take.model, "prompt": take.prompt, "seed": take.seed,
-            "task_id": take.task_id, "take": take.number, "quality": take.quality, "shot": obj.name,
-        }  # fmt: skip
+        # takes.make_current keeps the strip's position and length (director tools, takes.py).
         try:
-            clip = vse.import_clip(
-                scene,
-                name=obj.name,
-                filepath=take.filepath,
-                frame_start=shots.shot_range(scene, obj).start,
-                provenance=provenance,
-                replace=replace,
-            )
-        except (OSError, RuntimeError, ValueError) as exc:
+            takes.make_current(obj, list(obj.movie_director.takes).index(take), context)
+        except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:
             self.report({"ERROR"}, f"The take could not be used: {exc}")
             return {"CANCELLED"}
-        settings.strip_name = clip.strip_name
-        settings.active_take_index = list(settings.takes).index(take)
         self.report({"INFO"}, f"{obj.name}: now showing {take.name}")
         return {"FINISHED"}
 

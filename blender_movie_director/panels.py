@@ -190,8 +190,8 @@ def draw_takes(layout: Any, context: Any) -> None:
     if not settings.takes:
         layout.label(text="No takes yet")
         return
-    layout.template_list(
-        "UI_UL_list", "moviedir_takes", settings, "takes", settings, "active_take_index", rows=3
+    layout.template_list(  # MOVIEDIR_UL_takes: director_panels.py (thumbnails)
+        "MOVIEDIR_UL_takes", "moviedir_takes", settings, "takes", settings, "active_take_index", rows=3
     )
     take = settings.takes[min(settings.active_take_index, len(settings.takes) - 1)]
     col = layout.column(align=True)

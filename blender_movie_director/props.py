@@ -69,6 +69,16 @@ class MOVIEDIR_Take(bpy.types.PropertyGroup):
     duration: FloatProperty(name="Duration", unit="TIME_ABSOLUTE")
     fps: FloatProperty(name="Frame Rate")
     created: StringProperty(name="Created")
+    # Written by the director tools (takes.py): what the take cost and the request it was made from.
+    cost: FloatProperty(
+        name="Cost", description="What the service billed, in USD (negative: unknown)", default=-1.0
+    )
+    settings: StringProperty(
+        name="Settings", description="The request this take was made from (JSON, no secrets)"
+    )
+    made_by: StringProperty(
+        name="Made By", description="How the take was made: generate, regenerate, retake…"
+    )
 
 
 class MOVIEDIR_ShotSettings(bpy.types.PropertyGroup):

@@ -12,9 +12,11 @@ import sys
 import bpy
 from bpy.app.handlers import persistent
 
-from . import connection, drain, engine, operators, panels, prefs, props
+from . import connection, director, drain, engine, operators, panels, prefs, props
 
-CLASSES: tuple[type, ...] = (*props.CLASSES, *prefs.CLASSES, *operators.CLASSES, *panels.CLASSES)
+CLASSES: tuple[type, ...] = (
+    *props.CLASSES, *prefs.CLASSES, *operators.CLASSES, *panels.CLASSES, *director.CLASSES,
+)  # fmt: skip
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so
 #: unregister() and the tests use this list to prove none is left running).
@@ -101,6 +103,7 @@ def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     props.register_pointers()
+    director.register()
     for name, fn in HANDLERS.items():
         handlers = getattr(bpy.app.handlers, name, None)
         if handlers is not None and fn not in handlers:
@@ -131,6 +134,7 @@ def unregister() -> None:
         handlers = getattr(bpy.app.handlers, name, None)
         if handlers is not None and fn in handlers:
             handlers.remove(fn)
+    director.unregister()
     props.unregister_pointers()
     operators.clear_caches()
     for cls in reversed(CLASSES):

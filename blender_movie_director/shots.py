@@ -17,7 +17,7 @@ from typing import Any
 
 import bpy
 
-from . import catalogs, compat, props
+from . import camera_prompt, catalogs, compat, props
 from .backend.files import safe_filename
 from .backend.jobs.request import (
     PRIORITY_BATCH,
@@ -314,7 +314,8 @@ def build_request(
     request = GenerationRequest(
         backend=Backend(backend.lower()),
         model=model,
-        prompt=settings.prompt.strip(),
+        # The camera's moves as words for this model (director tools, camera_prompt.py); may be switched off.
+        prompt=camera_prompt.prompt_for(obj, scene, settings.prompt.strip(), model),
         negative_prompt=settings.negative_prompt.strip(),
         settings=extra,
         inputs=inputs,

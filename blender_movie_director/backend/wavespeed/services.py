@@ -201,16 +201,7 @@ class LTX2RetakeService(WaveSpeedVideoService):
                 "Give both start_time and end_time for the edit window, or neither.", field="start_time"
             )
         if start is not None:
-            for name, value in (("start_time", start), ("end_time", end)):
-                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                    raise ValidationError(
-                        f"{name} must be a number of seconds >= 0, not {value!r}.", field=name
-                    )
-            if end <= start:
-                raise ValidationError(
-                    f"The edit window must end after it starts ({start:g}s to {end:g}s).", field="end_time"
-                )
-            prompt = f"From {start:g}s to {end:g}s, {(prompt or '').strip()}"
+            prompt = retake_prompt(prompt, start, end)
         return {"prompt": prompt, **params}
 
     async def generate_video(  # type: ignore[override]
@@ -225,6 +216,19 @@ class LTX2RetakeService(WaveSpeedVideoService):
         return await super().generate_video(
             prompt, video=video, mode=mode, start_time=start_time, end_time=end_time, **kwargs
         )
+
+
+def retake_prompt(prompt: str | None, start_time: float, end_time: float) -> str:
+    """The LTX-2 Retake prompt with its edit window written in front ("From 2s to 8s, ..."), the way the
+    model takes it (its schema has no time fields). Raises ValidationError for a bad window."""
+    for name, value in (("start_time", start_time), ("end_time", end_time)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValidationError(f"{name} must be a number of seconds >= 0, not {value!r}.", field=name)
+    if end_time <= start_time:
+        raise ValidationError(
+            f"The edit window must end after it starts ({start_time:g}s to {end_time:g}s).", field="end_time"
+        )
+    return f"From {start_time:g}s to {end_time:g}s, {(prompt or '').strip()}"
 
 
 _SERVICES: dict[str, type[WaveSpeedVideoService]] = {

@@ -1,0 +1,264 @@
+"""Jobs the director tools start (regenerate, variations, retake, image to video, extend, layout to video)
+and where their clips go when they are done.
+
+Threading contract (the same as drain.py's): these jobs run in the job engine's worker threads like any
+shot job; their events come back only through :func:`drain.drain`, which offers each event to
+:func:`consume` first (main thread). Finished clips are cut in by :func:`idle`, which the drain calls only
+while no file is being saved and no render is running. Scenes, shots and strips are found again by name.
+
+Where a clip goes (``place``):
+- ``"replace"``: the strip that was acted on shows the new clip in place (start, channel, length kept);
+  for a shot's strip the clip is also a new take, made current.
+- ``"take"``: a new take of the shot only (variations: the strip keeps what it shows).
+- ``"new"``: a new strip at ``frame`` on the lowest free channel (image to video at the playhead, extend
+  after the strip's end).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import bpy
+
+from . import compat, drain, engine, shots, takes, vse
+from .backend.base import GenerationResult
+from .backend.jobs.events import Cancelled, Failed, JobEvent, Log, Progress, Queued, Started, Succeeded
+from .backend.jobs.request import Credentials, GenerationRequest
+from .backend.media import probe_video
+
+log = logging.getLogger(__name__)
+
+MAX_IMPORTS_PER_TICK = 2
+#: Finished jobs kept for the job list.
+KEEP_FINISHED = 20
+ACTION_LABELS = {
+    "regenerate": "Regenerate",
+    "variation": "Variation",
+    "retake": "Retake",
+    "i2v": "Image to Video",
+    "extend": "Extend",
+    "layout": "Layout to Video",
+}
+
+
+@dataclass
+class DirectorJob:
+    job_id: str
+    action: str
+    request: GenerationRequest
+    scene: str
+    shot: str = ""
+    strip: str = ""
+    place: str = "replace"
+    frame: int = 0
+    quality: str = "preview"
+    state: str = "queued"  # queued, running, done, failed, cancelled
+    fraction: float = 0.0
+    text: str = "Queued"
+    error: str = ""
+    result_strip: str = ""
+    result_path: str = ""
+    note: str = ""
+    finished_at: float = 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "cancelled")
+
+    @property
+    def label(self) -> str:
+        what = self.shot or self.strip or self.scene
+        return f"{ACTION_LABELS.get(self.action, self.action)} · {what}"
+
+
+_jobs: dict[str, DirectorJob] = {}
+_finished: deque[tuple[str, GenerationResult]] = deque()
+
+
+def submit(
+    request: GenerationRequest, credentials: Credentials, *, action: str, scene: str, **fields: Any
+) -> DirectorJob:
+    """Hand ``request`` to the job engine as a director job (never blocks)."""
+    job_id = engine.submit(request, credentials)
+    job = DirectorJob(job_id=job_id, action=action, request=request, scene=scene, **fields)
+    _jobs[job_id] = job
+    _prune()
+    return job
+
+
+def jobs() -> list[DirectorJob]:
+    return list(_jobs.values())
+
+
+def active() -> list[DirectorJob]:
+    return [j for j in _jobs.values() if not j.finished]
+
+
+def get(job_id: str) -> DirectorJob | None:
+    return _jobs.get(job_id)
+
+
+def cancel(job_id: str) -> bool:
+    job = _jobs.get(job_id)
+    if job is None or job.finished:
+        return False
+    job.text = "Cancelling"
+    return engine.cancel(job_id, abandon_paid=True)
+
+
+def reset() -> None:
+    """Forget everything (unregister; the engine is shut down separately)."""
+    _jobs.clear()
+    _finished.clear()
+
+
+def _prune() -> None:
+    done = [j for j in _jobs.values() if j.finished]
+    for job in sorted(done, key=lambda j: j.finished_at)[: max(0, len(done) - KEEP_FINISHED)]:
+        del _jobs[job.job_id]
+
+
+# --- events (main thread, from the drain) -----
+def consume(event: JobEvent) -> bool:
+    """Apply ``event`` if it belongs to a director job (then True: the shot drain must not see it)."""
+    job = _jobs.get(event.job_id)
+    if job is None:
+        return False
+    if isinstance(event, Queued):
+        job.text = f"Queued ({event.position} ahead)" if event.position else "Queued"
+    elif isinstance(event, Started):
+        job.state, job.text = "running", "Starting"
+    elif isinstance(event, Progress):
+        job.state = "running"
+        if event.fraction >= 0:
+            job.fraction = min(1.0, max(0.0, event.fraction))
+        job.text = event.text or job.text
+    elif isinstance(event, Log):
+        if event.level in ("warning", "error"):
+            job.text = event.text
+    elif isinstance(event, Succeeded):
+        job.fraction, job.text = 1.0, "Adding the clip to the Sequencer"
+        _finished.append((job.job_id, event.result))
+    elif isinstance(event, Failed):
+        _end(job, "failed", event.message or "The generation failed.")
+    elif isinstance(event, Cancelled):
+        _end(job, "cancelled", event.reason or "Cancelled")
+    drain.redraw_sidebars()
+    return True
+
+
+def _end(job: DirectorJob, state: str, text: str) -> None:
+    job.state, job.text = state, text
+    if state == "failed":
+        job.error = text
+    job.finished_at = time.monotonic()
+    engine.forget_active(job.job_id)
+
+
+def idle(report: Any = None) -> None:
+    """Cut finished clips in (the drain calls this when no save or render runs) and make thumbnails."""
+    for _ in range(min(MAX_IMPORTS_PER_TICK, len(_finished))):
+        job_id, result = _finished.popleft()
+        job = _jobs.get(job_id)
+        if job is None:
+            engine.forget_active(job_id)
+            continue
+        try:
+            _finish(job, result)
+        except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:
+            _end(job, "failed", f"The clip could not be added to the Sequencer: {exc}")
+        drain.redraw_sidebars()
+    if not _finished:
+        takes.make_wanted_thumbnails(limit=1)
+
+
+def _foreign_provenance(job: DirectorJob, meta: dict[str, Any]) -> dict[str, Any]:
+    request = job.request
+    cost = meta.get("cost")
+    return {
+        "backend": str(meta.get("backend") or request.backend),
+        "model": str(meta.get("model") or request.model),
+        "prompt": str(meta.get("prompt") or request.prompt),
+        "seed": int(meta.get("seed", request.settings.get("seed", 0)) or 0),
+        "task_id": str(meta.get("remote_id") or meta.get("task_id") or ""),
+        "cost": float(cost) if isinstance(cost, int | float) else -1.0,
+        "made_by": job.action,
+        "source": job.strip,
+        "job_id": job.job_id,
+        "request": takes.request_json(request),
+    }
+
+
+def _finish(job: DirectorJob, result: GenerationResult) -> None:
+    path = str(result.video_path)
+    meta = dict(result.metadata)
+    scene = bpy.data.scenes.get(job.scene)
+    if scene is None:
+        raise KeyError(f"The scene '{job.scene}' is gone; the clip stays at {path}")
+    info = probe_video(path)
+    seconds = info.frames / info.fps if info.fps > 0 and info.frames else info.duration
+    obj = shots.find_shot(job.shot) if job.shot else None
+    take = None
+    if obj is not None:
+        take = takes.add_take(
+            obj, filepath=path, metadata=meta, request=job.request, quality=job.quality, made_by=job.action,
+            seconds=seconds,
+        )  # fmt: skip
+        provenance = takes.provenance(obj, take, job_id=job.job_id)
+    else:
+        provenance = _foreign_provenance(job, meta)
+    job.result_path = path
+    editor = compat.sequence_editor(scene)
+    if job.place == "replace" and job.strip and compat.all_strips(editor).get(job.strip) is not None:
+        swap = takes.swap_clip(scene, job.strip, path, provenance)
+        job.result_strip = swap.strip_name
+        if abs(swap.speed_change - 1.0) > 0.02:
+            job.note = f"fitted to the strip's length (plays at {1 / swap.speed_change:.2f}x)"
+        if obj is not None and take is not None:
+            settings = obj.movie_director
+            if settings.strip_name == job.strip:
+                settings.strip_name = swap.strip_name
+            settings.active_take_index = len(settings.takes) - 1
+    elif job.place in ("replace", "new"):
+        name = (job.strip or job.shot) if job.place == "replace" else f"{job.strip or job.shot} {job.action}"
+        clip = vse.import_clip(scene, name=name, filepath=path, frame_start=job.frame, provenance=provenance)
+        job.result_strip = clip.strip_name
+        if obj is not None and take is not None and job.place == "replace":
+            obj.movie_director.strip_name = clip.strip_name
+            obj.movie_director.active_take_index = len(obj.movie_director.takes) - 1
+    _end(
+        job,
+        "done",
+        f"Done: {job.result_strip or (take.name if take else path)}" + (f" ({job.note})" if job.note else ""),
+    )
+    if take is not None:
+        takes.icon_id(take)  # queue its thumbnail
+
+
+# --- waiting (scripts, CLI, tests: no timers fire there) -----
+def wait(jobs_: Iterable[DirectorJob], timeout: float | None = None, poll: float = 0.05) -> list[DirectorJob]:
+    """Drain until every job is finished and its clip is cut in; TimeoutError after ``timeout`` s."""
+    waiting = list(jobs_)
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        drain.drain()
+        if all(j.finished for j in waiting):
+            return waiting
+        if end is not None and time.monotonic() > end:
+            left = ", ".join(j.label for j in waiting if not j.finished)
+            raise TimeoutError(f"Still running after {timeout} s: {left}")
+        time.sleep(poll)
+
+
+def register() -> None:
+    drain.add_consumer(consume, idle)
+
+
+def unregister() -> None:
+    drain.remove_consumer(consume)
+    reset()

@@ -1,0 +1,297 @@
+"""Frozen requests for the strip actions: regenerate, variations, retake, image to video, extend.
+
+Everything is read from Blender here, on the main thread; the requests are plain data and the secrets
+travel beside them (:class:`Credentials`), as for shots (see :mod:`.shots`). Each builder raises
+:class:`ActionError` with a message saying what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import bpy
+
+from . import catalogs, frames, props, shots, takes, vse
+from .backend.files import safe_filename
+from .backend.jobs.request import (
+    PRIORITY_PREVIEW,
+    Backend,
+    Credentials,
+    GenerationRequest,
+    Quality,
+    ShotRef,
+)
+from .prefs import get_preferences
+
+RETAKE_MODEL = "lightricks/ltx-2-retake"
+RETAKE_MIN_S = 2.0
+RETAKE_MAX_S = 16.0
+RETAKE_MODES = (
+    ("replace_video", "Video", "Replace the picture in the section, keep the sound"),
+    ("replace_audio", "Audio", "Replace the sound in the section, keep the picture"),
+    ("replace_audio_and_video", "Audio and Video", "Replace both in the section"),
+)
+I2V_MODELS = {"WAN2GP": "i2v", "WAVESPEED": "wavespeed-ai/hunyuan-video-1.5/image-to-video"}
+BACKEND_NAMES = {"WAN2GP": "Wan2GP", "WAVESPEED": "WaveSpeed"}
+MAX_VARIATIONS = 8
+
+
+class ActionError(ValueError):
+    """The action cannot run on this strip now; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    request: GenerationRequest
+    credentials: Credentials
+    shot: str  # camera name, "" for a strip that is not a shot's
+
+
+def _ready(backend: str, prefs: Any) -> None:
+    reason = shots.offline_reason() or shots.backend_reason(backend, prefs)
+    if reason:
+        raise ActionError(reason + ".")
+
+
+def output_dir(obj: Any, prefs: Any) -> str:
+    if obj is not None:
+        return shots.shot_output_dir(obj, prefs)
+    return str(Path(shots.output_root(prefs)) / "director")
+
+
+def strip_prompt(strip: Any) -> str:
+    """The prompt a strip was made with (its shot's prompt for a shot strip), "" for other strips."""
+    obj = takes.shot_of_strip(strip)
+    if obj is not None:
+        return obj.movie_director.prompt.strip()
+    return str(strip.get(vse.PREFIX + "prompt", "")).strip()
+
+
+def stored_request(strip: Any) -> GenerationRequest | None:
+    """The request the clip on ``strip`` was made from (its take's, or the one written on the strip)."""
+    obj = takes.shot_of_strip(strip)
+    text = ""
+    if obj is not None:
+        take = takes.current_take(obj)
+        text = take.settings if take is not None else ""
+    text = text or str(strip.get(takes.REQUEST_KEY, ""))
+    if not text:
+        return None
+    try:
+        return GenerationRequest.from_dict(json.loads(text))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _refresh(request: GenerationRequest, prefs: Any, **changes: Any) -> GenerationRequest:
+    """The stored request with today's servers and deadline (preferences may have changed since)."""
+    backend = str(request.backend).upper()
+    changes.setdefault("servers", shots.servers_for(backend, prefs))
+    changes.setdefault("deadline_s", float(prefs.job_deadline_minutes) * 60.0)
+    changes.setdefault("priority", PRIORITY_PREVIEW)
+    return replace(request, **changes)
+
+
+def regenerate(strip: Any, scene: bpy.types.Scene, count: int = 1, prefs: Any = None) -> list[Planned]:
+    """``count`` new requests with the settings of the strip's clip and new seeds."""
+    prefs = prefs or get_preferences()
+    if not 1 <= count <= MAX_VARIATIONS:
+        raise ActionError(f"Ask for 1 to {MAX_VARIATIONS} takes at once, not {count}.")
+    obj = takes.shot_of_strip(strip)
+    base = stored_request(strip)
+    if base is None and obj is not None:
+        base, _ = shots.build_request(obj, obj.movie_director.quality, prefs=prefs, scene=scene)
+    if base is None:
+        raise ActionError(
+            f"'{strip.name}' was not made by Movie Director, so there are no settings to repeat."
+        )
+    backend = str(base.backend).upper()
+    _ready(backend, prefs)
+    seeds = random.sample(range(0, shots.SEED_MAX), count)
+    planned = []
+    for seed in seeds:
+        settings = dict(base.settings)
+        if "seed" in settings or backend == "WAN2GP":
+            settings["seed"] = seed
+        request = _refresh(
+            base,
+            prefs,
+            settings=settings,
+            output_dir=output_dir(obj, prefs),
+            shot=ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name),
+            label=f"{strip.name} · new take",
+        )
+        planned.append(Planned(request, shots.credentials_for(backend, prefs), obj.name if obj else ""))
+    return planned
+
+
+# --- retake -----
+def retake_window(
+    strip: Any, scene: bpy.types.Scene, frame_start: int, frame_end: int
+) -> tuple[float, float]:
+    """Seconds into the strip's file of timeline frames [frame_start, frame_end] (inclusive)."""
+    if frame_end < frame_start:
+        frame_start, frame_end = frame_end, frame_start
+    first, last = int(strip.frame_final_start), int(strip.frame_final_end) - 1
+    if frame_start < first or frame_end > last:
+        raise ActionError(
+            f"Mark a section inside the strip (frames {first}-{last}), not {frame_start}-{frame_end}."
+        )
+    fps = float(strip.fps or 0.0) or scene.render.fps / scene.render.fps_base
+    start = frames.source_index(strip, scene, frame_start) / fps
+    end = (frames.source_index(strip, scene, frame_end) + 1) / fps
+    return round(start, 2), round(end, 2)
+
+
+def retake(
+    strip: Any,
+    scene: bpy.types.Scene,
+    frame_start: int,
+    frame_end: int,
+    prompt: str,
+    mode: str = "replace_video",
+    prefs: Any = None,
+) -> Planned:
+    """LTX-2 Retake (WaveSpeed) of the marked section of the strip's clip."""
+    from .backend.errors import ValidationError
+    from .backend.wavespeed.services import retake_prompt
+
+    prefs = prefs or get_preferences()
+    if strip.type != "MOVIE":
+        raise ActionError("Retake works on movie strips.")
+    if mode not in {m[0] for m in RETAKE_MODES}:
+        raise ActionError(f"Unknown retake mode '{mode}'.")
+    prompt = prompt.strip()
+    if not prompt:
+        raise ActionError("Describe what should happen in the section (the retake prompt is empty).")
+    _ready("WAVESPEED", prefs)
+    start, end = retake_window(strip, scene, frame_start, frame_end)
+    length = end - start
+    if not RETAKE_MIN_S - 1e-6 <= length <= RETAKE_MAX_S + 1e-6:
+        raise ActionError(
+            f"The section is {length:.2f} s; LTX-2 Retake takes {RETAKE_MIN_S:g} to {RETAKE_MAX_S:g} s."
+        )
+    path = frames.strip_filepath(strip)
+    if not Path(path).is_file():
+        raise ActionError(f"The strip's file is missing: {path}")
+    try:
+        text = retake_prompt(prompt, start, end)
+    except ValidationError as exc:
+        raise ActionError(exc.user_message) from exc
+    obj = takes.shot_of_strip(strip)
+    request = GenerationRequest(
+        backend=Backend.WAVESPEED,
+        model=RETAKE_MODEL,
+        prompt=text,
+        settings={"mode": mode},
+        inputs={"video": path},
+        output_dir=output_dir(obj, prefs),
+        shot=ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name),
+        quality=Quality.FINAL,
+        priority=PRIORITY_PREVIEW,
+        deadline_s=float(prefs.job_deadline_minutes) * 60.0,
+        servers=shots.servers_for("WAVESPEED", prefs),
+        label=f"{strip.name} · retake {start:g}-{end:g} s",
+    )
+    return Planned(request, shots.credentials_for("WAVESPEED", prefs), obj.name if obj else "")
+
+
+# --- image to video (from the frame under the playhead, or from the last frame: extend) -----
+def start_image(strip: Any, scene: bpy.types.Scene, frame: int, prefs: Any) -> str:
+    """The picture at timeline ``frame`` of the strip, as a file (a PNG rendered from a movie strip)."""
+    if strip.type == "IMAGE":
+        return frames.strip_image_at(strip, scene, frame)
+    if strip.type != "MOVIE":
+        raise ActionError("Image to video works on movie and image strips.")
+    path = frames.strip_filepath(strip)
+    if not Path(path).is_file():
+        raise ActionError(f"The strip's file is missing: {path}")
+    index = frames.source_index(strip, scene, frame)
+    folder = Path(output_dir(None, prefs)) / "frames"
+    out = folder / f"{safe_filename(strip.name, 'strip')}_{Path(path).stem}_{index:05d}.png"
+    return str(frames.extract_frame(path, index, out))
+
+
+def i2v_model(backend: str, obj: Any) -> str:
+    """The shot's model if it takes a start image, else the backend's image-to-video default."""
+    if obj is not None and obj.movie_director.backend == backend:
+        model = props.shot_model(obj.movie_director)
+        if backend == "WAN2GP":
+            from .backend.wan2gp.enums import get_model
+
+            info = get_model(model)
+            if info is not None and str(info.task.value) in ("i2v", "ti2v", "flf2v"):
+                return model
+        elif "image-to-video" in model:
+            return model
+    return I2V_MODELS[backend]
+
+
+def image_to_video(
+    strip: Any,
+    scene: bpy.types.Scene,
+    frame: int,
+    *,
+    backend: str,
+    prompt: str,
+    seconds: float,
+    quality: str = "PREVIEW",
+    prefs: Any = None,
+    image: str = "",
+) -> Planned:
+    """A clip that starts on the picture at timeline ``frame`` of ``strip``."""
+    prefs = prefs or get_preferences()
+    if not int(strip.frame_final_start) <= frame < int(strip.frame_final_end):
+        raise ActionError(
+            f"Put the playhead over the strip (frames {int(strip.frame_final_start)}-"
+            f"{int(strip.frame_final_end) - 1}); it is at {frame}."
+        )
+    prompt = prompt.strip()
+    if not prompt:
+        raise ActionError("Describe what happens next (the prompt is empty).")
+    if seconds <= 0:
+        raise ActionError("The clip needs a length in seconds.")
+    _ready(backend, prefs)
+    obj = takes.shot_of_strip(strip)
+    model = i2v_model(backend, obj)
+    image = image or start_image(strip, scene, frame, prefs)
+    seed = random.randint(0, shots.SEED_MAX)
+    quality = quality.upper()
+    if backend == "WAVESPEED":
+        settings = shots.wavespeed_settings(model, scene, quality, seconds, seed)
+    else:
+        look = SimpleNamespace(resolution=obj.movie_director.resolution if obj else "SCENE")
+        settings = shots.wan2gp_settings(model, scene, look, quality, seconds, seed)
+    request = GenerationRequest(
+        backend=Backend(backend.lower()),
+        model=model,
+        prompt=prompt,
+        negative_prompt=obj.movie_director.negative_prompt.strip() if obj else "",
+        settings=settings,
+        inputs={"image_start": image},
+        output_dir=output_dir(obj, prefs),
+        shot=ShotRef(scene=scene.name, shot="", strip=strip.name),
+        quality=Quality(quality.lower()),
+        priority=PRIORITY_PREVIEW,
+        deadline_s=float(prefs.job_deadline_minutes) * 60.0,
+        servers=shots.servers_for(backend, prefs),
+        label=f"{strip.name} · from frame {frame}",
+    )
+    return Planned(request, shots.credentials_for(backend, prefs), "")
+
+
+def default_backend(strip: Any) -> str:
+    obj = takes.shot_of_strip(strip)
+    if obj is not None:
+        return obj.movie_director.backend
+    made = str(strip.get(vse.PREFIX + "backend", "")).upper()
+    return made if made in BACKEND_NAMES else "WAN2GP"
+
+
+def model_label(backend: str, model: str) -> str:
+    return catalogs.model_label(backend, model)

@@ -1,0 +1,292 @@
+"""Takes: every clip generated for a shot is kept (file, settings, seed, backend, cost) and any one of them
+can be made current; the shot's strip then shows it in place.
+
+"In place" means the strip keeps its start, channel and length on the timeline: the new clip is cut in
+where the old one was and fitted to the old length. When the rates match that is a trim (a longer clip)
+or a hold of its last frame (a shorter one). When a SPEED effect conforms the clip's rate, Blender's
+STRETCH spreads the clip over the strip, so a clip of another length plays a little faster or slower
+(:attr:`Swap.speed_change` says by how much; takes of one shot normally have the same length).
+
+Thumbnails: the middle frame of each take, rendered once to ``<take folder>/thumbs/`` and shown through a
+``bpy.utils.previews`` collection. Panels never render while drawing: they ask for a missing thumbnail and
+the drain's idle step (:func:`make_wanted_thumbnails`) renders it. Main thread only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from . import compat, frames, shots, vse
+
+THUMB_WIDTH = 128
+SHOT_KEY = vse.PREFIX + "shot"
+REQUEST_KEY = vse.PREFIX + "request"
+
+_previews: Any = None
+_wanted: dict[str, None] = {}  # take files whose thumbnail a panel asked for (ordered set)
+_failed: set[str] = set()
+
+
+# --- the request a take was made from -----
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def request_json(request: Any) -> str:
+    """A GenerationRequest as JSON for a take or strip; user:password in server addresses is removed."""
+    data = request.to_dict()
+    data["servers"] = [_USERINFO.sub("", s) for s in data.get("servers", [])]
+    return json.dumps(data, sort_keys=True)
+
+
+def job_request_json(job_id: str) -> str:
+    """The stored request of an engine job, as :func:`request_json` ("" if the engine does not know it)."""
+    from . import engine
+
+    manager = engine.current()
+    if manager is None:
+        return ""
+    try:
+        return request_json(manager.job(job_id).request)
+    except KeyError:
+        return ""
+
+
+def fill_from_job(take: Any, job_id: str, metadata: Mapping[str, Any], made_by: str = "generate") -> None:
+    """Cost, request and origin of a take (the drain calls this for takes it makes)."""
+    cost = metadata.get("cost")
+    take.cost = float(cost) if isinstance(cost, int | float) else -1.0
+    take.settings = job_request_json(job_id)
+    take.made_by = made_by
+
+
+# --- takes -----
+def current_take(obj: Any) -> Any:
+    settings = obj.movie_director
+    if not settings.takes:
+        return None
+    return settings.takes[min(max(settings.active_take_index, 0), len(settings.takes) - 1)]
+
+
+def add_take(
+    obj: Any,
+    *,
+    filepath: str,
+    metadata: Mapping[str, Any],
+    request: Any,
+    quality: str,
+    made_by: str,
+    seconds: float,
+) -> Any:
+    """Append a take to shot ``obj`` (not made current)."""
+    settings = obj.movie_director
+    number = max((t.number for t in settings.takes), default=0) + 1
+    take = settings.takes.add()
+    take.number = number
+    take.name = f"Take {number} · {made_by}" if made_by != "generate" else f"Take {number} · {quality}"
+    take.filepath = str(filepath)
+    take.backend = str(metadata.get("backend") or request.backend)
+    take.model = str(metadata.get("model") or request.model)
+    take.prompt = str(metadata.get("prompt") or request.prompt)
+    take.seed = int(metadata.get("seed", request.settings.get("seed", 0)) or 0)
+    take.task_id = str(metadata.get("remote_id") or metadata.get("task_id") or "")
+    take.quality = quality
+    take.duration = float(seconds)
+    take.fps = float(metadata.get("fps") or 0.0)
+    take.created = time.strftime("%Y-%m-%d %H:%M:%S")
+    cost = metadata.get("cost")
+    take.cost = float(cost) if isinstance(cost, int | float) else -1.0
+    take.settings = request_json(request)
+    take.made_by = made_by
+    return take
+
+
+def provenance(obj: Any, take: Any, **extra: Any) -> dict[str, Any]:
+    """What the shot's strip records about the take it shows (``md_*`` custom properties)."""
+    data = {
+        "backend": take.backend, "model": take.model, "prompt": take.prompt, "seed": take.seed,
+        "task_id": take.task_id, "take": take.number, "quality": take.quality, "shot": obj.name,
+        "cost": take.cost, "made_by": take.made_by,
+    }  # fmt: skip
+    if take.settings:
+        data["request"] = take.settings
+    data.update(extra)
+    return data
+
+
+def shot_of_strip(strip: Any) -> Any:
+    """The shot (camera) whose strip this is, or None."""
+    if strip is None:
+        return None
+    name = str(strip.get(SHOT_KEY, ""))
+    obj = shots.find_shot(name) if name else None
+    if obj is None or obj.movie_director.strip_name != strip.name:
+        return None
+    return obj
+
+
+def scene_with_strip(obj: Any, context: Any = None) -> Any:
+    """The scene whose Sequencer holds the shot's strip (its target scene, else the shot's own scene)."""
+    settings = obj.movie_director
+    return bpy.data.scenes.get(settings.target_scene) or shots.scene_of(obj, context)
+
+
+# --- swapping a strip's clip in place -----
+@dataclass(frozen=True)
+class Swap:
+    strip_name: str
+    channel: int
+    frame_start: int
+    frames: int
+    speed_change: float  # 1.0 = the clip plays at its own speed; otherwise the stretch factor
+
+
+def swap_clip(scene: Any, strip_name: str, filepath: str, provenance_data: Mapping[str, Any]) -> Swap:
+    """Show ``filepath`` in strip ``strip_name`` keeping its start, channel and length."""
+    editor = compat.sequence_editor(scene)
+    old = compat.all_strips(editor).get(strip_name)
+    if old is None:
+        raise KeyError(f"The strip '{strip_name}' is not in the Sequencer of '{scene.name}'.")
+    start, length = int(old.frame_final_start), int(old.frame_final_duration)
+    clip = vse.import_clip(
+        scene,
+        name=strip_name,
+        filepath=filepath,
+        frame_start=start,
+        provenance=provenance_data,
+        replace=strip_name,
+    )
+    strips = compat.all_strips(editor)
+    movie = strips[clip.strip_name]
+    natural = int(movie.frame_final_duration)
+    speed_change = 1.0
+    if natural != length:
+        movie.frame_offset_end = movie.frame_offset_end + (natural - length)
+        if clip.speed_name:
+            speed_change = natural / length
+    end = start + length
+    if clip.sound_name and strips.get(clip.sound_name) is not None:
+        sound = strips[clip.sound_name]
+        if sound.frame_final_end > end:
+            sound.frame_final_end = end
+    return Swap(
+        clip.strip_name,
+        int(movie.channel),
+        int(movie.frame_final_start),
+        int(movie.frame_final_duration),
+        speed_change,
+    )
+
+
+def make_current(obj: Any, index: int, context: Any = None) -> Swap | None:
+    """Make take ``index`` the shot's current take; its strip shows it in place (None: no strip yet, the
+    clip was cut in at the shot's start instead)."""
+    settings = obj.movie_director
+    if not 0 <= index < len(settings.takes):
+        raise IndexError(f"Shot '{obj.name}' has no take {index + 1}.")
+    take = settings.takes[index]
+    path = bpy.path.abspath(take.filepath)
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"The file of {take.name} is missing: {take.filepath}")
+    scene = scene_with_strip(obj, context)
+    editor = compat.sequence_editor(scene)
+    data = provenance(obj, take)
+    swap = None
+    if settings.strip_name and compat.all_strips(editor).get(settings.strip_name) is not None:
+        swap = swap_clip(scene, settings.strip_name, path, data)
+        settings.strip_name = swap.strip_name
+    else:
+        clip = vse.import_clip(
+            scene, name=obj.name, filepath=path, frame_start=shots.shot_range(scene, obj).start,
+            provenance=data,
+        )  # fmt: skip
+        settings.strip_name = clip.strip_name
+    settings.active_take_index = index
+    return swap
+
+
+def step(obj: Any, delta: int, context: Any = None) -> tuple[int, Swap | None]:
+    """Switch to the previous (-1) or next (+1) take; returns the new index."""
+    settings = obj.movie_director
+    index = min(max(settings.active_take_index, 0), len(settings.takes) - 1) + delta
+    if not 0 <= index < len(settings.takes):
+        raise IndexError("There is no " + ("earlier" if delta < 0 else "later") + " take.")
+    return index, make_current(obj, index, context)
+
+
+# --- thumbnails -----
+def thumbnail_path(filepath: str) -> Path:
+    clip = Path(bpy.path.abspath(filepath))
+    return clip.parent / "thumbs" / f"{clip.stem}_middle.png"
+
+
+def make_thumbnail(filepath: str) -> Path:
+    """Render the clip's middle frame to its thumbnail PNG (THUMB_WIDTH wide) and return the path."""
+    from .backend.media import probe_video
+
+    clip = bpy.path.abspath(filepath)
+    info = probe_video(clip)
+    height = max(2, round(THUMB_WIDTH * info.height / max(1, info.width)) // 2 * 2)
+    middle = frames.movie_frames(clip) // 2
+    return frames.extract_frame(clip, middle, thumbnail_path(clip), width=THUMB_WIDTH, height=height)
+
+
+def previews() -> Any:
+    global _previews
+    if _previews is None:
+        import bpy.utils.previews
+
+        _previews = bpy.utils.previews.new()
+    return _previews
+
+
+def release_previews() -> None:
+    global _previews
+    if _previews is not None:
+        import bpy.utils.previews
+
+        bpy.utils.previews.remove(_previews)
+        _previews = None
+    _wanted.clear()
+    _failed.clear()
+
+
+def icon_id(take: Any) -> int:
+    """The take's thumbnail icon for ``icon_value`` (0 while it is not rendered yet: it is then queued)."""
+    path = thumbnail_path(take.filepath)
+    key = str(path)
+    collection = previews()
+    if key in collection:
+        return collection[key].icon_id
+    if path.is_file():
+        return collection.load(key, key, "IMAGE").icon_id
+    clip = bpy.path.abspath(take.filepath)
+    if clip not in _failed and Path(clip).is_file():
+        _wanted[clip] = None
+    return 0
+
+
+def make_wanted_thumbnails(limit: int = 1) -> int:
+    """Render up to ``limit`` thumbnails panels asked for (the drain's idle step); returns how many."""
+    made = 0
+    while _wanted and made < limit:
+        clip = next(iter(_wanted))
+        del _wanted[clip]
+        try:
+            make_thumbnail(clip)
+        except (OSError, RuntimeError, ValueError, IndexError):
+            _failed.add(clip)  # not a readable clip: do not try again every tick
+            continue
+        made += 1
+    return made
+
+
+def wanted_thumbnails() -> list[str]:
+    return list(_wanted)

@@ -1,0 +1,111 @@
+"""P2: time to enable the extension in real Blender (the ``bpy`` module), and the heavy modules it imports.
+
+Each sample is a fresh interpreter with a throw-away Blender user folder: ``import bpy`` (not timed), then
+``addon_utils.enable(...)`` timed. Peer: the same Blender enabling an empty add-on (register/unregister do
+nothing) — what enabling costs with no extension code at all. "Heavy" modules are the network and
+validation stacks the extension must load only when a job runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from .context import Context, child_env, run_child
+from .harness import Row, Stats, interleave, ratio
+
+FIG = "P2"
+LIMIT_MS = 30.0
+ADDON = "blender_movie_director"
+EMPTY = "md_bench_empty_addon"
+HEAVY = (
+    "gradio_client", "httpx", "httpcore", "h11", "anyio", "pydantic", "pydantic_core", "huggingface_hub",
+    "requests", "websockets", "av", "PIL",
+)  # fmt: skip
+
+
+def write_empty_addon(folder: Path) -> Path:
+    package = folder / EMPTY
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(
+        textwrap.dedent(
+            """
+            bl_info = {"name": "Empty (benchmark peer)", "blender": (4, 2, 0), "category": "Development"}
+
+
+            def register():
+                pass
+
+
+            def unregister():
+                pass
+            """
+        ),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def child(module: str) -> dict[str, object]:
+    """In a fresh interpreter: import bpy, then time enabling ``module``."""
+    import importlib
+
+    import bpy
+
+    addon_utils = importlib.import_module("addon_utils")  # importable only once bpy has set up its paths
+
+    def fail(exc: BaseException) -> None:
+        raise exc
+
+    assert bpy.app.version >= (4, 2, 0)
+    before = set(sys.modules)
+    start = time.perf_counter()
+    enabled = addon_utils.enable(module, default_set=True, handle_error=fail)
+    seconds = time.perf_counter() - start
+    if enabled is None:
+        raise RuntimeError(f"{module} did not enable")
+    new = set(sys.modules) - before
+    heavy = sorted(m for m in new if m.split(".")[0] in HEAVY)
+    return {"seconds": seconds, "new_modules": len(new), "heavy": heavy}
+
+
+def run(ctx: Context) -> list[Row]:
+    peer_dir = write_empty_addon(ctx.folder("p2-addon"))
+    user = Path(tempfile.mkdtemp(prefix="bench-blender-user-", dir=ctx.workdir))
+    env = child_env(**{f"BLENDER_USER_{k}": str(user / k.lower()) for k in ("CONFIG", "SCRIPTS", "EXTENSIONS", "DATAFILES")})
+    env["PYTHONPATH"] = os.pathsep.join([str(peer_dir), env["PYTHONPATH"]])
+    reports: dict[str, list[dict[str, object]]] = {ADDON: [], EMPTY: []}
+
+    def sample(module: str) -> float:
+        report = run_child("bench.p2_enable", "--child", module, env=env, timeout=180)
+        reports[module].append(report)
+        return float(report["seconds"]) * 1000  # type: ignore[arg-type]
+
+    ctx.log("P2: fresh Blender per sample")
+    ours, peer = interleave(lambda: sample(ADDON), lambda: sample(EMPTY), ctx.repeat)
+    o, p = Stats.of(ours), Stats.of(peer)
+    heavy = sorted({m for r in reports[ADDON] for m in r["heavy"]})  # type: ignore[union-attr]
+    new_modules = sorted({int(r["new_modules"]) for r in reports[ADDON]})  # type: ignore[arg-type]
+    return [
+        Row(FIG, "Enable the extension in real Blender (bpy 5.0)", "ms", o, p, "empty add-on", ratio(o, p),
+            f"< {LIMIT_MS:.0f} ms", o.median < LIMIT_MS,
+            note=f"{new_modules[-1]} modules imported")  # fmt: skip
+        ,
+        Row(FIG, "Heavy modules imported by enabling", "modules", Stats.of([len(heavy)] * len(ours)),
+            Stats.of([0.0]), "empty add-on", None, "none", not heavy,
+            note=", ".join(heavy[:8]) if heavy else "none of " + ", ".join(HEAVY[:6]) + ", …")  # fmt: skip
+        ,
+    ]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        print(json.dumps(child(sys.argv[2])), flush=True)
+        os._exit(0)  # Blender's module teardown at exit is slow and irrelevant here
+    else:
+        sys.exit("usage: python -m bench.p2_enable --child MODULE")

@@ -34,7 +34,7 @@ FIGURES: dict[str, str] = {
     "P8": "bench.p8_connect",
 }
 WHAT: dict[str, str] = {
-    "P1": "Main-thread time of one drain tick (16 jobs × 10 Hz progress, plus an import)",
+    "P1": "Main-thread time of one drain tick (16 jobs x 10 Hz progress, plus an import)",
     "P2": "Enable the extension in real Blender; heavy modules imported",
     "P3": "One Wan2GP job end to end, connection cached",
     "P4": "10 WaveSpeed jobs (3 s each): wall time, HTTP requests per job",

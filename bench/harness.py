@@ -156,17 +156,17 @@ def fmt_stats(stats: Stats | None, unit: str) -> str:
         return "—"
     text = f"{fmt_number(stats.median)} {unit}"
     if stats.n > 1:
-        text += f" ({fmt_number(stats.low)}–{fmt_number(stats.high)}, n={stats.n})"
+        text += f" ({fmt_number(stats.low)}-{fmt_number(stats.high)}, n={stats.n})"
     return text
 
 
 def fmt_ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}×"
+    return "—" if value is None else f"{value:.2f}x"
 
 
 def render_table(rows: Sequence[Row]) -> str:
-    """A Markdown table: figure, what, ours, peer, ratio, target, verdict (medians with min–max, n)."""
-    header = "| id | What | Ours: median (min–max, n) | Peer / limit | Ratio | Target | Verdict |"
+    """A Markdown table: figure, what, ours, peer, ratio, target, verdict (medians with min-max, n)."""
+    header = "| id | What | Ours: median (min-max, n) | Peer / limit | Ratio | Target | Verdict |"
     lines = [header, "|---|---|---|---|---|---|---|"]
     for row in rows:
         peer = fmt_stats(row.peer, row.unit) if row.peer is not None else ""

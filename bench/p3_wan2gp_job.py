@@ -138,14 +138,14 @@ def run(ctx: Context) -> list[Row]:
     return [
         Row(
             FIG,
-            "One Wan2GP job end to end, connection cached (0 s steps, 160×96×9)",
+            "One Wan2GP job end to end, connection cached (0 s steps, 160x96x9)",
             "ms",
             ours_stats,
             peer_stats,
             "raw gradio_client",
             r,
-            f"≤ {TARGET_RATIO}×",
+            f"≤ {TARGET_RATIO}x",
             r <= TARGET_RATIO,
-            note=f"progress events per job: {min(progress_seen[1:] or progress_seen)}–{max(progress_seen)}",
+            note=f"progress events per job: {min(progress_seen[1:] or progress_seen)}-{max(progress_seen)}",
         )
     ]

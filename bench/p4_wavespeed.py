@@ -66,7 +66,9 @@ def run_peer(server, folder: Path, round_no: int) -> float:  # type: ignore[no-u
     sdk = wavespeed.Client(api_key=server.api_key, base_url=server.url)
     start = time.perf_counter()
     for i in range(JOBS):
-        result = sdk.run(MODEL, {"prompt": f"bench shot {round_no}-{i}", **PARAMS, "seed": 1000 * round_no + i})
+        result = sdk.run(
+            MODEL, {"prompt": f"bench shot {round_no}-{i}", **PARAMS, "seed": 1000 * round_no + i}
+        )
         with requests.get(result["outputs"][0], stream=True, timeout=60) as response:
             response.raise_for_status()
             with open(folder / f"peer-{round_no}-{i}.mp4", "wb") as out:
@@ -103,6 +105,7 @@ def run(ctx: Context) -> list[Row]:
     w_ours, w_peer = Stats.of(wall_ours), Stats.of(wall_peer)
     q_ours, q_peer = Stats.of(req_ours), Stats.of(req_peer)
     w_ratio, q_ratio = ratio(w_ours, w_peer), ratio(q_ours, q_peer)
+
     def per_job(who: str) -> str:
         return ", ".join(f"{route} {n / JOBS:g}" for route, n in sorted(routes[who].items()))
 
@@ -115,7 +118,7 @@ def run(ctx: Context) -> list[Row]:
             w_peer,
             "wavespeed SDK, one after another",
             w_ratio,
-            f"≤ {WALL_TARGET}×",
+            f"≤ {WALL_TARGET}x",
             w_ratio <= WALL_TARGET,
         ),
         Row(
@@ -126,7 +129,7 @@ def run(ctx: Context) -> list[Row]:
             q_peer,
             "wavespeed SDK + download",
             q_ratio,
-            f"≤ {REQUESTS_TARGET}×",
+            f"≤ {REQUESTS_TARGET}x",
             q_ratio <= REQUESTS_TARGET,
             note=f"per job, ours: {per_job('ours')}; SDK: {per_job('peer')}",
         ),

@@ -6,7 +6,7 @@ once, 2 WaveSpeed jobs at once); informative rows show other limits.
 
 Limit: the ideal schedule, i.e. each backend's total server time divided by its servers (two Wan2GP GPUs,
 each running one job at a time like WanGP; WaveSpeed with the account concurrency of 2 that the stand-in
-enforces), taking the slower backend. Server time is the stand-ins' own clock: steps × seconds per step
+enforces), taking the slower backend. Server time is the stand-ins' own clock: steps x seconds per step
 (model loads are 0 here), and the WaveSpeed task time. Rendering the tiny clips is left out of the ideal,
 which makes it slightly stricter than the truth.
 """
@@ -40,10 +40,17 @@ def ideal_seconds() -> float:
     return max(wan, ws)
 
 
-def run_batch(wan_urls: tuple[str, ...], ws: Any, folder: Path, limits: dict[str, int] | None, tag: str) -> float:
+def run_batch(
+    wan_urls: tuple[str, ...], ws: Any, folder: Path, limits: dict[str, int] | None, tag: str
+) -> float:
     from blender_movie_director.backend.jobs.events import JobState
     from blender_movie_director.backend.jobs.manager import JobManager
-    from blender_movie_director.backend.jobs.request import PRIORITY_BATCH, Backend, Credentials, GenerationRequest
+    from blender_movie_director.backend.jobs.request import (
+        PRIORITY_BATCH,
+        Backend,
+        Credentials,
+        GenerationRequest,
+    )
 
     manager = JobManager(folder / "jobs.jsonl", limits=limits)
     ws_credentials = Credentials(api_key=ws.api_key)
@@ -83,7 +90,9 @@ def run(ctx: Context) -> list[Row]:
     knobs = {"step_seconds": STEP_SECONDS, "load_seconds": 0.0}
     servers = ctx.servers.wan2gp_many({"p6a": knobs, "p6b": knobs})
     wan_urls = (servers["p6a"].url, servers["p6b"].url)
-    ws = ctx.servers.wavespeed("p6", task_seconds=WS_TASK_SECONDS, queue_seconds=0.0, max_concurrency=WS_CONCURRENCY)
+    ws = ctx.servers.wavespeed(
+        "p6", task_seconds=WS_TASK_SECONDS, queue_seconds=0.0, max_concurrency=WS_CONCURRENCY
+    )
     ideal = ideal_seconds()
     variants: list[tuple[str, dict[str, int] | None, int]] = [
         ("default limits (Wan2GP 1, WaveSpeed 2)", None, max(1, min(ctx.repeat, 2))),
@@ -109,7 +118,7 @@ def run(ctx: Context) -> list[Row]:
                 Stats.of([ideal]),
                 "ideal schedule",
                 r_ideal,
-                f"≤ {TARGET}× ideal" if main else "",
+                f"≤ {TARGET}x ideal" if main else "",
                 (r_ideal <= TARGET) if main else None,
             )
         )

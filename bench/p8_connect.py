@@ -73,7 +73,9 @@ def run(ctx: Context) -> list[Row]:
 
     def raw_cached() -> float:
         seconds, client = timed(
-            lambda: Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": httpx.Timeout(10)})
+            lambda: Client(
+                url, verbose=False, download_files=False, httpx_kwargs={"timeout": httpx.Timeout(10)}
+            )
         )
         _close_later(client)
         return seconds
@@ -106,7 +108,7 @@ def run(ctx: Context) -> list[Row]:
             c_raw,
             "raw gradio_client.Client()",
             c_ratio,
-            f"≤ {CACHED_RATIO}×",
+            f"≤ {CACHED_RATIO}x",
             c_ratio <= CACHED_RATIO,
         ),
         Row(
@@ -124,6 +126,8 @@ def run(ctx: Context) -> list[Row]:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         print(json.dumps(child(sys.argv[2], sys.argv[3])), flush=True)
-        os._exit(0)  # skip closing the sessions (gradio_client's close() waits up to 1 s); the server drops them
+        os._exit(
+            0
+        )  # skip closing the sessions (gradio_client's close() waits up to 1 s); the server drops them
     else:
         sys.exit("usage: python -m bench.p8_connect --child ours|raw URL")

@@ -25,7 +25,9 @@ def machine() -> str:
     except OSError:
         pass
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, load average at the end {load}"
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, load average at the end {load}"
+    )
 
 
 def commit() -> str:

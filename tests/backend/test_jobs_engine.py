@@ -138,7 +138,9 @@ def test_one_job_per_backend_end_to_end(manager, wan2gp_standin, wavespeed_stand
         assert kinds[:2] == [Queued, Started] and kinds[-1] is Succeeded
         assert Progress in kinds
         remote = [e for e in events[job_id] if isinstance(e, RemoteId)]
-        assert [r.remote_kind for r in remote] == [remote_kind]
+        assert remote and {(r.remote_id, r.remote_kind) for r in remote} == {
+            (remote[0].remote_id, remote_kind)
+        }
         result = events[job_id][-1].result
         assert Path(result.video_path).parent == tmp_path / "out"
         assert decoded_frames(result.video_path) == result.metadata["frames"] > 0

@@ -141,3 +141,48 @@ def test_running_job_without_remote_id_is_not_resubmitted(tmp_path):
     finally:
         engine.shutdown()
     assert JobStore(tmp_path / "jobs.jsonl").get("j1").state == JobState.FAILED
+
+
+def test_wan2gp_output_is_found_by_its_server_file_after_a_crash(start_wan2gp_standin, tmp_path, monkeypatch):
+    """Blender died after the server finished a video but before it was fetched and recorded.
+
+    With the server on this machine that window is a few milliseconds, too short to hit with a kill, so the
+    store is put into exactly that state: a RUNNING record whose server file exists on the server.
+    """
+    from dataclasses import replace
+
+    from blender_movie_director.backend.jobs import GenerationRequest
+    from blender_movie_director.backend.jobs.store import JobRecord
+
+    server = start_wan2gp_standin(step_seconds=0.05, load_seconds=0.1)
+    request = GenerationRequest(
+        backend="wan2gp", model="t2v_1.3B", prompt="finished while Blender was closed",
+        output_dir=str(tmp_path / "first"), servers=(server.url,),
+        settings={"resolution": "160x96", "video_length": 9, "num_inference_steps": 4, "seed": 8},
+    )  # fmt: skip
+    first = JobManager(None)
+    try:
+        job_id = first.submit(request)
+        assert first.wait([job_id], timeout=60)
+        server_file = first.job(job_id).remote_id
+    finally:
+        first.shutdown()
+    assert list(server.outputs.glob(f"*{server_file}*"))
+
+    store = tmp_path / "jobs.jsonl"
+    lost = replace(request, output_dir=str(tmp_path / "out"))
+    JobStore(store).put(JobRecord("crashed", lost, state=JobState.RUNNING, remote_id=server_file,
+                                  remote_kind="server_file"))  # fmt: skip
+    # The first job on a server cannot learn its output folder; the user's setting names it.
+    monkeypatch.setenv("WAN2GP_SERVER_OUTPUTS", str(server.outputs))
+    engine = JobManager(store)
+    try:
+        assert engine.recover() == ["crashed"]
+        assert engine.wait(["crashed"], timeout=60)
+        (done,) = [e for e in engine.drain() if isinstance(e, (Succeeded, Failed))]
+    finally:
+        assert engine.shutdown(timeout=30)
+    assert isinstance(done, Succeeded), done
+    assert Path(done.result.video_path).parent == tmp_path / "out"
+    with av.open(done.result.video_path) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 9

@@ -335,10 +335,12 @@ class JobManager:
             with self._lock:
                 self._emit(job, Log, text=self._scrub(job, text), level=level)
 
-        def remote_id(value: str, kind: str) -> None:
+        def remote_id(value: str, kind: str, details: dict[str, str]) -> None:
             with self._lock:
                 job.remote_id = value
-                self._store.update(job.job_id, remote_id=value, remote_kind=kind)
+                stored = self._store.get(job.job_id)
+                metadata = {**(stored.metadata if stored else {}), **details}
+                self._store.update(job.job_id, remote_id=value, remote_kind=kind, metadata=metadata)
                 self._emit(job, RemoteId, remote_id=value, remote_kind=kind)
 
         return RunContext(job.job_id, job.request, job.credentials, progress, log_line, remote_id, job.record)

@@ -34,7 +34,7 @@ class RunContext:
         credentials: Credentials,
         emit_progress: Callable[[float, str], None],
         emit_log: Callable[[str, str], None],
-        emit_remote_id: Callable[[str, str], None],
+        emit_remote_id: Callable[[str, str, dict[str, str]], None],
         record: JobRecord | None = None,
     ) -> None:
         self.job_id = job_id
@@ -61,10 +61,11 @@ class RunContext:
     def log(self, text: str, level: str = "info") -> None:
         self._emit_log(text, level)
 
-    def set_remote_id(self, remote_id: str, kind: str) -> None:
-        """Call as soon as the service names the work: it is persisted before this returns."""
+    def set_remote_id(self, remote_id: str, kind: str, **details: str) -> None:
+        """Call as soon as the service names the work: it is persisted before this returns. ``details``
+        (e.g. the server's output folder) are stored with it for a later ``resume``."""
         self.remote_id = remote_id
-        self._emit_remote_id(remote_id, kind)
+        self._emit_remote_id(remote_id, kind, details)
 
     # -- stopping -----------------------------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:

@@ -5,6 +5,7 @@ Each is loaded on first use (they import gradio_client / httpx / pydantic) and r
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -67,10 +68,15 @@ class Wan2GPRunner:
         client = self._client_for(ctx)
         abort = threading.Event()
 
+        reported: set[tuple[str, str]] = set()
+
         def remote_ids(ids: Any) -> None:
-            # The client reports again once the file exists on the server; the name does not change.
-            if ids.server_file and ids.server_file != ctx.remote_id:
-                ctx.set_remote_id(ids.server_file, "server_file")
+            # Reported again once the server's output folder is known: resume() needs it after a restart.
+            known = (ids.server_file or "", ids.outputs_dir or "")
+            if known[0] and known not in reported:
+                reported.add(known)
+                details = {"outputs_dir": known[1]} if known[1] else {}
+                ctx.set_remote_id(ids.server_file, "server_file", **details)
 
         job = client.submit(
             self.settings_for(ctx.request),
@@ -115,7 +121,11 @@ class Wan2GPRunner:
         for candidate in clients:
             ctx.check()
             ctx.progress(-1.0, f"Looking for {ctx.record.remote_id} on {candidate.url}")
-            result = candidate.recover(ctx.record.remote_id, output_dir=ctx.request.output_dir)
+            result = candidate.recover(
+                ctx.record.remote_id,
+                outputs_dir=ctx.record.metadata.get("outputs_dir") or os.environ.get("WAN2GP_SERVER_OUTPUTS"),
+                output_dir=ctx.request.output_dir,
+            )
             if result.success:
                 return result
         assert result is not None

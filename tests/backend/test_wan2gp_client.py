@@ -279,19 +279,20 @@ def test_abort_before_it_reaches_the_gpu(client):
 
 
 def test_clear_queue_and_abort_all(client, wan2gp_standin):
-    jobs = [
-        client.submit(
-            model="t2v_1.3B",
-            prompt=f"queued {i}",
-            seed=40 + i,
-            resolution="160x96",
-            video_length=9,
-            num_inference_steps=200,
-        )
-        for i in range(2)
-    ]
-    _wait_for_step(jobs[0], 2)  # the second one waits behind it (one process_tasks at a time)
-    assert jobs[1].status().phase in (Phase.QUEUED, Phase.UPLOADING, Phase.CONNECTING)
+    def submit(i: int) -> Wan2GPJob:
+        return client.submit(model="t2v_1.3B", prompt=f"queued {i}", seed=40 + i, resolution="160x96",
+                             video_length=9, num_inference_steps=200)  # fmt: skip
+
+    # The second is submitted once the first holds the GPU, so it surely waits behind it (submitted
+    # together, either may win the GPU lock on a loaded machine).
+    jobs = [submit(0)]
+    _wait_for_step(jobs[0], 2)
+    jobs.append(submit(1))
+    deadline = time.monotonic() + 30
+    while jobs[1].status().phase != Phase.QUEUED:  # loaded on the server, waiting for the GPU
+        assert time.monotonic() < deadline and not jobs[1].done(), jobs[1].status()
+        time.sleep(0.05)
+    assert jobs[0].status().phase == Phase.GENERATING
     assert client.clear_queue() == 2
     for job in jobs:
         assert not job.outcome(timeout=30).success

@@ -15,6 +15,8 @@ DEFAULT_WAN2GP_URL = "http://localhost:7860"
 DEFAULT_WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
 DEFAULT_OUTPUT_FOLDER = "//movie_director/"
 CONNECTION_TIMEOUT = 10.0
+#: "//" (beside the .blend) is the default output folder; 4.5+ needs this flag to accept it without a warning.
+_BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
 
 
 def _limits_changed(self: MOVIEDIR_AddonPreferences, context: bpy.types.Context) -> None:
@@ -62,6 +64,7 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         ),
         default=DEFAULT_OUTPUT_FOLDER,
         subtype="DIR_PATH",
+        options=_BLEND_RELATIVE,
     )
     wan2gp_concurrency: IntProperty(
         name="Wan2GP Jobs at Once",

@@ -181,7 +181,7 @@ def wan2gp_resolution(scene: bpy.types.Scene, choice: str, quality: str) -> str:
         width = render.resolution_x * render.pixel_aspect_x
         height = render.resolution_y * render.pixel_aspect_y
         target = PREVIEW_LONG_SIDE if quality == "PREVIEW" else FINAL_LONG_SIDE
-        scale = target / max(width, height)
+        scale = min(1.0, target / max(width, height))
     else:
         from .backend.wan2gp.enums import RESOLUTION_PRESETS
 

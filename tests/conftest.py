@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 _USER_ROOT = tempfile.mkdtemp(prefix="movie_director_blender_user_")
 for _kind in ("CONFIG", "SCRIPTS", "EXTENSIONS", "DATAFILES"):
     os.environ.setdefault(f"BLENDER_USER_{_kind}", str(Path(_USER_ROOT) / _kind.lower()))
@@ -23,3 +25,11 @@ pytest_plugins: list[str] = [
     "tests.fixtures.wavespeed_standin",
     "tests.fixtures.wan2gp_standin",
 ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Everything under tests/blender runs inside Blender: mark it so CI can run it per Blender version."""
+    blender_dir = Path(__file__).parent / "blender"
+    for item in items:
+        if blender_dir in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.blender)

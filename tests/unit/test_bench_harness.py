@@ -90,7 +90,10 @@ def test_table_shows_each_row_with_its_verdict() -> None:
     lines = render_table(rows).splitlines()
     assert lines[0].startswith("| id | What |")
     assert len(lines) == 2 + len(rows)
-    assert "| P3 | job | 11.0 ms (10.0-12.0, n=2) | raw: 9.50 ms (9.00-10.0, n=2) | 1.15x | ≤ 1.15x | met |" in lines
+    expected = (
+        "| P3 | job | 11.0 ms (10.0-12.0, n=2) | raw: 9.50 ms (9.00-10.0, n=2) | 1.15x | ≤ 1.15x | met |"
+    )
+    assert expected in lines
     assert lines[3].endswith("| MISSED |") and "wall — why" in lines[3]
     assert lines[4].endswith("| not measured |")
     assert lines[5].endswith("| — |")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from .server import main
+from .knobs import parse_args
 
 if __name__ == "__main__":
-    sys.exit(main())
+    knobs = parse_args()  # before importing gradio (3 s), so --help and bad options answer at once
+    from .server import main
+
+    sys.exit(main(knobs))

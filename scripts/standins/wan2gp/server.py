@@ -31,9 +31,9 @@ def _middleware(knobs: knobs_mod.Knobs) -> list[Middleware]:
     return stack
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(knobs: knobs_mod.Knobs | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
-    knobs = knobs_mod.parse_args(argv)
+    knobs = knobs or knobs_mod.parse_args()
     knobs_mod.install(knobs)
     knobs.outputs.mkdir(parents=True, exist_ok=True)
     demo = build_app(knobs)

@@ -73,8 +73,7 @@ def check_wan2gp(urls: tuple[str, ...], username: str, password: str, timeout: f
         client = Wan2GPClient(
             url,
             auth=(username, password) if username else None,
-            connect_timeout=timeout,
-            read_timeout=timeout,
+            connect_timeout=timeout,  # the read timeout stays the default: it must outlast the heartbeat
         )
         try:
             status = client.get_server_status()

@@ -24,6 +24,9 @@ from bpy.props import (
 
 from . import catalogs
 
+#: Paths may be relative to the .blend ("//"); 4.5+ wants this flag to accept them without a warning.
+_BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
+
 BACKEND_ITEMS = (
     ("WAN2GP", "Wan2GP", "Your own Wan2GP (WanGP) server"),
     ("WAVESPEED", "WaveSpeed", "WaveSpeed cloud service (billed per clip)"),
@@ -59,7 +62,7 @@ class MOVIEDIR_Take(bpy.types.PropertyGroup):
 
     # ``name`` (from PropertyGroup) is the label shown in lists, e.g. "Take 3 · preview".
     number: IntProperty(name="Take", min=1)
-    filepath: StringProperty(name="File", subtype="FILE_PATH")
+    filepath: StringProperty(name="File", subtype="FILE_PATH", options=_BLEND_RELATIVE)
     backend: StringProperty(name="Backend")
     model: StringProperty(name="Model")
     prompt: StringProperty(name="Prompt")
@@ -121,6 +124,7 @@ class MOVIEDIR_ShotSettings(bpy.types.PropertyGroup):
         name="Start Image",
         description="Optional picture the clip starts from (switches to an image-to-video model)",
         subtype="FILE_PATH",
+        options=_BLEND_RELATIVE,
     )
     quality: EnumProperty(
         name="Quality", items=QUALITY_ITEMS, default="PREVIEW",

@@ -166,7 +166,9 @@ def output_root(prefs: Any | None = None) -> str:
 
 
 def shot_output_dir(obj: bpy.types.Object, prefs: Any | None = None) -> str:
-    return str(Path(output_root(prefs)) / safe_filename(obj.name, "shot"))
+    # A "/" in an object name is part of the name here, not a folder.
+    name = obj.name.replace("/", "_").replace("\\", "_")
+    return str(Path(output_root(prefs)) / safe_filename(name, "shot"))
 
 
 # --- request -----

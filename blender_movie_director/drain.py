@@ -135,10 +135,13 @@ def _apply(event: JobEvent, report: DrainReport) -> None:
     report.shots.add(obj.name)
     report.applied += 1
     if isinstance(event, Progress):
-        settings.status = "RUNNING"
+        # Only changed values are written: every write tags the object for the depsgraph.
+        if settings.status != "RUNNING":
+            settings.status = "RUNNING"
         if event.fraction >= 0:
             settings.progress = min(1.0, max(0.0, event.fraction))
-        settings.progress_text = event.text
+        if event.text and settings.progress_text != event.text:
+            settings.progress_text = event.text
     elif isinstance(event, Queued):
         settings.status = "QUEUED"
         settings.progress = 0.0

@@ -391,6 +391,11 @@ def generation_info(strip: Any) -> list[tuple[str, str]]:
                 value = f"{float(value):.2f} s"
             rows.append((label, str(value)))
     cost = meta.get("cost")
+    if obj is not None and takes.current_take(obj) is not None:
+        take = takes.current_take(obj)
+        cost = take.cost
+        if "made_by" not in meta:
+            rows.insert(1, ("Made by", take.made_by or "generate"))
     if isinstance(cost, int | float):
         rows.append(("Cost", f"${cost:.2f}" if cost >= 0 else "unknown"))
     if len(rows) <= 2:

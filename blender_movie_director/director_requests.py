@@ -142,9 +142,8 @@ def retake_window(
         raise ActionError(
             f"Mark a section inside the strip (frames {first}-{last}), not {frame_start}-{frame_end}."
         )
-    fps = float(strip.fps or 0.0) or scene.render.fps / scene.render.fps_base
-    start = frames.source_index(strip, scene, frame_start) / fps
-    end = (frames.source_index(strip, scene, frame_end) + 1) / fps
+    start = frames.source_seconds(strip, scene, frame_start)
+    end = frames.source_seconds(strip, scene, frame_end + 1)
     return round(start, 2), round(end, 2)
 
 
@@ -172,7 +171,9 @@ def retake(
     _ready("WAVESPEED", prefs)
     start, end = retake_window(strip, scene, frame_start, frame_end)
     length = end - start
-    if not RETAKE_MIN_S - 1e-6 <= length <= RETAKE_MAX_S + 1e-6:
+    # One timeline frame of slack: a rate-conformed strip maps whole timeline seconds to a hair less.
+    slack = scene.render.fps_base / scene.render.fps
+    if not RETAKE_MIN_S - slack <= length <= RETAKE_MAX_S + slack:
         raise ActionError(
             f"The section is {length:.2f} s; LTX-2 Retake takes {RETAKE_MIN_S:g} to {RETAKE_MAX_S:g} s."
         )
@@ -211,10 +212,9 @@ def start_image(strip: Any, scene: bpy.types.Scene, frame: int, prefs: Any) -> s
     path = frames.strip_filepath(strip)
     if not Path(path).is_file():
         raise ActionError(f"The strip's file is missing: {path}")
-    index = frames.source_index(strip, scene, frame)
     folder = Path(output_dir(None, prefs)) / "frames"
-    out = folder / f"{safe_filename(strip.name, 'strip')}_{Path(path).stem}_{index:05d}.png"
-    return str(frames.extract_frame(path, index, out))
+    out = folder / f"{safe_filename(strip.name, 'strip')}_{Path(path).stem}_at_{frame:05d}.png"
+    return str(frames.render_strip_frame(strip, scene, frame, out))
 
 
 def i2v_model(backend: str, obj: Any) -> str:

@@ -112,33 +112,65 @@ def extract_frame(
         return render_still(scene, out_path, frame=1 + index)
 
 
-def source_index(strip: Any, scene: bpy.types.Scene, frame: int) -> int:
-    """Which frame of the strip's own file is on screen at timeline ``frame``.
-
-    A strip whose clip was conformed to the scene's frame rate (a SPEED effect in STRETCH mode made by
-    :mod:`.vse`) spreads its file's frames over its length; otherwise one timeline frame is one file frame.
-    """
+def _speed_of(strip: Any, scene: bpy.types.Scene) -> Any:
+    """The SPEED effect :mod:`.vse` made to conform the strip's rate, if any."""
     from . import vse
 
-    start = int(strip.frame_final_start)
-    end = int(strip.frame_final_end)
-    frame = min(max(frame, start), end - 1)
-    media = max(1, int(getattr(strip, "frame_duration", 1)))
-    speed_name = str(strip.get(vse.SPEED_KEY, "")) if hasattr(strip, "get") else ""
+    name = str(strip.get(vse.SPEED_KEY, "")) if hasattr(strip, "get") else ""
     editor = scene.sequence_editor
-    speed = compat.all_strips(editor).get(speed_name) if speed_name and editor else None
-    if speed is not None and getattr(speed, "speed_control", "") == "STRETCH":
-        length = max(1, end - start)
-        index = math.floor((frame - start) * media / length + 1e-6)
-    else:
-        index = frame - int(strip.frame_start)
-    return min(max(index, 0), media - 1)
+    speed = compat.all_strips(editor).get(name) if name and editor else None
+    return speed if speed is not None and getattr(speed, "speed_control", "") == "STRETCH" else None
 
 
-def source_seconds(strip: Any, scene: bpy.types.Scene, frame: int) -> float:
-    """Seconds into the strip's file at timeline ``frame`` (file frame index / file fps)."""
+def source_position(strip: Any, scene: bpy.types.Scene, frame: float) -> float:
+    """Where timeline ``frame`` falls in the strip's own file, in file frames (not rounded).
+
+    A strip whose clip was conformed to the scene's rate (a SPEED effect in STRETCH mode made by
+    :mod:`.vse`) spreads its file's frames over its length; otherwise one timeline frame is one file frame.
+    Which whole frame Blender then shows differs between versions (4.2 rounds down, 4.5+ to nearest):
+    :func:`render_strip_frame` asks Blender itself.
+    """
+    start, end = int(strip.frame_final_start), int(strip.frame_final_end)
+    media = max(1, int(getattr(strip, "frame_duration", 1)))
+    if _speed_of(strip, scene) is not None:
+        return (frame - start) * media / max(1, end - start)
+    return frame - int(strip.frame_start)
+
+
+def source_index(strip: Any, scene: bpy.types.Scene, frame: int) -> int:
+    """The file frame nearest to timeline ``frame`` (clamped to the file)."""
+    media = max(1, int(getattr(strip, "frame_duration", 1)))
+    return min(max(math.floor(source_position(strip, scene, frame) + 0.5), 0), media - 1)
+
+
+def source_seconds(strip: Any, scene: bpy.types.Scene, frame: float) -> float:
+    """Seconds into the strip's file at timeline ``frame`` (file frames / file fps, not rounded)."""
     fps = float(getattr(strip, "fps", 0.0) or 0.0) or (scene.render.fps / scene.render.fps_base)
-    return source_index(strip, scene, frame) / fps
+    return source_position(strip, scene, frame) / fps
+
+
+def render_strip_frame(strip: Any, scene: bpy.types.Scene, frame: int, out_path: str | Path) -> Path:
+    """The picture a movie strip shows at timeline ``frame``, at the clip's own size, as a PNG.
+
+    A throw-away scene gets the same clip with the same start, trims, frame rate and rate-conform effect,
+    and Blender renders that frame: exactly the frame the user sees in the Sequencer (without the other
+    strips stacked over it), on every Blender version.
+    """
+    path = strip_filepath(strip)
+    if not path or not Path(path).is_file():
+        raise FileNotFoundError(f"The clip {path} does not exist.")
+    info = probe_video(path)
+    with temp_scene(max(2, info.width), max(2, info.height), TEMP_SCENE_PREFIX + "_strip") as temp:
+        temp.render.fps, temp.render.fps_base = scene.render.fps, scene.render.fps_base
+        top = compat.top_level_strips(compat.sequence_editor(temp))
+        copy = top.new_movie(name="clip", filepath=path, channel=1, frame_start=int(strip.frame_start))
+        copy.frame_offset_start = strip.frame_offset_start
+        copy.frame_offset_end = strip.frame_offset_end
+        speed = _speed_of(strip, scene)
+        if speed is not None:
+            effect = compat.new_effect(top, "speed", "SPEED", 2, int(copy.frame_final_start), copy)
+            effect.speed_control = "STRETCH"
+        return render_still(temp, out_path, frame=frame)
 
 
 def strip_filepath(strip: Any) -> str:

@@ -155,6 +155,7 @@ def swap_clip(scene: Any, strip_name: str, filepath: str, provenance_data: Mappi
     if old is None:
         raise KeyError(f"The strip '{strip_name}' is not in the Sequencer of '{scene.name}'.")
     start, length = int(old.frame_final_start), int(old.frame_final_duration)
+    was_active = editor.active_strip == old
     clip = vse.import_clip(
         scene,
         name=strip_name,
@@ -165,6 +166,9 @@ def swap_clip(scene: Any, strip_name: str, filepath: str, provenance_data: Mappi
     )
     strips = compat.all_strips(editor)
     movie = strips[clip.strip_name]
+    if was_active:  # the strip the user works on stays selected
+        editor.active_strip = movie
+        movie.select = True
     natural = int(movie.frame_final_duration)
     speed_change = 1.0
     if natural != length:

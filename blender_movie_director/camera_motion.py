@@ -433,7 +433,10 @@ def describe(analysis: MotionAnalysis, family: str = "generic") -> str:
         terms = []
         for m in moves:
             term = _WAN_TERMS[(m.kind, m.direction)]
-            terms.append(f"{m.speed} {term}" if m.speed else term)
+            if m.speed and term.startswith("camera "):  # a clause: "camera moves left slowly"
+                terms.append(f"{term} {_SPEED_ADVERB[m.speed]}")
+            else:  # a noun: "slow push in"
+                terms.append(f"{m.speed} {term}" if m.speed else term)
         text = ", ".join(terms)
         return "Camera movement: " + text + "."
     table = _PLAIN if family == "generic" else _VERBS

@@ -213,6 +213,13 @@ def test_words_for_static_and_orbit_and_speed() -> None:
     assert cm.describe(slow_orbit, "wan") == "Camera movement: slow arc shot orbiting right."
 
 
+def test_wan_speed_words_read_as_english() -> None:
+    fast_truck = cm.MotionAnalysis((cm.Move("truck", "left", 5.0, "fast"),), 1.0, 25)
+    slow_push = cm.MotionAnalysis((cm.Move("dolly", "in", 1.0, "slow"),), 1.0, 25)
+    assert cm.describe(fast_truck, "wan") == "Camera movement: camera moves left quickly."
+    assert cm.describe(slow_push, "wan") == "Camera movement: slow push in."
+
+
 def test_every_move_has_words_in_every_family() -> None:
     for kind, direction in cm._WAN_TERMS:
         analysis = cm.MotionAnalysis((cm.Move(kind, direction, 10.0, "fast"),), 1.0, 25)

@@ -302,10 +302,22 @@ def drain(max_events: int = MAX_EVENTS_PER_TICK, max_imports: int = MAX_IMPORTS_
     return report
 
 
+def redraw_preferences() -> None:
+    wm = bpy.context.window_manager
+    for window in wm.windows if wm is not None else ():
+        for area in window.screen.areas:
+            if area.type == "PREFERENCES":
+                area.tag_redraw()
+
+
 def timer() -> float:
     """The persistent ``bpy.app.timers`` function (never raises: a dead timer would stop every update)."""
+    from . import connection
+
     try:
         drain()
+        if connection.take_changed():
+            redraw_preferences()
     except Exception:
         log.exception("Movie Director: the job update failed; it will retry")
     return ACTIVE_INTERVAL if _imports or engine.has_active() else IDLE_INTERVAL

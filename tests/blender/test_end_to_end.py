@@ -258,3 +258,55 @@ def test_wavespeed_key_never_reaches_the_blend_file(
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
             assert key not in path.read_bytes(), path
+
+
+def test_clips_go_to_the_scene_the_sequencer_shows(blender: ModuleType, wan2gp_ready: Any) -> None:
+    if blender.app.version < (5, 0, 0):
+        pytest.skip("the Sequencer shows its own scene (sequencer_scene) from Blender 5.0")
+    scene = _scene(blender)
+    edit = blender.data.scenes.new("Edit")
+    blender.context.workspace.sequencer_scene = edit
+    cam = add_shot(blender, scene, "Shot_010", 12, prompt="a train passes")
+    _activate(blender, cam)
+    blender.ops.moviedir.generate_shot(quality="PREVIEW")
+    assert cam.movie_director.target_scene == "Edit"
+    drain_until(lambda: cam.movie_director.status in ("DONE", "FAILED"), timeout=120)
+    assert cam.movie_director.status == "DONE", cam.movie_director.last_error
+    assert _strips(edit)["Shot_010"].frame_final_start == 12
+    assert scene.sequence_editor is None or len(_strips(scene)) == 0
+
+
+def test_a_job_left_running_is_resumed_when_the_file_is_opened_again(
+    blender: ModuleType, wavespeed_standin: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blender closes (the extension is disabled) after WaveSpeed accepted the task; opening the file
+    again fetches that task's result by its id, without submitting (or paying) twice."""
+    import addon_utils
+
+    wavespeed_standin.configure(task_seconds=3.0)
+    monkeypatch.setenv("WAVESPEED_API_KEY", wavespeed_standin.api_key)
+    monkeypatch.setenv("WAVESPEED_BASE_URL", wavespeed_standin.url)
+    submits_before = wavespeed_standin.submit_count()
+    try:
+        scene = _scene(blender)
+        cam = add_shot(blender, scene, "Shot_010", 7, prompt="lanterns on a river")
+        cam.movie_director.backend = "WAVESPEED"
+        blend = tmp_path / "film.blend"
+        blender.ops.wm.save_as_mainfile(filepath=str(blend))
+        _activate(blender, cam)
+        blender.ops.moviedir.generate_shot(quality="PREVIEW")
+        drain_until(lambda: cam.movie_director.remote_id != "", timeout=60)
+        job_id = cam.movie_director.job_id
+        blender.ops.wm.save_mainfile()
+        addon_utils.disable(ADDON, default_set=True, handle_error=None)  # Blender closes mid-job
+        assert _our_threads() == []
+        addon_utils.enable(ADDON, default_set=True, handle_error=None)
+        blender.ops.wm.open_mainfile(filepath=str(blend))
+        settings = blender.data.objects["Shot_010"].movie_director
+        assert settings.job_id == job_id and settings.status in ("QUEUED", "RUNNING")
+        drain_until(lambda: settings.status in ("DONE", "FAILED", "INTERRUPTED"), timeout=120)
+        assert settings.status == "DONE", settings.last_error or settings.progress_text
+        assert _strips(blender.context.scene)["Shot_010"].frame_final_start == 7
+        assert wavespeed_standin.submit_count() == submits_before + 1  # fetched, never sent again
+    finally:
+        wavespeed_standin.reset()

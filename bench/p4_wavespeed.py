@@ -25,12 +25,12 @@ WALL_TARGET = 0.3
 REQUESTS_TARGET = 1.0
 
 
-def run_ours(server, folder: Path, round_no: int) -> float:  # type: ignore[no-untyped-def]
+def run_ours(server, folder: Path, round_no: int, limits: dict[str, int] | None = None) -> float:  # type: ignore[no-untyped-def]
     from blender_movie_director.backend.jobs.events import JobState
     from blender_movie_director.backend.jobs.manager import JobManager
     from blender_movie_director.backend.jobs.request import Backend, Credentials, GenerationRequest
 
-    manager = JobManager(folder / f"jobs-{round_no}.jsonl")
+    manager = JobManager(folder / f"jobs-{round_no}.jsonl", limits=limits)
     credentials = Credentials(api_key=server.api_key)
     try:
         start = time.perf_counter()
@@ -102,6 +102,10 @@ def run(ctx: Context) -> list[Row]:
                 wall_peer.append(run_peer(server, folder, r))
                 req_peer.append(_requests_per_job(server))
             routes[who] = _route_counts(server)
+    server.reset()
+    ctx.log("P4: ours with the WaveSpeed limit at 10 (informative)")
+    wide = run_ours(server, ctx.folder("p4-wide"), 99, limits={"wavespeed": JOBS})
+    wide_requests = _requests_per_job(server)
     w_ours, w_peer = Stats.of(wall_ours), Stats.of(wall_peer)
     q_ours, q_peer = Stats.of(req_ours), Stats.of(req_peer)
     w_ratio, q_ratio = ratio(w_ours, w_peer), ratio(q_ours, q_peer)
@@ -132,6 +136,16 @@ def run(ctx: Context) -> list[Row]:
             f"≤ {REQUESTS_TARGET}x",
             q_ratio <= REQUESTS_TARGET,
             note=f"per job, ours: {per_job('ours')}; SDK: {per_job('peer')}",
+        ),
+        Row(
+            FIG,
+            f"{JOBS} WaveSpeed jobs with the WaveSpeed limit at {JOBS} (informative)",
+            "s",
+            Stats.of([wide]),
+            w_peer,
+            "wavespeed SDK, one after another",
+            wide / w_peer.median,
+            note=f"{wide_requests:g} requests per job",
         ),
     ]
 

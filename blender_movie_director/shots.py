@@ -326,6 +326,7 @@ def build_request(
         quality=Quality(quality.lower()),
         priority=priority,
         deadline_s=float(prefs.job_deadline_minutes) * 60.0,
+        request_timeout_s=float(prefs.request_timeout),
         servers=servers_for(backend, prefs),
         label=f"{obj.name} · {quality.lower()}",
     )

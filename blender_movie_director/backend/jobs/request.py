@@ -57,6 +57,8 @@ class GenerationRequest:
     priority: int = PRIORITY_PREVIEW
     #: Seconds the whole job may take before it is failed with a message saying what it waited for.
     deadline_s: float = 3600.0
+    #: Seconds to wait for one answer from the server (the preferences' Request Timeout).
+    request_timeout_s: float = 60.0
     #: Server address(es): Wan2GP URL(s), or the WaveSpeed base URL. Empty: the backend's default.
     servers: tuple[str, ...] = ()
     #: Free text shown to the user (e.g. "Shot_010 · preview").
@@ -94,7 +96,7 @@ class GenerationRequest:
     def fingerprint(self) -> str:
         """Identity for de-duplication: the same work, whoever asked and whatever its priority or label."""
         data = self.to_dict()
-        for volatile in ("priority", "label", "deadline_s"):
+        for volatile in ("priority", "label", "deadline_s", "request_timeout_s"):
             data.pop(volatile, None)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
 

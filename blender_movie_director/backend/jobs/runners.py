@@ -157,10 +157,14 @@ class WaveSpeedRunner:
 
     @staticmethod
     def _provider(ctx: RunContext) -> Any:
+        from ..wavespeed.client import Timeouts, WaveSpeedClient
         from ..wavespeed.provider import WaveSpeedProvider
 
         base_url = ctx.request.servers[0] if ctx.request.servers else None
-        return WaveSpeedProvider(ctx.credentials.api_key or None, base_url)
+        wait = ctx.request.request_timeout_s
+        timeouts = Timeouts(connect=min(10.0, wait), read=wait, submit=wait, download_read=wait)
+        client = WaveSpeedClient(ctx.credentials.api_key or None, base_url, timeouts=timeouts)
+        return WaveSpeedProvider(client=client)
 
     def run(self, ctx: RunContext) -> GenerationResult:
         from ..wavespeed.models import resolve_model

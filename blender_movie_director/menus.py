@@ -32,7 +32,7 @@ def draw_strip_actions(layout: Any, context: Any) -> None:
     )
     op.count = 1
     op = layout.operator(
-        director_ops.MOVIEDIR_OT_strip_regenerate.bl_idname, text="Variations...", icon="RNA_ADD"
+        director_ops.MOVIEDIR_OT_strip_regenerate.bl_idname, text="Variations...", icon="DUPLICATE"
     )
     op.count = 3
     layout.separator()

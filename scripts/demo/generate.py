@@ -18,6 +18,7 @@ from demo.console import Console
 ADDON = "blender_movie_director"
 POLL_SECONDS = 0.05
 BAR_SECONDS = 0.25
+TEST_TIMEOUT_S = 15.0
 
 
 class DemoError(RuntimeError):
@@ -39,6 +40,29 @@ def enable_extension() -> Any:
 def disable_extension() -> None:
     """Stops the job engine's threads (unregister), so the process can exit cleanly."""
     addon_utils.disable(ADDON, default_set=True, handle_error=_raise)
+
+
+def test_connection(prefs: Any, backend: str) -> str:
+    """The preferences' "Test Connection" for ``backend``, run here and now; returns its answer, raises
+    :class:`DemoError` with it when the server or the key does not work (rather than letting every job
+    retry until its deadline)."""
+    from blender_movie_director import connection
+    from blender_movie_director.backend.errors import BackendError
+
+    try:
+        if backend == "WAVESPEED":
+            ok, text = connection.check_wavespeed(
+                prefs.effective_wavespeed_api_key(), prefs.effective_wavespeed_base_url(), TEST_TIMEOUT_S
+            )
+        else:
+            urls = tuple(u.strip() for u in prefs.effective_wan2gp_url().split(",") if u.strip())
+            ok, text = connection.check_wan2gp(urls, prefs.wan2gp_username, prefs.wan2gp_password,
+                                               TEST_TIMEOUT_S)  # fmt: skip
+    except BackendError as exc:
+        ok, text = False, exc.user_message
+    if not ok:
+        raise DemoError(text)
+    return text
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ def prepare_render(scene: Any, path: Path) -> tuple[int, int]:
     render = scene.render
     render.use_sequencer = True
     render.use_compositing = False
+    # As Blender's Video Editing template does: clips come out with the colours they have ("AgX", the
+    # default for a new scene, would tone-map them).
+    scene.view_settings.view_transform = "Standard"
+    scene.view_settings.look = "None"
     compat.set_video_output(scene, "MPEG4", "H264")
     render.ffmpeg.constant_rate_factor = "MEDIUM"
     render.ffmpeg.audio_codec = "NONE"

@@ -116,7 +116,7 @@ def _summary(console: Console, opts: demo_options.Options, plan: FilmPlan, repor
         (out / "storyboard.png", "the storyboard, one cell per shot"),
         (out / "demo.mp4", "the edit, rendered by Blender's Sequencer"),
         (out / "movie_director", "the generated clips, one folder per shot, and the job records"),
-        (out / "logs", "Blender's and the stand-in's messages"),
+        (out / "logs", "Blender's messages" + (" and the stand-in's" if opts.uses_standin else "")),
     ]
     names = [_shown(path) + ("/" if path.is_dir() else "") for path, _what in rows]
     width = max(len(name) for name in names)
@@ -160,6 +160,7 @@ def run(opts: demo_options.Options, console: Console, work: Path) -> None:
         prefs = generate.enable_extension()
         prefs.wan2gp_url = standin.url if standin else opts.wan2gp_url
         prefs.job_deadline_minutes = opts.timeout_minutes
+        console.note("Test Connection: " + generate.test_connection(prefs, opts.backend))
         scene, cameras = film.build(plan)
         blend = out / "demo.blend"
         bpy.ops.wm.save_as_mainfile(filepath=str(blend))  # "//" paths (clips, stills) are beside it
@@ -178,10 +179,10 @@ def run(opts: demo_options.Options, console: Console, work: Path) -> None:
                 film.use_image_model(cam)
                 console.note(f"{cam.name}: {_shown(path)}")
 
-        if opts.wavespeed:
-            console.note(f"WaveSpeed will charge {_wavespeed_estimate(cameras)} for these previews.")
         console.step(f"Generating {len(cameras)} shots with Preview All, as the N-panel button does")
         console.note(f"Clips from {_source_text(opts)}")
+        if opts.wavespeed:
+            console.note(f"WaveSpeed charges {_wavespeed_estimate(cameras)} for these previews (its prices).")
         outcomes = generate.generate_all(scene, console, opts.timeout_minutes * 60.0)
         failed = [o for o in outcomes if o.status != "DONE"]
         if failed:

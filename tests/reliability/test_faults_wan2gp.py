@@ -1,5 +1,6 @@
-"""Wan2GP faults through the whole path, in real Blender: the Generate operator -> the job engine -> the Wan2GP
-client -> a stand-in started with the fault's knob (or killed/restarted by PID) -> the drain -> the VSE.
+"""Wan2GP faults through the whole path, in real Blender: the Generate operator -> the job engine -> the
+Wan2GP client -> a stand-in started with the fault's knob (or killed/restarted by PID) -> the drain
+-> the VSE.
 
 For every fault: the shot ends with a message naming the cause, the server loaded each job's task once
 (never twice), a clip the server made is in the Sequencer, the Sequencer is consistent, the process is

@@ -281,7 +281,7 @@ def _wait(cams: list[Any], timeout: float, err: TextIO) -> None:
     names = [c.name for c in cams]
     tty = hasattr(err, "isatty") and err.isatty()
     end = time.monotonic() + timeout
-    last_line, last_print = "", 0.0
+    last_line, last_printed, last_print = "", "", 0.0
     while True:
         drain.drain()
         objs = [o for o in (bpy_object(n) for n in names) if o is not None]
@@ -298,9 +298,11 @@ def _wait(cams: list[Any], timeout: float, err: TextIO) -> None:
             err.write("\r" + line.ljust(110))
         elif line != last_line and now - last_print > 1.0:
             err.write(line + "\n")
-            last_print = now
+            last_print, last_printed = now, line
         last_line = line
         if not busy and drain.pending_imports() == 0:
+            if not tty and line != last_printed:
+                err.write(line + "\n")  # the final state, whatever the rate limit
             break
         if now > end:
             raise CliError(f"Shots still running after {timeout:.0f} s: {', '.join(o.name for o in busy)}", 1)

@@ -31,6 +31,8 @@ def __getattr__(name: str) -> Any:
     if name in _API_NAMES:
         api = importlib.import_module(".api", __name__)
         return getattr(api, name)
+    if name == "cli":  # inside Blender: import movie_director as md; md.cli.main() (docs/director-tools.md)
+        return importlib.import_module(".cli", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -6,10 +6,11 @@
     movie-director storyboard film.blend [--out board.png] [--cell-width 320]
     movie-director save film.blend [--as copy.blend]
 
-Also ``python -m blender_movie_director ...``, and inside Blender (the file given to Blender is used when
-none is named here)::
+Also ``python -m blender_movie_director ...``, and inside Blender with the extension enabled (the file
+given to Blender is used when none is named here; ``movie_director`` is the alias the extension registers,
+whatever repository it is installed in)::
 
-    blender -b film.blend --python-expr "from blender_movie_director import cli; cli.main()" -- generate
+    blender -b film.blend --python-expr "import movie_director as md; md.cli.main()" -- generate
 
 Servers and keys come from the environment (``WAN2GP_URL``, ``WAVESPEED_API_KEY``, ``WAVESPEED_BASE_URL``)
 or the flags. ``generate`` allows Blender's online access for its own process (running it is the user's

@@ -65,6 +65,33 @@ def test_list_and_usage_errors(blender: ModuleType, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 
+def test_inside_blender_the_open_file_and_args_after_double_dash(blender: ModuleType, tmp_path: Path) -> None:
+    # What `blender -b film.blend --python-expr "import movie_director as md; md.cli.main()" -- list --json`
+    # does, in the bpy module (it has no blender binary): the file is already open, the extension enabled,
+    # and the command comes after "--"; the exit code is the command's.
+    blend = _film(blender, tmp_path / "film.blend")
+    script = (
+        "import sys, bpy, addon_utils\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "addon_utils.enable('blender_movie_director', default_set=True)\n"
+        f"bpy.ops.wm.open_mainfile(filepath={str(blend)!r})\n"
+        "sys.argv = ['blender', '-b', '--python-expr', '...', '--', 'list', '--json']\n"
+        "import movie_director as md\n"
+        "md.cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    output = done.stdout[done.stdout.index("{") :]  # after Blender's own "Read blend" line, as in blender -b
+    assert [row["shot"] for row in json.loads(output)["shots"]] == ["Shot_010", "Shot_020"]
+    script = script.replace("'list', '--json'", "'generate', '--shot', 'Shot_404'")
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 2 and "No shot named 'Shot_404'" in done.stderr
+
+
 def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("movie-director")
     assert script.is_file(), "pip install -e . (scripts/test.sh does it) installs the console script"

@@ -65,7 +65,8 @@ def test_the_film_plans_cover_what_the_issue_asks_for() -> None:
         assert any(s.from_still for s in film.shots)  # image to video from a still
         starts = film.starts()
         assert starts[0] == 1
-        assert all(b - a == s.frames for a, b, s in zip(starts, starts[1:], film.shots[:-1], strict=True))
+        pairs = zip(starts[:-1], starts[1:], film.shots[:-1], strict=True)
+        assert all(b - a == shot.frames for a, b, shot in pairs)
         assert film.width % 16 == 0 and film.height % 16 == 0
     assert plan.QUICK.width * plan.QUICK.height < plan.FULL.width * plan.FULL.height
 

@@ -17,13 +17,14 @@ from typing import Any
 
 from .context import Context
 from .harness import Row, Stats, interleave, ratio, timed
+from .servers import ZERO_STEPS, ServerSpecs
 
 FIG = "P3"
 #: Small video, few steps: the server's own work is near zero (steps take 0 s), so overhead shows.
 SETTINGS: dict[str, Any] = {"resolution": "160x96", "video_length": 9, "num_inference_steps": 4}
 MODEL = "t2v_1.3B"
 TARGET_RATIO = 1.15
-KNOBS = {"step_seconds": 0.0, "load_seconds": 0.0}
+SERVERS: ServerSpecs = {("wan2gp", "zero"): ZERO_STEPS}
 
 
 class RawPeer:
@@ -92,7 +93,7 @@ def run(ctx: Context) -> list[Row]:
     from blender_movie_director.backend.jobs.manager import JobManager
     from blender_movie_director.backend.jobs.request import Backend, GenerationRequest
 
-    server = ctx.servers.wan2gp("zero", **KNOBS)
+    server = ctx.servers.wan2gp("zero", **ZERO_STEPS)
     out = ctx.folder("p3-ours")
     manager = JobManager(ctx.folder("p3-store") / "jobs.jsonl")
     peer = RawPeer(server.url, ctx.folder("p3-peer"), task_template())

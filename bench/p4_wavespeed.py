@@ -15,12 +15,14 @@ from pathlib import Path
 
 from .context import Context
 from .harness import Row, Stats, ratio
+from .servers import ServerSpecs
 
 FIG = "P4"
 JOBS = 10
 MODEL = "wavespeed-ai/hunyuan-video-1.5/text-to-video"
 PARAMS = {"size": "832*480", "duration": 5}
 KNOBS = {"task_seconds": 3.0, "queue_seconds": 0.0}
+SERVERS: ServerSpecs = {("wavespeed", "p4"): KNOBS}
 WALL_TARGET = 0.3
 REQUESTS_TARGET = 1.0
 

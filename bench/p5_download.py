@@ -29,12 +29,14 @@ from pathlib import Path
 
 from .context import Context, child_env, run_child
 from .harness import Row, Stats, ratio
+from .servers import ZERO_STEPS, ServerSpecs
 
 FIG = "P5"
 SIZE = 1 << 30
 THROUGHPUT_RATIO = 0.8
 MEMORY_LIMIT_MB = 64.0
 MB = 1e6
+SERVERS: ServerSpecs = {("wan2gp", "zero"): ZERO_STEPS, ("wavespeed", "p5"): {}}
 
 
 def make_big_mp4(path: Path, size: int = SIZE) -> Path:
@@ -238,11 +240,11 @@ def measure(label: str, kind: str, url: str, dest: Path, rounds: int) -> list[Ro
 def run(ctx: Context) -> list[Row]:
     import urllib.parse
 
-    wan = ctx.servers.wan2gp("zero", step_seconds=0.0, load_seconds=0.0)
+    wan = ctx.servers.wan2gp("zero", **ZERO_STEPS)
     ws = ctx.servers.wavespeed("p5")
     big = make_big_mp4(wan.outputs / "bench-1g.mp4")
     dest = download_dir(ctx)
-    rounds = max(1, min(ctx.repeat, 3))  # 4 GiB move per round
+    rounds = max(1, min(ctx.repeat, 2))  # 4 GiB move per round
     rows: list[Row] = []
     try:
         sources = {

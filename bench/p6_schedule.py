@@ -19,6 +19,7 @@ from typing import Any
 
 from .context import Context
 from .harness import Row, Stats
+from .servers import ServerSpecs
 
 FIG = "P6"
 TARGET = 1.1
@@ -32,6 +33,17 @@ WAN_SETTINGS: dict[str, Any] = {"resolution": "160x96", "video_length": 9, "num_
 WAN_MODEL = "t2v_1.3B"
 WS_MODEL = "wavespeed-ai/hunyuan-video-1.5/text-to-video"
 WS_SETTINGS: dict[str, Any] = {"size": "832*480", "duration": 5}
+WAN_KNOBS: dict[str, Any] = {"step_seconds": STEP_SECONDS, "load_seconds": 0.0}
+WS_KNOBS: dict[str, Any] = {
+    "task_seconds": WS_TASK_SECONDS,
+    "queue_seconds": 0.0,
+    "max_concurrency": WS_CONCURRENCY,
+}
+SERVERS: ServerSpecs = {
+    ("wan2gp", "p6a"): WAN_KNOBS,
+    ("wan2gp", "p6b"): WAN_KNOBS,
+    ("wavespeed", "p6"): WS_KNOBS,
+}
 
 
 def ideal_seconds() -> float:
@@ -87,12 +99,9 @@ def run_batch(
 
 
 def run(ctx: Context) -> list[Row]:
-    knobs = {"step_seconds": STEP_SECONDS, "load_seconds": 0.0}
-    servers = ctx.servers.wan2gp_many({"p6a": knobs, "p6b": knobs})
-    wan_urls = (servers["p6a"].url, servers["p6b"].url)
-    ws = ctx.servers.wavespeed(
-        "p6", task_seconds=WS_TASK_SECONDS, queue_seconds=0.0, max_concurrency=WS_CONCURRENCY
-    )
+    ctx.servers.start_all(SERVERS)
+    wan_urls = (ctx.servers.wan2gp("p6a", **WAN_KNOBS).url, ctx.servers.wan2gp("p6b", **WAN_KNOBS).url)
+    ws = ctx.servers.wavespeed("p6", **WS_KNOBS)
     ideal = ideal_seconds()
     variants: list[tuple[str, dict[str, int] | None, int]] = [
         ("default limits (Wan2GP 1, WaveSpeed 2)", None, max(1, min(ctx.repeat, 2))),

@@ -20,10 +20,12 @@ import time
 
 from .context import Context, run_child
 from .harness import Row, Stats, interleave, ratio, timed
+from .servers import ZERO_STEPS, ServerSpecs
 
 FIG = "P8"
 FIRST_LIMIT_S = 1.0
 CACHED_RATIO = 1.1
+SERVERS: ServerSpecs = {("wan2gp", "zero"): ZERO_STEPS}
 
 
 def _close_later(client: object) -> None:
@@ -53,7 +55,7 @@ def run(ctx: Context) -> list[Row]:
 
     from blender_movie_director.backend.wan2gp import Wan2GPClient
 
-    server = ctx.servers.wan2gp("zero", step_seconds=0.0, load_seconds=0.0)
+    server = ctx.servers.wan2gp("zero", **ZERO_STEPS)
     url = server.url
 
     def first(kind: str) -> float:

@@ -19,6 +19,10 @@ from tests.fixtures import wavespeed_standin as wavespeed_fixtures
 Wan2GPStandin = wan2gp_fixtures.Wan2GPStandin
 WaveSpeedStandin = wavespeed_fixtures.WaveSpeedStandin
 WAVESPEED_KEY = wavespeed_fixtures.API_KEY
+#: The Wan2GP stand-in with zero-time steps and model loads (P3, P5, P8 share it).
+ZERO_STEPS: dict[str, Any] = {"step_seconds": 0.0, "load_seconds": 0.0}
+#: A figure's servers: {("wan2gp" | "wavespeed", name): knobs}.
+ServerSpecs = dict[tuple[str, str], dict[str, Any]]
 
 
 class Servers:
@@ -30,8 +34,29 @@ class Servers:
         self._lock = threading.Lock()
         self._wan2gp: dict[str, Wan2GPStandin] = {}
         self._wavespeed: dict[str, WaveSpeedStandin] = {}
+        self._knobs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def _check_knobs(self, kind: str, name: str, knobs: dict[str, Any]) -> None:
+        """One name, one set of knobs: a figure must not silently get a server started for another."""
+        with self._lock:
+            known = self._knobs.setdefault((kind, name), dict(knobs))
+        if known != knobs:
+            raise ValueError(f"{kind} stand-in '{name}' was asked for with {knobs}, started with {known}")
+
+    def start_all(self, specs: ServerSpecs) -> None:
+        """Start every server of ``specs`` at once (a Wan2GP stand-in takes seconds to import gradio)."""
+        if any(kind == "wan2gp" for kind, _ in specs):
+            wan2gp_fixtures.prepare_venv()  # once, before parallel starts race for its lock
+        with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
+            futures = [
+                pool.submit(self.wan2gp if kind == "wan2gp" else self.wavespeed, name, **knobs)
+                for (kind, name), knobs in specs.items()
+            ]
+            for future in futures:
+                future.result()
 
     def wan2gp(self, name: str, **knobs: Any) -> Wan2GPStandin:
+        self._check_knobs("wan2gp", name, knobs)
         with self._lock:
             server = self._wan2gp.get(name)
         if server is None:
@@ -41,14 +66,8 @@ class Servers:
                 self._wan2gp[name] = server
         return server
 
-    def wan2gp_many(self, specs: dict[str, dict[str, Any]]) -> dict[str, Wan2GPStandin]:
-        """Start several Wan2GP stand-ins at once (each takes seconds to import gradio)."""
-        wan2gp_fixtures.prepare_venv()  # once, before the parallel starts race for its lock
-        with ThreadPoolExecutor(max_workers=len(specs)) as pool:
-            futures = {name: pool.submit(self.wan2gp, name, **knobs) for name, knobs in specs.items()}
-            return {name: f.result() for name, f in futures.items()}
-
     def wavespeed(self, name: str, **knobs: Any) -> WaveSpeedStandin:
+        self._check_knobs("wavespeed", name, knobs)
         with self._lock:
             server = self._wavespeed.get(name)
         if server is None:

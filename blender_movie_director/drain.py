@@ -108,9 +108,9 @@ def reset() -> None:
 
 
 # --- applying events -----
-def _settings_for(job_id: str) -> tuple[Any, Any] | None:
+def _settings_for(job_id: str, ref: ShotRef | None = None) -> tuple[Any, Any] | None:
     """(camera object, its settings) for the job, if the shot still exists and still waits for this job."""
-    ref = engine.shot_of(job_id)
+    ref = ref or engine.shot_of(job_id)
     if ref is None:
         return None
     obj = shots.find_shot(ref.shot)
@@ -190,7 +190,7 @@ def _apply_events(events: list[JobEvent], report: DrainReport) -> None:
 # --- importing finished clips -----
 def _import(item: _Import, report: DrainReport) -> None:
     engine.forget_active(item.job_id)
-    found = _settings_for(item.job_id)
+    found = _settings_for(item.job_id, item.ref)
     if found is None:
         return  # the shot is gone or moved on: the file stays on disk, nothing to cut
     obj, settings = found

@@ -117,6 +117,15 @@ def shutdown(timeout: float = 10.0) -> bool:
     return clean
 
 
+def follow_output_folder() -> bool:
+    """After a save: an idle manager whose store is not in the (possibly new) output folder is let go, so the
+    next job's record lands beside the .blend and a later session finds it. Returns whether it was."""
+    if _manager is None or has_active() or active_jobs() or _manager.store_path == store_path():
+        return False
+    shutdown()
+    return True
+
+
 def reattach() -> list[str]:
     """After a file load: follow the new file's output folder, and resume its unfinished jobs.
 

@@ -34,6 +34,12 @@ def _on_save_pre(*_args: object) -> None:
 @persistent
 def _on_save_post(*_args: object) -> None:
     drain.set_busy("save", False)
+    engine.follow_output_folder()
+
+
+@persistent
+def _on_save_post_fail(*_args: object) -> None:
+    drain.set_busy("save", False)
 
 
 @persistent
@@ -80,7 +86,7 @@ def mark_orphaned_shots() -> int:
 HANDLERS = {
     "save_pre": _on_save_pre,
     "save_post": _on_save_post,
-    "save_post_fail": _on_save_post,  # 4.3+; without it a failed save would block imports until reload
+    "save_post_fail": _on_save_post_fail,  # 4.3+; without it a failed save would block imports until reload
     "render_init": _on_render_init,
     "render_complete": _on_render_end,
     "render_cancel": _on_render_end,

@@ -180,3 +180,26 @@ def test_progress_is_coalesced_and_the_tick_is_capped(blender: ModuleType, local
         assert cam.movie_director.progress_text == "Denoising 300/300"
     local_engine.gate.set()
     drain_until(lambda: all(c.movie_director.status == "DONE" for c in cams), timeout=60)
+
+
+def test_first_save_moves_the_job_records_beside_the_blend(blender: ModuleType, tmp_path: Path) -> None:
+    from blender_movie_director import engine, submit
+    from blender_movie_director.backend.jobs.manager import JobManager
+    from blender_movie_director.backend.jobs.request import Backend
+    from tests.blender.local_runner import ClipRunner
+
+    prefs = blender.context.preferences.addons["blender_movie_director"].preferences
+    prefs.output_folder = "//movie_director/"
+    runner = ClipRunner()
+    unsaved_store = engine.store_path()
+    engine.use_manager(JobManager(unsaved_store, runners={Backend.WAN2GP: runner}))
+    cam = add_shot(blender, _scene(blender), "Shot_010", 1, prompt="p")
+    submit.submit_shot(cam, "preview")
+    drain_until(lambda: cam.movie_director.status == "DONE")
+    blender.ops.wm.save_as_mainfile(filepath=str(tmp_path / "film.blend"))
+    assert engine.current() is None  # idle and in the wrong folder: let go
+    manager = engine.get()
+    try:
+        assert manager.store_path == tmp_path / "movie_director" / "movie_director_jobs.jsonl"
+    finally:
+        engine.shutdown()

@@ -24,7 +24,7 @@ _INET = (socket.AF_INET, socket.AF_INET6)
 class NetLog:
     """What happened on the network while a :func:`watch` block was open."""
 
-    connects: list[tuple[str, int]] = field(default_factory=list)
+    connects: list[tuple[str, int, str]] = field(default_factory=list)  # host, port, thread name
     lookups: list[str] = field(default_factory=list)
     sockets: int = 0  # internet sockets created (not Unix sockets or socketpairs)
     other: list[str] = field(default_factory=list)
@@ -33,8 +33,9 @@ class NetLog:
     def silent(self) -> bool:
         return not (self.connects or self.lookups or self.sockets or self.other)
 
-    def ports(self) -> set[int]:
-        return {port for _host, port in self.connects}
+    def ports(self, exclude_threads: tuple[str, ...] = ("test-",)) -> set[int]:
+        """Ports connected to, leaving out threads of the test's own servers (named ``test-...``)."""
+        return {port for _host, port, thread in self.connects if not thread.startswith(exclude_threads)}
 
     def __str__(self) -> str:
         return (
@@ -56,7 +57,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         if event == "socket.connect":
             address = args[1]
             if isinstance(address, tuple) and len(address) >= 2:
-                log.connects.append((str(address[0]), int(address[1])))
+                thread = threading.current_thread().name
+                log.connects.append((str(address[0]), int(address[1]), thread))
             else:
                 log.other.append(f"connect {address!r}")
         elif event == "socket.getaddrinfo":

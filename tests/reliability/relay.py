@@ -9,6 +9,7 @@ way back, ids mapped back on the way in). Everything else passes through unchang
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import threading
 from collections.abc import Callable
@@ -81,6 +82,7 @@ class Relay:
                 """Quiet: the test reads ``seen`` instead."""
 
             def _forward(self) -> None:
+                threading.current_thread().name = f"test-relay-{relay.port}-handler"  # not the product's
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 relay.record(Seen(self.command, self.path, tuple(self.headers.items()), body))
@@ -138,3 +140,82 @@ class Relay:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(10)
+
+
+class Tap:
+    """A byte-level TCP relay (for streaming protocols such as Gradio's SSE): pipes each connection to the
+    upstream unchanged and keeps every byte the client sent."""
+
+    def __init__(self, upstream: str, host: str = "127.0.0.1") -> None:
+        import socket
+
+        scheme, _, rest = upstream.partition("://")
+        up_host, _, up_port = rest.strip("/").partition(":")
+        self.upstream = (up_host, int(up_port or (443 if scheme == "https" else 80)))
+        self._sent = bytearray()
+        self._lock = threading.Lock()
+        self._listener = socket.create_server((host, 0))
+        self._listener.settimeout(0.2)
+        self.host = host
+        self.port = int(self._listener.getsockname()[1])
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        accept = threading.Thread(target=self._accept, name=f"test-relay-tap-{self.port}", daemon=True)
+        accept.start()
+        self._threads.append(accept)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def sent(self) -> bytes:
+        with self._lock:
+            return bytes(self._sent)
+
+    def _accept(self) -> None:
+        import socket
+
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            for src, dst, record in ((client, server, True), (server, client, False)):
+                name = f"test-relay-pipe-{self.port}"
+                pipe = threading.Thread(target=self._pipe, args=(src, dst, record), name=name, daemon=True)
+                pipe.start()
+
+    def _pipe(self, src: Any, dst: Any, record: bool) -> None:
+        src.settimeout(0.5)
+        try:
+            while not self._stop.is_set():
+                try:
+                    data = src.recv(65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    break
+                if record:
+                    with self._lock:
+                        self._sent += data
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(2)
+                sock.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        for thread in self._threads:
+            thread.join(5)

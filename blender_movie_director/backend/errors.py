@@ -144,3 +144,20 @@ def scrub_secrets(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def tls_verify_failure(exc: BaseException) -> str | None:
+    """The reason, when ``exc`` (or what caused it) is a failed TLS certificate check; else None.
+
+    Such a failure is not transient: retrying cannot help, and the message should say so plainly.
+    """
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current.verify_message or str(current)
+        current = current.__cause__ or current.__context__
+    return None

@@ -22,6 +22,7 @@ from ..errors import (
     ServerError,
     UnsupportedServerError,
     scrub_secrets,
+    tls_verify_failure,
 )
 
 DEFAULT_URL = "http://localhost:7860"
@@ -188,6 +189,14 @@ def classify(exc: BaseException, settings: ConnectionSettings, *, during: str = 
             )
             return err
         return ServerError(f"The Wan2GP server at {settings.url} answered HTTP {status}{where}.")
+    tls = tls_verify_failure(exc)
+    if tls is not None:
+        err = BackendConnectionError(
+            f"The Wan2GP server at {settings.url} did not pass the TLS certificate check ({tls}){where}; "
+            "nothing was sent to it."
+        )
+        err.retryable = False  # a certificate does not fix itself: no retries
+        return err
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return BackendConnectionError(
             f"Cannot reach the Wan2GP server at {settings.url}{where}. Is WanGP running (python wgp.py)?"

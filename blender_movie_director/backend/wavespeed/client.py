@@ -34,6 +34,7 @@ from ..errors import (
     SubmissionUncertainError,
     UnsupportedServerError,
     ValidationError,
+    tls_verify_failure,
 )
 from .control import Control
 from .error_map import clean_message, error_for_status, model_not_found, parse_retry_after
@@ -214,6 +215,14 @@ class WaveSpeedClient:
         return error
 
     def _transport_error(self, exc: httpx.HTTPError, what: str, remote_id: str | None) -> BackendError:
+        tls = tls_verify_failure(exc)
+        if tls is not None:
+            error = BackendConnectionError(
+                f"{what}: {self.base_url} did not pass the TLS certificate check ({tls}).",
+                remote_id=remote_id,
+            )
+            error.retryable = False  # a certificate does not fix itself: no retries
+            return error
         if isinstance(exc, httpx.TimeoutException):
             return BackendTimeoutError(
                 f"{what}: no answer from {self.base_url} in time.", remote_id=remote_id
@@ -294,8 +303,10 @@ class WaveSpeedClient:
                 timeout=self._timeout(self.timeouts.submit, control),
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            tls = tls_verify_failure(exc)
+            why = f"its TLS certificate check failed: {tls}" if tls else type(exc).__name__
             raise BackendConnectionError(
-                f"Cannot reach WaveSpeed at {self.base_url} ({type(exc).__name__}); nothing was submitted."
+                f"Cannot reach WaveSpeed at {self.base_url} ({why}); nothing was submitted."
             ) from None
         except httpx.HTTPError as exc:
             raise SubmissionUncertainError(

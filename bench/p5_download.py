@@ -19,7 +19,10 @@ to tmpfs when there is room, so the machine's disk write-back (shared, noisy) is
 from __future__ import annotations
 
 import json
+import os
+import resource
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
@@ -101,13 +104,16 @@ def child(kind: str, url: str, dest_dir: str, size: int) -> dict[str, float]:
 
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     before = _status("VmRSS")
+    usage0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     path = download()
     seconds = time.perf_counter() - start
+    usage1 = resource.getrusage(resource.RUSAGE_SELF)
     peak = _status("VmHWM")
+    cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
     got = path.stat().st_size
     path.unlink()
-    return {"seconds": seconds, "bytes": got, "rss_before_kb": before, "hwm_kb": peak}
+    return {"seconds": seconds, "bytes": got, "rss_before_kb": before, "hwm_kb": peak, "cpu": cpu}
 
 
 def _peak_rss_kb(pid: int) -> int:
@@ -121,8 +127,8 @@ def _peak_rss_kb(pid: int) -> int:
     return 0
 
 
-def curl(url: str, dest: Path) -> tuple[float, int, int]:
-    """(seconds by curl's own clock, bytes, curl's peak RSS in kB).
+def curl(url: str, dest: Path) -> tuple[float, int, int, float]:
+    """(seconds by curl's own clock, bytes, curl's peak RSS in kB, curl's CPU seconds).
 
     The peak is read from /proc while curl runs (every 20 ms; VmHWM only grows): the rusage of a child
     would count the pages of this Python process that it was forked from.
@@ -141,15 +147,20 @@ def curl(url: str, dest: Path) -> tuple[float, int, int]:
     ]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
-    while process.poll() is None:
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
         peak = max(peak, _peak_rss_kb(process.pid))
         time.sleep(0.02)
-    out, err = (stream.decode() for stream in process.communicate(timeout=60))
+    process.returncode = os.waitstatus_to_exitcode(status)
+    out = process.stdout.read().decode() if process.stdout else ""
+    err = process.stderr.read().decode() if process.stderr else ""
     if process.returncode != 0:
         raise RuntimeError(f"curl failed ({process.returncode}): {err}")
     seconds, size = out.split()
     dest.unlink(missing_ok=True)
-    return float(seconds), int(size), peak
+    return float(seconds), int(size), peak, usage.ru_utime + usage.ru_stime
 
 
 def download_dir(ctx: Context) -> Path:
@@ -190,6 +201,8 @@ def measure(label: str, kind: str, url: str, dest: Path, rounds: int) -> list[Ro
     growth: list[float] = []
     curl_rate: list[float] = []
     curl_rss: list[float] = []
+    cpu_ours: list[float] = []
+    cpu_curl: list[float] = []
 
     def ours() -> None:
         args = ("--child", kind, url, str(dest), str(SIZE))
@@ -197,10 +210,12 @@ def measure(label: str, kind: str, url: str, dest: Path, rounds: int) -> list[Ro
         if report["bytes"] != SIZE:
             raise RuntimeError(f"P5 {label}: got {report['bytes']} bytes, expected {SIZE}")
         growth.append((report["hwm_kb"] - report["rss_before_kb"]) * 1024 / MB)
+        cpu_ours.append(report["cpu"])
         ours_rate.append(SIZE / report["seconds"] / MB)
 
     def peer() -> None:
-        seconds, size, rss_kb = curl(url, dest / "curl.bin")
+        seconds, size, rss_kb, cpu = curl(url, dest / "curl.bin")
+        cpu_curl.append(cpu)
         if size != SIZE:
             raise RuntimeError(f"P5 {label}: curl got {size} bytes")
         curl_rss.append(rss_kb * 1024 / MB)
@@ -222,6 +237,10 @@ def measure(label: str, kind: str, url: str, dest: Path, rounds: int) -> list[Ro
             r,
             f"≥ {THROUGHPUT_RATIO}x curl",
             r >= THROUGHPUT_RATIO,
+            note=(
+                f"client CPU per GiB: ours {statistics.median(cpu_ours):.2f} s, "
+                f"curl {statistics.median(cpu_curl):.2f} s"
+            ),
         ),
         Row(
             FIG,

@@ -12,7 +12,7 @@ import sys
 import bpy
 from bpy.app.handlers import persistent
 
-from . import connection, director, drain, engine, operators, panels, prefs, props
+from . import connection, director, drain, engine, operators, panels, prefs, props, shots
 
 CLASSES: tuple[type, ...] = (
     *props.CLASSES, *prefs.CLASSES, *operators.CLASSES, *panels.CLASSES, *director.CLASSES,
@@ -63,6 +63,15 @@ def _on_load_post(*_args: object) -> None:
 def mark_orphaned_shots() -> int:
     """Shots saved mid-job whose job this session does not know: say so instead of spinning forever."""
     manager = engine.current()
+    offline = shots.offline_reason()
+    if offline:
+        # The job may well be resumable (a paid task keeps running): say why it was not, and how to get it.
+        why = (
+            f"{offline}. This shot's job was not resumed: reopen the file once online access is allowed to "
+            "pick it up (generating again would start a new job)."
+        )
+    else:
+        why = "Blender closed while this shot was generating; generate it again."
     count = 0
     for obj in bpy.data.objects:
         if obj.type != "CAMERA":
@@ -77,7 +86,7 @@ def mark_orphaned_shots() -> int:
             except KeyError:
                 pass
         settings.status = "INTERRUPTED"
-        settings.progress_text = "Blender closed while this shot was generating; generate it again."
+        settings.progress_text = why
         settings.in_batch = False
         count += 1
     return count

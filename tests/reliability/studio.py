@@ -39,8 +39,12 @@ class Studio:
         scene.render.resolution_x, scene.render.resolution_y = 160, 96
         scene.render.resolution_percentage = 100
         scene.frame_start, scene.frame_end = 1, 240
-        self.scene = scene
         self._next_frame = 1
+
+    @property
+    def scene(self) -> Any:
+        """The current scene (looked up each time: loading a file replaces it)."""
+        return self.bpy.context.scene
 
     # -- set-up -----------------------------------------------------------------------------------------
     def use_wavespeed(self, server: Any, key: str | None = None) -> None:

@@ -1,0 +1,90 @@
+"""Online access off (Preferences > System > Network): no socket is opened, whatever the user does, and every
+entry point says why. Observed with an audit hook on the socket module (real calls, any thread): opening a
+.blend whose shot has a paid task in flight, pressing the buttons, the console API, the drain, enabling the
+extension. Once online access is allowed again, reopening the file picks the task up (no second task)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.fixtures.blender import drain_until
+from tests.reliability.netwatch import watch
+from tests.reliability.studio import ADDON, Studio, ThreadWatch
+
+pytestmark = [pytest.mark.blender, pytest.mark.standin, pytest.mark.timeout(180)]
+
+
+def _grey_because(op: Any) -> str:
+    assert not op.poll()
+    with pytest.raises(RuntimeError) as excinfo:
+        op()
+    return str(excinfo.value).split(".poll() ", 1)[1]
+
+
+def test_offline_opens_no_socket_and_says_why(
+    studio: Studio, ws: Any, threads: ThreadWatch, tmp_path: Path
+) -> None:
+    import addon_utils
+
+    bpy: ModuleType = studio.bpy
+    from blender_movie_director import api, drain, engine, shots
+    from blender_movie_director.backend.errors import OfflineError
+
+    studio.use_wavespeed(ws)
+    ws.add_fault("submit", action="slow_task", task_seconds=4)
+    cam = studio.shot("Shot_010", prompt="a night train")
+    blend = tmp_path / "film.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    assert studio.generate(cam) == {"FINISHED"}
+    drain_until(lambda: bool(cam.movie_director.remote_id), timeout=60)
+    task_id = cam.movie_director.remote_id
+    bpy.ops.wm.save_mainfile()
+    assert engine.shutdown()  # Blender closes with the paid task in flight
+
+    bpy.context.preferences.system.use_online_access = False
+    try:
+        with watch() as net:
+            bpy.ops.wm.open_mainfile(filepath=str(blend))  # load_post must not resume anything
+            cam = bpy.data.objects["Shot_010"]
+            studio.activate(cam)
+            settings = cam.movie_director
+            said = (settings.status, settings.progress_text)
+            for op in (bpy.ops.moviedir.generate_shot, bpy.ops.moviedir.generate_all,
+                       bpy.ops.moviedir.test_connection):  # fmt: skip
+                assert _grey_because(op).startswith("Online access is off"), op
+            settings.status = "IDLE"  # as if the user cleared the shot: the API still refuses
+            with pytest.raises(api.ShotNotReadyError, match="Online access is off"):
+                api.generate_shot(cam)
+            with pytest.raises(OfflineError, match="Online access is off"):
+                api.quick_video("a test")
+            with pytest.raises(OfflineError, match="Online access is off"):
+                asyncio.run(api.ai_video_generate("a test", provider="wavespeed"))
+            for _ in range(5):
+                drain.drain()
+                drain.timer()
+            addon_utils.disable(ADDON, default_set=True, handle_error=None)
+            addon_utils.enable(ADDON, default_set=True, handle_error=None)
+        assert net.silent, net
+        assert shots.offline_reason().startswith("Online access is off")
+    finally:
+        bpy.context.preferences.system.use_online_access = True
+
+    # What the shot said on load: why its job did not resume, and how to get it (not "generate again").
+    assert said[0] == "INTERRUPTED" and "Online access is off" in said[1] and "reopen" in said[1], said
+    # Online again: reopening the file picks the paid task up by its id. (Disabling the extension above
+    # dropped its preferences: set them again.)
+    studio.prefs = bpy.context.preferences.addons[ADDON].preferences
+    studio.prefs.output_folder = str(studio.out)
+    studio.use_wavespeed(ws)
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    cam = bpy.data.objects["Shot_010"]
+    drain_until(lambda: cam.movie_director.status in ("DONE", "FAILED"), timeout=60)
+    assert cam.movie_director.status == "DONE", cam.movie_director.last_error
+    assert cam.movie_director.takes[0].task_id == task_id
+    assert len([s for s in ws.submits() if s["outcome"].startswith("created")]) == 1
+    threads.assert_none_left()

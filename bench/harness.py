@@ -161,7 +161,12 @@ def fmt_stats(stats: Stats | None, unit: str) -> str:
 
 
 def fmt_ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}x"
+    if value is None:
+        return "—"
+    if math.isinf(value) or math.isnan(value):
+        return f"{value}x"
+    decimals = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+    return f"{value:.{decimals}f}x"
 
 
 def render_table(rows: Sequence[Row]) -> str:

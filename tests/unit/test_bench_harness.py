@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench.harness import Row, Stats, fmt_number, interleave, percentile, ratio, render_table
+from bench.harness import Row, Stats, fmt_number, fmt_ratio, interleave, percentile, ratio, render_table
 
 
 def test_percentile_interpolates_like_numpy() -> None:
@@ -78,6 +78,15 @@ def test_fmt_number_keeps_three_significant_digits() -> None:
     assert fmt_number(12.345) == "12.3"
     assert fmt_number(0.01234) == "0.0123"
     assert fmt_number(0) == "0"
+
+
+def test_fmt_ratio_keeps_large_ratios_short() -> None:
+    assert (fmt_ratio(0.934), fmt_ratio(12.34), fmt_ratio(634.6), fmt_ratio(None)) == (
+        "0.93x",
+        "12.3x",
+        "635x",
+        "—",
+    )
 
 
 def test_table_shows_each_row_with_its_verdict() -> None:

@@ -52,6 +52,7 @@ class MOVIEDIR_OT_layout_to_video(bpy.types.Operator):
             self.report({"ERROR"}, reason)
             return None
         scene = shots.scene_of(obj, context)
+        self.shot = obj.name  # the modal steps follow this shot even if the active one changes
         self._render = layout_video.LayoutRender(layout_video.plan(scene, obj, self.quality))
         return obj, scene
 

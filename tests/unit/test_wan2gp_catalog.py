@@ -170,7 +170,7 @@ def test_missing_and_wrong_input_files(tmp_path):
 
 def test_task_dict_for_i2v_and_vace(tmp_path):
     image = tmp_path / "start.png"
-    image.write_bytes(b"\x89PNG fake")  # existence and suffix only; the server decodes it
+    image.write_bytes(b"\x89PNG\r\n\x1a\n fake")  # a PNG by its signature; the server decodes the rest
     guide, mask = tmp_path / "guide.mp4", tmp_path / "mask.mp4"
     guide.write_bytes(b"x")
     mask.write_bytes(b"x")

@@ -27,6 +27,8 @@ _RESOLUTION = re.compile(r"^\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*$")
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 _VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 _AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac"}
+#: What a picture may really be, by its first bytes (Pillow opens each of these).
+_IMAGE_KINDS = {"png", "jpeg", "webp", "bmp", "gif", "tiff"}
 
 #: Control modes of :meth:`Wan2GPClient.generate_with_control` and the video_prompt_type letters they set.
 CONTROL_MODES: dict[str, str] = {
@@ -267,6 +269,7 @@ class GenerationSettings(BaseModel):
                 raise _field_error(
                     key, f"'{path.name}' is not a supported file type ({', '.join(sorted(kinds))})"
                 )
+            _check_content(key, path, picture=kinds is _IMAGE_SUFFIXES)
 
     # --- output ------------------------------------------------------------------------------------
     def media(self) -> dict[str, list[Path]]:
@@ -345,6 +348,27 @@ class GenerationSettings(BaseModel):
             "duration": round(frames / fps, 3) if fps else None,
             "steps": self.num_inference_steps or (info.default_steps if info else None),
         }
+
+
+def _check_content(key: str, path: Path, *, picture: bool) -> None:
+    """Read the file's first bytes: it must be readable and not empty, and a picture must be one by its
+    bytes, not only by its name (else WanGP fails on it after the task was sent)."""
+    # The byte signatures live with the WaveSpeed inputs (one table for both backends).
+    from ..wavespeed.inputs import sniff_kind
+
+    try:
+        with path.open("rb") as f:
+            head = f.read(64)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise _field_error(key, f"'{path.name}' cannot be read ({why})") from None
+    if not head:
+        raise _field_error(key, f"'{path.name}' is empty")
+    if picture:
+        kind = sniff_kind(head)
+        if kind not in _IMAGE_KINDS:
+            found = f"a {kind.upper()} file" if kind else "not an image file"
+            raise _field_error(key, f"'{path.name}' is {found}, not a picture (PNG, JPEG, WebP or BMP)")
 
 
 def validate_settings(

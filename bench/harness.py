@@ -169,6 +169,18 @@ def fmt_ratio(value: float | None) -> str:
     return f"{value:.{decimals}f}x"
 
 
+def _ratio_cell(row: Row) -> str:
+    """The ratio; when the pairwise ratio and the ratio of the medians disagree by more than 20 % (noise
+    larger than the difference being measured), both are shown."""
+    text = fmt_ratio(row.ratio)
+    if row.ratio is None or row.ours is None or row.peer is None or row.peer.median == 0 or row.ratio <= 0:
+        return text
+    of_medians = row.ours.median / row.peer.median
+    if of_medians > 0 and abs(math.log(row.ratio / of_medians)) > math.log(1.2):
+        text += f" (medians: {fmt_ratio(of_medians)})"
+    return text
+
+
 def render_table(rows: Sequence[Row]) -> str:
     """A Markdown table: figure, what, ours, peer, ratio, target, verdict (medians with min-max, n)."""
     header = "| id | What | Ours: median (min-max, n) | Peer / limit | Ratio | Target | Verdict |"
@@ -182,7 +194,7 @@ def render_table(rows: Sequence[Row]) -> str:
             row.what + (f" — {row.note}" if row.note else ""),
             fmt_stats(row.ours, row.unit),
             peer or "—",
-            fmt_ratio(row.ratio),
+            _ratio_cell(row),
             row.target or "—",
             row.verdict,
         ]

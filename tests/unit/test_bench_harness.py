@@ -89,6 +89,17 @@ def test_fmt_ratio_keeps_large_ratios_short() -> None:
     )
 
 
+def test_table_shows_both_ratios_when_noise_makes_them_disagree() -> None:
+    ours, peer = Stats.of([6.0, 6.0, 6.0]), Stats.of([4.0, 4.0, 7.0])
+    row = Row("P8", "cached", "ms", ours, peer, "raw", ratio(ours, peer))
+    assert "| 1.50x |" in render_table([row])  # pairwise 1.5, medians 1.5: one figure
+    noisy = Stats.of([2.0, 9.0, 12.0])
+    row = Row("P8", "cached", "ms", Stats.of([3.0, 10.0, 11.0]), noisy, "raw", 1.2)
+    assert "| 1.20x |" in render_table([row])  # medians 1.11x: within 20 %
+    row = Row("P8", "cached", "ms", Stats.of([3.0, 6.0, 11.0]), noisy, "raw", 1.5)
+    assert "| 1.50x (medians: 0.67x) |" in render_table([row])
+
+
 def test_table_shows_each_row_with_its_verdict() -> None:
     rows = [
         Row("P3", "job", "ms", Stats.of([10.0, 12.0]), Stats.of([9.0, 10.0]), "raw", 1.15, "≤ 1.15x", True),

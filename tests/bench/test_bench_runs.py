@@ -1,0 +1,31 @@
+"""The benchmark suite still runs against the current code (a short run of its quick figures).
+
+Nothing here looks at a time: the suite exits non-zero when a figure could not be measured, and that is what
+is checked. The full suite is ``scripts/bench.sh`` (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.bench, pytest.mark.standin, pytest.mark.blender, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_figures_are_measured(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "P2,P3,P8", "--repeat", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| P")]
+    assert {row.split("|")[1].strip() for row in rows} == {"P2", "P3", "P8"}
+    assert not any("not measured" in row for row in rows)

@@ -268,6 +268,26 @@ def wan2gp_settings(
     return out
 
 
+def model_for_task(backend: str, model: str, with_image: bool) -> str:
+    """The model to run: a start image needs an image-to-video model, so the shot's text-to-video choice
+    gives way to its image-to-video sibling (WaveSpeed: same family; Wan2GP: the default pair)."""
+    if not model:
+        return catalogs.default_model(backend, with_image)
+    if not with_image:
+        return model
+    if backend == "WAVESPEED":
+        from .backend.errors import ValidationError
+        from .backend.wavespeed.models import resolve_model
+
+        try:
+            return resolve_model(model, task="i2v").model_id
+        except ValidationError:
+            return model  # no image-to-video variant: the job says so, naming the model
+    if model == catalogs.DEFAULT_MODELS[backend]["t2v"]:
+        return catalogs.default_model(backend, with_image=True)
+    return model
+
+
 def next_seed(settings: Any) -> int:
     """The seed of the next generation: the locked one, else a new random one (kept on the shot)."""
     if settings.lock_seed:
@@ -306,7 +326,7 @@ def build_request(
     seed = next_seed(settings) if seed is None else seed
     backend = settings.backend
     with_image = bool(settings.image_input)
-    model = props.shot_model(settings).strip() or catalogs.default_model(backend, with_image)
+    model = model_for_task(backend, props.shot_model(settings).strip(), with_image)
     inputs = {"image_start": bpy.path.abspath(settings.image_input)} if with_image else {}
     if backend == "WAVESPEED":
         extra = wavespeed_settings(model, scene, quality, seconds, seed)

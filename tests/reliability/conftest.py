@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.studio import Studio, ThreadWatch
+from tests.reliability.studio import Studio, ThreadWatch, assert_lingering_threads_end
 
 HERE = Path(__file__).parent
 
@@ -26,10 +26,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.reliability)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def lingering_threads() -> Iterator[None]:
+    """Library threads the tests handed over (see ``ThreadWatch``) must all have ended by the end."""
+    yield
+    assert_lingering_threads_end()
+
+
 @pytest.fixture
-def threads() -> ThreadWatch:
+def threads(request: pytest.FixtureRequest) -> ThreadWatch:
     """Taken before the Blender fixtures start anything; the test calls ``assert_none_left()``."""
-    return ThreadWatch()
+    return ThreadWatch(request.node.nodeid)
 
 
 @pytest.fixture

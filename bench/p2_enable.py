@@ -15,6 +15,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 from .context import Context, child_env, run_child
 from .harness import Row, Stats, interleave, ratio
@@ -61,7 +62,7 @@ def write_empty_addon(folder: Path) -> Path:
     return folder
 
 
-def child(module: str) -> dict[str, object]:
+def child(module: str) -> dict[str, Any]:
     """In a fresh interpreter: import bpy, then time enabling ``module``."""
     import importlib
 
@@ -94,18 +95,18 @@ def run(ctx: Context) -> list[Row]:
         }
     )
     env["PYTHONPATH"] = os.pathsep.join([str(peer_dir), env["PYTHONPATH"]])
-    reports: dict[str, list[dict[str, object]]] = {ADDON: [], EMPTY: []}
+    reports: dict[str, list[dict[str, Any]]] = {ADDON: [], EMPTY: []}
 
     def sample(module: str) -> float:
         report = run_child("bench.p2_enable", "--child", module, env=env, timeout=180)
         reports[module].append(report)
-        return float(report["seconds"]) * 1000  # type: ignore[arg-type]
+        return float(report["seconds"]) * 1000
 
     ctx.log("P2: fresh Blender per sample")
     ours, peer = interleave(lambda: sample(ADDON), lambda: sample(EMPTY), ctx.repeat)
     o, p = Stats.of(ours), Stats.of(peer)
-    heavy = sorted({m for r in reports[ADDON] for m in r["heavy"]})  # type: ignore[union-attr]
-    new_modules = sorted({int(r["new_modules"]) for r in reports[ADDON]})  # type: ignore[arg-type]
+    heavy = sorted({m for r in reports[ADDON] for m in r["heavy"]})
+    new_modules = sorted({int(r["new_modules"]) for r in reports[ADDON]})
     return [
         Row(
             FIG,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .context import Context
 from .harness import Row, Stats, ratio
-from .servers import ServerSpecs
+from .servers import ServerSpecs, WaveSpeedStandin
 
 FIG = "P4"
 JOBS = 10
@@ -27,7 +27,9 @@ WALL_TARGET = 0.3
 REQUESTS_TARGET = 1.0
 
 
-def run_ours(server, folder: Path, round_no: int, limits: dict[str, int] | None = None) -> float:  # type: ignore[no-untyped-def]
+def run_ours(
+    server: WaveSpeedStandin, folder: Path, round_no: int, limits: dict[str, int] | None = None
+) -> float:
     from blender_movie_director.backend.jobs.events import JobState
     from blender_movie_director.backend.jobs.manager import JobManager
     from blender_movie_director.backend.jobs.request import Backend, Credentials, GenerationRequest
@@ -61,7 +63,7 @@ def run_ours(server, folder: Path, round_no: int, limits: dict[str, int] | None 
         manager.shutdown(timeout=10)
 
 
-def run_peer(server, folder: Path, round_no: int) -> float:  # type: ignore[no-untyped-def]
+def run_peer(server: WaveSpeedStandin, folder: Path, round_no: int) -> float:
     import requests
     import wavespeed
 
@@ -79,7 +81,7 @@ def run_peer(server, folder: Path, round_no: int) -> float:  # type: ignore[no-u
     return time.perf_counter() - start
 
 
-def _requests_per_job(server) -> float:  # type: ignore[no-untyped-def]
+def _requests_per_job(server: WaveSpeedStandin) -> float:
     return len(server.requests()) / JOBS
 
 
@@ -152,7 +154,7 @@ def run(ctx: Context) -> list[Row]:
     ]
 
 
-def _route_counts(server) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _route_counts(server: WaveSpeedStandin) -> dict[str, int]:
     counts: dict[str, int] = {}
     for entry in server.requests():
         counts[entry.get("route") or "?"] = counts.get(entry.get("route") or "?", 0) + 1

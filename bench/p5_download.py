@@ -28,11 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from .context import Context, child_env, run_child
 from .harness import Row, Stats, ratio
-from .servers import ZERO_STEPS, ServerSpecs
+from .servers import ZERO_STEPS, ServerSpecs, WaveSpeedStandin
 
 FIG = "P5"
 SIZE = 1 << 30
@@ -173,7 +174,7 @@ def download_dir(ctx: Context) -> Path:
     return ctx.folder("p5")
 
 
-def _wavespeed_url(server, big: Path) -> str:  # type: ignore[no-untyped-def]
+def _wavespeed_url(server: WaveSpeedStandin, big: Path) -> str:
     import httpx
 
     with httpx.Client(timeout=httpx.Timeout(60, read=600), trust_env=False) as http:
@@ -185,7 +186,7 @@ def _wavespeed_url(server, big: Path) -> str:  # type: ignore[no-untyped-def]
         ticket.raise_for_status()
         data = ticket.json()["data"]
 
-        def chunks():  # type: ignore[no-untyped-def]
+        def chunks() -> Iterator[bytes]:
             with big.open("rb") as f:
                 while block := f.read(8 << 20):
                     yield block

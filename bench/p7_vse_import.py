@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from .context import Context, child_env, run_child
 from .harness import Row, Stats
@@ -26,11 +27,11 @@ CLIPS = 100
 TARGET_S = 0.5
 
 
-def new_movie_floor(bpy: object, clips: list[Path]) -> list[float]:
+def new_movie_floor(bpy: Any, clips: list[Path]) -> list[float]:
     """Seconds of Blender's bare ``new_movie`` per clip, in a scratch scene (removed afterwards)."""
     from blender_movie_director import compat
 
-    scene = bpy.data.scenes.new("bench-floor")  # type: ignore[attr-defined]
+    scene = bpy.data.scenes.new("bench-floor")
     try:
         top = compat.top_level_strips(compat.sequence_editor(scene))
         times = []
@@ -40,7 +41,7 @@ def new_movie_floor(bpy: object, clips: list[Path]) -> list[float]:
             times.append(time.perf_counter() - start)
         return times
     finally:
-        bpy.data.scenes.remove(scene)  # type: ignore[attr-defined]
+        bpy.data.scenes.remove(scene)
 
 
 def child(workdir: str) -> dict[str, object]:

@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import time
+from typing import Any
 
 from .context import Context, run_child
 from .harness import Row, Stats, interleave, ratio, timed
@@ -28,9 +29,9 @@ CACHED_RATIO = 1.1
 SERVERS: ServerSpecs = {("wan2gp", "zero"): ZERO_STEPS}
 
 
-def _close_later(client: object) -> None:
+def _close_later(client: Any) -> None:
     """gradio_client's close() joins its heartbeat for up to 1 s: do it off the timed path."""
-    threading.Thread(target=client.close, daemon=True).start()  # type: ignore[attr-defined]
+    threading.Thread(target=client.close, daemon=True).start()
 
 
 def child(kind: str, url: str) -> dict[str, float]:

@@ -10,92 +10,53 @@ Quick use::
     if result.success:
         print(result.video_path)
 
-Importing this package loads pydantic (the settings schemas) but not gradio_client or httpx; those load
-when a server is first contacted.
+Importing this package loads nothing heavy: the model catalog (``enums``) is plain data, pydantic loads with
+the settings schemas and gradio_client/httpx when a server is first contacted. Names load on first access.
 """
 
 from __future__ import annotations
 
-import threading
+import importlib
+from typing import Any
 
-from ..base import GenerationResult
-from .client import ServerStatus, Wan2GPClient, default_output_dir
-from .enums import (
-    PROMPT_TEMPLATES,
-    Category,
-    ModelInfo,
-    Task,
-    apply_template,
-    get_model,
-    recommend_models,
-    video_model_ids,
-)
-from .fallback import generate_with_fallback
-from .job import WaitTimeoutError, Wan2GPJob
-from .pool import PoolJob, Wan2GPPool
-from .progress import JobStatus, Phase, RemoteIds
-from .schemas import CONTROL_MODES, GenerationSettings, validate_settings
-from .transport import resolve_url
+_EXPORTS = {
+    "ServerStatus": "client",
+    "Wan2GPClient": "client",
+    "default_output_dir": "client",
+    "PROMPT_TEMPLATES": "enums",
+    "Category": "enums",
+    "ModelInfo": "enums",
+    "Task": "enums",
+    "apply_template": "enums",
+    "get_model": "enums",
+    "recommend_models": "enums",
+    "video_model_ids": "enums",
+    "generate_with_fallback": "fallback",
+    "WaitTimeoutError": "job",
+    "Wan2GPJob": "job",
+    "PoolJob": "pool",
+    "Wan2GPPool": "pool",
+    "JobStatus": "progress",
+    "Phase": "progress",
+    "RemoteIds": "progress",
+    "CONTROL_MODES": "schemas",
+    "GenerationSettings": "schemas",
+    "validate_settings": "schemas",
+    "resolve_url": "transport",
+    "get_client": "shared",
+    "reset_clients": "shared",
+    "quick_video": "shared",
+    "GenerationResult": "..base",
+}
 
-_CLIENTS: dict[str, Wan2GPClient] = {}
-_CLIENTS_LOCK = threading.Lock()
-
-
-def get_client(url: str | None = None, **kwargs: object) -> Wan2GPClient:
-    """The shared client for ``url`` (argument, else ``WAN2GP_URL``, else ``http://localhost:7860``).
-
-    One client per URL per process, created on first use; ``kwargs`` (auth, headers, timeout…) apply only
-    when it is created. Thread-safe.
-    """
-    key = resolve_url(url)
-    with _CLIENTS_LOCK:
-        client = _CLIENTS.get(key)
-        if client is None:
-            client = Wan2GPClient(key, **kwargs)  # type: ignore[arg-type]
-            _CLIENTS[key] = client
-        return client
+__all__ = sorted(_EXPORTS)
 
 
-def reset_clients() -> None:
-    """Forget the shared clients (closing their idle sessions); for add-on unregister and tests."""
-    with _CLIENTS_LOCK:
-        clients = list(_CLIENTS.values())
-        _CLIENTS.clear()
-    for client in clients:
-        client.close()
-
-
-def quick_video(prompt: str, url: str | None = None, **kwargs: object) -> str:
-    """Generate a fast ~2 s preview and return the video's path; raises a typed error on failure."""
-    result: GenerationResult = get_client(url).generate_quick(prompt, **kwargs)
-    return result.raise_for_error()
-
-
-__all__ = [
-    "CONTROL_MODES",
-    "PROMPT_TEMPLATES",
-    "Category",
-    "GenerationResult",
-    "GenerationSettings",
-    "JobStatus",
-    "ModelInfo",
-    "Phase",
-    "PoolJob",
-    "RemoteIds",
-    "ServerStatus",
-    "Task",
-    "WaitTimeoutError",
-    "Wan2GPClient",
-    "Wan2GPJob",
-    "Wan2GPPool",
-    "apply_template",
-    "default_output_dir",
-    "generate_with_fallback",
-    "get_client",
-    "get_model",
-    "quick_video",
-    "recommend_models",
-    "reset_clients",
-    "validate_settings",
-    "video_model_ids",
-]
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    relative = module if module.startswith("..") else f".{module}"
+    value = getattr(importlib.import_module(relative, __name__), name)
+    globals()[name] = value
+    return value

@@ -42,6 +42,9 @@ class _Track:
     height: float = 0.0
     codec: str = ""
     samples: int = 0
+    #: Sum of the sample durations (stts), in ``timescale`` units: the track's own length. The media
+    #: header's duration can include an encoder delay from the edit list, which is not picture time.
+    sample_time: int = 0
 
 
 def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
@@ -102,6 +105,13 @@ def _parse_track(f: BinaryIO, start: int, end: int, track: _Track) -> None:
         elif kind == b"stsz":
             _, data = _read_full_box(f, payload, 8)
             track.samples = struct.unpack(">I", data[4:8])[0]
+        elif kind == b"stts":
+            _, data = _read_full_box(f, payload, 4)
+            (entries,) = struct.unpack(">I", data[:4])
+            table = f.read(8 * entries)
+            track.sample_time = sum(
+                count * delta for count, delta in struct.iter_unpack(">II", table[: len(table) // 8 * 8])
+            )
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -132,7 +142,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         raise InvalidVideoError(f"'{path.name}' has no video track.")
     if video.samples == 0 or video.timescale == 0 or video.duration == 0:
         raise InvalidVideoError(f"'{path.name}' has no video frames.")
-    duration = video.duration / video.timescale
+    duration = (video.sample_time or video.duration) / video.timescale
     return VideoInfo(
         width=round(video.width),
         height=round(video.height),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -283,3 +284,17 @@ def test_shutdown_leaves_no_threads(wan2gp_standin, wavespeed_standin_clean, tmp
     assert set(threading.enumerate()) - before == set()
     with pytest.raises(RuntimeError):
         engine.submit(wan_request(wan2gp_standin, tmp_path, "after shutdown"))
+
+
+def test_undrained_progress_is_replaced_not_piled_up(manager, wan2gp_standin, tmp_path):
+    """A busy main thread that drains late gets the latest progress, not every step it missed."""
+    engine = manager()
+    job = engine.submit(
+        wan_request(wan2gp_standin, tmp_path, "many steps", settings={"num_inference_steps": 40})
+    )
+    assert engine.wait([job], timeout=120)
+    events = engine.drain()
+    assert_well_ordered(events)
+    kinds = [type(e) for e in events]
+    assert not any(a is Progress and b is Progress for a, b in itertools.pairwise(kinds))
+    assert kinds.count(Progress) <= kinds.count(RemoteId) + 3

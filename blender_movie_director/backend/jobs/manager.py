@@ -73,6 +73,8 @@ class _Job:
         self.error_kind = ""
         self.error_message = ""
         self.ctx: RunContext | None = None
+        #: Queue position (absolute) of this job's newest event while it is an undrained Progress.
+        self.pending_progress: int | None = None
         self.record: JobRecord | None = None  # set when resuming a job from an earlier session
 
     def info(self) -> JobInfo:
@@ -104,6 +106,7 @@ class JobManager:
         self._lock = threading.RLock()
         self._work = threading.Condition(self._lock)
         self._events: deque[JobEvent] = deque()
+        self._drained = 0  # events handed out so far: absolute position of self._events[0]
         self._jobs: dict[str, _Job] = {}
         self._queues: dict[Backend, list[tuple[int, int, str]]] = {b: [] for b in Backend}
         self._workers: dict[Backend, list[threading.Thread]] = {b: [] for b in Backend}
@@ -163,6 +166,7 @@ class JobManager:
         """Events since the last call, oldest first; never blocks."""
         with self._lock:
             n = len(self._events) if max_n is None else min(max_n, len(self._events))
+            self._drained += n
             return [self._events.popleft() for _ in range(n)]
 
     def pending_events(self) -> int:
@@ -282,8 +286,16 @@ class JobManager:
         self._workers[backend] = alive
 
     def _emit(self, job: _Job, event_type: type[JobEvent], **fields: Any) -> None:
+        pending = job.pending_progress
+        if event_type is Progress and pending is not None and pending >= self._drained:
+            # Nobody has seen the job's previous progress yet: the newer one replaces it (same place, same
+            # seq), so a fast server cannot flood the main thread with stale progress.
+            index = pending - self._drained
+            self._events[index] = Progress(job_id=job.job_id, seq=job.seq, time=time.time(), **fields)
+            return
         job.seq += 1
         self._events.append(event_type(job_id=job.job_id, seq=job.seq, time=time.time(), **fields))
+        job.pending_progress = self._drained + len(self._events) - 1 if event_type is Progress else None
         self._work.notify_all()
 
     def _finish(self, job: _Job, state: JobState, *, event: type[JobEvent], **fields: Any) -> None:

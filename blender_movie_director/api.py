@@ -188,7 +188,7 @@ def quick_video(prompt: str, url: str | None = None, **kwargs: Any) -> str:
     from .backend.wan2gp import quick_video as backend_quick_video
 
     prefs = get_preferences()
-    url = url or prefs.effective_wan2gp_url().split(",")[0].strip()
+    url = url or prefs.wan2gp_urls()[0]
     kwargs.setdefault("output_dir", shots.output_root(prefs))
     return backend_quick_video(prompt, url=url, **kwargs)
 
@@ -203,6 +203,6 @@ async def ai_video_generate(prompt: str, provider: str = "wavespeed", **kwargs: 
         kwargs.setdefault("api_key", prefs.effective_wavespeed_api_key())
         kwargs.setdefault("base_url", prefs.effective_wavespeed_base_url())
     else:
-        kwargs.setdefault("url", prefs.effective_wan2gp_url().split(",")[0].strip())
+        kwargs.setdefault("url", prefs.wan2gp_urls()[0])
     kwargs.setdefault("output_dir", shots.output_root(prefs))
     return await backend_generate(prompt, provider=provider, **kwargs)

@@ -44,7 +44,7 @@ def get() -> Any:
         prefs = get_preferences()
         _manager = JobManager(
             store_path(),
-            limits={Backend.WAN2GP: prefs.wan2gp_concurrency, Backend.WAVESPEED: prefs.wavespeed_concurrency},
+            limits={Backend.WAN2GP: prefs.wan2gp_limit(), Backend.WAVESPEED: prefs.wavespeed_concurrency},
         )
     return _manager
 
@@ -99,7 +99,7 @@ def active_jobs() -> list[Any]:
 
 def apply_limits(prefs: Any) -> None:
     if _manager is not None:
-        _manager.set_limit(Backend.WAN2GP, prefs.wan2gp_concurrency)
+        _manager.set_limit(Backend.WAN2GP, prefs.wan2gp_limit())
         _manager.set_limit(Backend.WAVESPEED, prefs.wavespeed_concurrency)
 
 

@@ -123,6 +123,14 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
     def effective_wan2gp_url(self) -> str:
         return self.wan2gp_url.strip() or os.environ.get("WAN2GP_URL", "").strip() or DEFAULT_WAN2GP_URL
 
+    def wan2gp_urls(self) -> tuple[str, ...]:
+        """Every Wan2GP server in use (the setting may list several, separated by commas)."""
+        return tuple(u.strip() for u in self.effective_wan2gp_url().split(",") if u.strip())
+
+    def wan2gp_limit(self) -> int:
+        """Jobs at once on Wan2GP: the per-server setting times the number of servers."""
+        return self.wan2gp_concurrency * max(1, len(self.wan2gp_urls()))
+
     def effective_wavespeed_base_url(self) -> str:
         return (
             self.wavespeed_base_url.strip()
@@ -177,9 +185,8 @@ class MOVIEDIR_OT_test_connection(bpy.types.Operator):
         from . import connection
 
         prefs = get_preferences(context)
-        urls = tuple(u.strip() for u in prefs.effective_wan2gp_url().split(",") if u.strip())
         connection.start(
-            wan2gp_urls=urls,
+            wan2gp_urls=prefs.wan2gp_urls(),
             username=prefs.wan2gp_username,
             password=prefs.wan2gp_password,
             wavespeed_key=prefs.effective_wavespeed_api_key(),

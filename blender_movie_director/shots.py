@@ -305,7 +305,7 @@ def credentials_for(backend: str, prefs: Any | None = None) -> Credentials:
 def servers_for(backend: str, prefs: Any) -> tuple[str, ...]:
     if backend == "WAVESPEED":
         return (prefs.effective_wavespeed_base_url(),)
-    return tuple(u.strip() for u in prefs.effective_wan2gp_url().split(",") if u.strip())
+    return prefs.wan2gp_urls()
 
 
 def build_request(

@@ -47,6 +47,7 @@ def test_server_not_running(studio: Studio, threads: ThreadWatch) -> None:
     assert studio.generate(cam) == {"FINISHED"}
     assert studio.settle(cam, timeout=120) == "FAILED"
     settings = cam.movie_director
+    print(f"fault not-running: {time.monotonic() - started:.1f} s; {settings.last_error}")
     assert settings.error_kind == "connection", settings.last_error
     assert url in settings.last_error and "Is WanGP running" in settings.last_error, settings.last_error
     assert time.monotonic() - started < 60  # a few retries with backoff, not the job's one-hour deadline
@@ -65,6 +66,7 @@ def test_killed_mid_job_then_back_with_renamed_endpoints(
     assert studio.settle(cam, timeout=120) == "FAILED"
     settings = cam.movie_director
     assert not doomed.alive()  # the server really died mid-job
+    print(f"fault killed: {settings.error_kind}: {settings.last_error}")
     assert settings.error_kind == "interrupted", settings.last_error
     assert "went away" in settings.last_error or "stopped answering" in settings.last_error
     assert doomed.url in settings.last_error
@@ -96,6 +98,7 @@ def test_restarted_mid_job_then_gr_error(
     # The server restarts on the same address (now out of GPU memory at step 2).
     second = start_wan2gp_standin(port=port, fail_at_step=2, fail_message="CUDA out of memory (reliability)")
     assert studio.settle(cam, timeout=120) == "FAILED"
+    print(f"fault restarted: {settings.error_kind}: {settings.last_error}")
     assert settings.error_kind == "interrupted", settings.last_error
     assert first.url in settings.last_error
     assert any(w in settings.last_error for w in ("went away", "restarted", "stopped answering"))
@@ -104,6 +107,7 @@ def test_restarted_mid_job_then_gr_error(
     # The next job reaches the restarted server and meets its gr.Error mid-run.
     assert studio.generate(cam) == {"FINISHED"}
     assert studio.settle(cam, timeout=120) == "FAILED"
+    print(f"fault gr.Error: {settings.error_kind}: {settings.last_error}")
     assert settings.error_kind == "server"
     assert "CUDA out of memory (reliability)" in settings.last_error
     assert studio.assert_consistent() == {}

@@ -127,6 +127,7 @@ def test_wavespeed_fault(case: Case, studio: Studio, ws: Any, threads: ThreadWat
             assert word.lower() in message, f"{word!r} not in {settings.last_error!r}"
         if case.names_task:
             assert settings.remote_id and settings.remote_id in settings.last_error
+    print(f"fault {case.id}: {status} in {took:.1f} s; {settings.error_kind}: {settings.last_error}")
     settle_service(ws)
     created = [s for s in ws.submits() if s["outcome"].startswith("created")]
     assert len(created) == case.tasks, [s["outcome"] for s in ws.submits()]

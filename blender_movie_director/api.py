@@ -20,22 +20,12 @@ from typing import Any
 
 import bpy
 
-from . import drain, engine, props, shots, submit
+from . import _API_NAMES, drain, engine, props, shots, submit
 from .backend.base import GenerationResult
 from .backend.errors import OfflineError
 from .prefs import get_preferences
 
-__all__ = [
-    "Job",
-    "ShotNotReadyError",
-    "ai_video_generate",
-    "cancel",
-    "generate_all",
-    "generate_shot",
-    "jobs",
-    "quick_video",
-    "wait",
-]
+__all__ = sorted(_API_NAMES)
 
 ShotNotReadyError = submit.ShotNotReadyError
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from blender_movie_director.backend.errors import ValidationError
@@ -294,19 +294,32 @@ def test_bad_input_files_are_refused_before_any_request(which: str, tmp_path: Pa
 
 @FEW
 @given(st.binary(min_size=0, max_size=256))
+@example(b"")
+@example(b"\x89PNG\r\n\x1a\n")
+@example(b"\xff\xd8\xff\xe0")
+@example(b"GIF89a")
+@example(b"II*\x00")
+@example(b"BM")
+@example(b"RIFF\x00\x00\x00\x00WEBPVP8 ")
+@example(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+@example(b"\x00\x00\x00\x18ftypmp42")
+@example(b"%PDF-1.7")
 def test_random_bytes_named_png_are_an_image_or_refused(tmp_path_factory: Any, blob: bytes) -> None:
-    from blender_movie_director.backend.wan2gp.schemas import GenerationSettings  # noqa: F401 - import check
+    """Accepted exactly when the first bytes are a picture format the backend takes (the decoder has the
+    last word on the rest); refused with a ValidationError otherwise."""
+    from blender_movie_director.backend.wan2gp.schemas import _IMAGE_KINDS
     from blender_movie_director.backend.wavespeed.inputs import sniff_kind
 
     path = tmp_path_factory.mktemp("blob") / "start.png"
     path.write_bytes(blob)
     kind = sniff_kind(blob[:64])
-    for check in (
-        lambda: prepare_request(all_models()[I2V], {"prompt": "x", "image": path}),
-        lambda: validate_settings(model="i2v", prompt="x", image_start=path),
-    ):  # fmt: skip
-        if kind in ("png", "jpeg", "webp", "bmp") and blob:
-            check()  # a picture by its bytes: accepted here (the decoder has the last word)
+    spec = all_models()[I2V]
+    for accepted, check in (
+        (spec.inputs["image"].kinds, lambda: prepare_request(spec, {"prompt": "x", "image": path})),
+        (_IMAGE_KINDS, lambda: validate_settings(model="i2v", prompt="x", image_start=path)),
+    ):
+        if blob and kind in accepted:
+            check()
         else:
             with pytest.raises(ValidationError):
                 check()

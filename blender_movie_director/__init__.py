@@ -18,6 +18,7 @@ _API_NAMES = frozenset(
         "ShotNotReadyError",
         "ai_video_generate",
         "cancel",
+        "fetch_result",
         "generate_all",
         "generate_shot",
         "jobs",

@@ -129,6 +129,13 @@ def generate_all(scene: bpy.types.Scene | str | None = None, quality: str = "pre
     return [Job(s.job_id, s.shot) for s in submitted]
 
 
+def fetch_result(camera: Any) -> Job:
+    """Fetch a failed shot's result again by its task id (never submitted or billed again); the new job.
+    Raises :class:`ShotNotReadyError` when there is nothing to fetch (e.g. the service refused the job)."""
+    obj = _camera(camera)
+    return Job(submit.fetch_result(obj), obj.name)
+
+
 def jobs() -> list[Job]:
     """Every job of this session, oldest first."""
     manager = engine.current()

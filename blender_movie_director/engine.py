@@ -66,6 +66,16 @@ def submit(request: GenerationRequest, credentials: Credentials) -> str:
     return job_id
 
 
+def refetch(job_id: str, credentials: Credentials) -> str:
+    """A new job fetching the failed job's result by its remote id (nothing submitted); its id."""
+    ref = shot_of(job_id)
+    new_id = get().refetch(job_id, credentials)
+    if ref is not None:
+        _job_shots[new_id] = ref
+    _active.add(new_id)
+    return new_id
+
+
 def has_active() -> bool:
     return bool(_active)
 

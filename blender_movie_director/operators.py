@@ -207,6 +207,35 @@ class MOVIEDIR_OT_cancel_all(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class MOVIEDIR_OT_fetch_result(bpy.types.Operator):
+    """Fetch the failed shot's result from the service again by its task id (nothing is submitted or billed
+    again)"""
+
+    bl_idname = "moviedir.fetch_result"
+    bl_label = "Fetch Result"
+    bl_options = {"REGISTER"}
+
+    shot: StringProperty(name="Shot", description="Camera object name (empty: the active shot)")
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        reason = submit.fetch_reason(shots.active_shot(context))
+        if reason:
+            cls.poll_message_set(reason)
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        obj = _shot(context, self.shot)
+        try:
+            submit.fetch_result(obj, context=context)
+        except submit.ShotNotReadyError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"{obj.name}: fetching task {obj.movie_director.remote_id}")
+        return {"FINISHED"}
+
+
 def _take(context: bpy.types.Context, index: int = -1) -> tuple[bpy.types.Object | None, object | None]:
     obj = shots.active_shot(context)
     if obj is None or not obj.movie_director.takes:
@@ -341,6 +370,7 @@ CLASSES = (
     MOVIEDIR_OT_generate_all,
     MOVIEDIR_OT_cancel_shot,
     MOVIEDIR_OT_cancel_all,
+    MOVIEDIR_OT_fetch_result,
     MOVIEDIR_OT_open_result,
     MOVIEDIR_OT_use_take,
     MOVIEDIR_OT_add_shot,

@@ -180,6 +180,8 @@ def _draw_buttons(layout: Any, settings: Any) -> None:
     row = layout.row(align=True)
     row.operator(MOVIEDIR_OT_cancel_shot.bl_idname, text="Cancel", icon="CANCEL")
     row.operator(MOVIEDIR_OT_open_result.bl_idname, text="Open Result", icon="FILE_MOVIE")
+    if settings.status == "FAILED" and settings.remote_id:
+        layout.operator("moviedir.fetch_result", text="Fetch Result Again", icon="IMPORT")
 
 
 def draw_takes(layout: Any, context: Any) -> None:

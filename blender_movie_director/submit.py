@@ -120,6 +120,43 @@ def cancel_shot(obj: bpy.types.Object) -> str:
     return f"Shot '{obj.name}': cancelling."
 
 
+#: Failures where the service refused the job's content or settings: its task has no result to fetch.
+_NOTHING_TO_FETCH = frozenset({"moderation", "validation"})
+
+
+def fetch_reason(obj: bpy.types.Object | None) -> str:
+    """Why the shot's failed job cannot be fetched again ("" when it can)."""
+    if obj is None or not shots.is_shot(obj):
+        return "Select a camera: each camera is a shot"
+    settings = obj.movie_director
+    if settings.status != "FAILED" or not settings.remote_id or not settings.job_id:
+        return "Only a failed shot whose task reached the service can be fetched again"
+    if settings.error_kind in _NOTHING_TO_FETCH:
+        return "The service refused this job's content or settings: there is no result to fetch"
+    return shots.offline_reason()
+
+
+def fetch_result(obj: bpy.types.Object, *, context: bpy.types.Context | None = None) -> str:
+    """Fetch the failed job's result again by its task id (never submitted or billed again); the new job id.
+    Raises :class:`ShotNotReadyError` when there is nothing to fetch."""
+    reason = fetch_reason(obj)
+    if reason:
+        raise ShotNotReadyError(reason + ".")
+    settings = obj.movie_director
+    credentials = shots.credentials_for(settings.backend, get_preferences(context or bpy.context))
+    try:
+        job_id = engine.refetch(settings.job_id, credentials)
+    except (KeyError, ValueError) as exc:
+        raise ShotNotReadyError(f"The result of '{obj.name}' cannot be fetched again: {exc}.") from exc
+    settings.job_id = job_id
+    settings.status = "QUEUED"
+    settings.progress = 0.0
+    settings.progress_text = f"Fetching the result of task {settings.remote_id}"
+    settings.last_error = ""
+    settings.error_kind = ""
+    return job_id
+
+
 def batch_progress(scene: bpy.types.Scene) -> tuple[float, int, int]:
     """(overall fraction, shots finished, shots in the batch) of the scene's Generate All batch."""
     members = [obj for obj in shots.scene_shots(scene) if obj.movie_director.in_batch]

@@ -232,6 +232,37 @@ class JobManager:
                 resumed.append(job.job_id)
         return resumed
 
+    def refetch(self, job_id: str, credentials: Credentials | None = None) -> str:
+        """Start a new job that fetches a failed job's result from the service by its remote id (a paid task
+        that finished while its download, or the polling, gave up). Nothing is submitted. Works for jobs of
+        earlier sessions too (from the store). Raises KeyError for an unknown job, ValueError with the reason
+        in words when there is nothing to fetch."""
+        with self._lock:
+            self._ensure_open()
+            record = self._store.get(job_id)
+            if record is None:
+                raise KeyError(job_id)
+            if record.state != JobState.FAILED or not record.remote_id:
+                raise ValueError("only a failed job that the service had taken can be fetched again")
+            why_not = self._runner_for(record.request.backend).resumable(record)
+            if why_not:
+                raise ValueError(why_not)
+            job = _Job(uuid.uuid4().hex[:12], record.request, credentials or Credentials(), next(self._order))
+            job.remote_id = record.remote_id
+            job.record = JobRecord(
+                job.job_id,
+                record.request,
+                JobState.RUNNING,
+                remote_id=record.remote_id,
+                remote_kind=record.remote_kind,
+                server=record.server,
+                metadata=record.metadata,
+            )
+            self._jobs[job.job_id] = job
+            self._store.put(job.record)
+            self._enqueue(job)
+            return job.job_id
+
     def shutdown(self, timeout: float = 10.0) -> bool:
         """Stop every worker and release the runners. Running jobs stay in the store for ``recover()``.
         Returns True if every thread ended within ``timeout``."""

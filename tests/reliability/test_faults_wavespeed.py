@@ -134,7 +134,7 @@ def test_wavespeed_fault(case: Case, studio: Studio, ws: Any, threads: ThreadWat
     assert_no_result_lost(studio, ws, cam, expired=case.expired)
     assert studio.leftovers() == []
     strips = studio.assert_consistent()
-    assert len(strips) == (1 if case.expect == "DONE" else 0)
+    assert len(strips) == (1 if settings.status == "DONE" else 0)
     threads.assert_none_left()
 
 
@@ -148,11 +148,8 @@ def settle_service(ws: Any, deadline: float = 15.0) -> None:
 
 
 def assert_no_result_lost(studio: Studio, ws: Any, cam: Any, *, expired: bool = False) -> None:
-    """Every task the service completed is the shot's clip, or is kept by id in the job store, from where
-    the provider fetches it without submitting anything (what the engine's ``recover`` does)."""
-    from blender_movie_director.backend.errors import ServerError
-    from blender_movie_director.backend.wavespeed.provider import WaveSpeedProvider
-
+    """Every task the service completed is the shot's clip, or the shot keeps its id and *Fetch Result
+    Again* brings the clip into the Sequencer from it, without submitting anything."""
     settings = cam.movie_director
     records = _store_records(studio.out)
     job = records.get(settings.job_id, {})
@@ -166,15 +163,17 @@ def assert_no_result_lost(studio: Studio, ws: Any, cam: Any, *, expired: bool = 
         if job.get("remote_id") != task_id:
             # The submit's answer was lost: the product cannot know the id. It must have said so.
             assert settings.error_kind == "submission_uncertain", (task_id, job)
+            assert not studio.bpy.ops.moviedir.fetch_result.poll()
             continue
         before = len(ws.submits())
-        provider = WaveSpeedProvider(ws.api_key, ws.url)
-        if expired:  # the service deleted it: fetching says so (and never submits)
-            with pytest.raises(ServerError, match="no longer downloadable"):
-                provider.resume_sync(task_id, output_dir=job["request"]["output_dir"])
+        studio.activate(cam)
+        assert studio.bpy.ops.moviedir.fetch_result(shot=cam.name) == {"FINISHED"}
+        if expired:  # the service deleted it: fetching says so again (and never submits)
+            assert studio.settle(cam) == "FAILED" and "no longer downloadable" in settings.last_error
         else:
-            result = provider.resume_sync(task_id, output_dir=job["request"]["output_dir"])
-            assert result.success and decode_frames(result.video_path) > 0
+            assert studio.settle(cam) == "DONE", settings.last_error
+            assert settings.takes[-1].task_id == task_id
+            assert decode_frames(settings.takes[-1].filepath) > 0
         assert len(ws.submits()) == before  # fetched, not submitted again
 
 

@@ -1,4 +1,4 @@
-"""The stand-in's Gradio surface against the real WanGP 12.60 /config (shared/wan2gp/real-endpoints.json)."""
+"""The stand-in's Gradio surface against the real WanGP 12.60 /config (tests/data/wan2gp)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from tests.standin import wan2gp_driver as drv
 pytestmark = pytest.mark.standin
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL_ENDPOINTS = ROOT.parent / "shared" / "wan2gp" / "real-endpoints.json"
+REAL_ENDPOINTS = ROOT / "tests" / "data" / "wan2gp" / "real-endpoints.json"
 SHARED_DEFAULTS = ROOT.parent / "shared" / "wan2gp" / "model-defaults.json"
 BUNDLED_DEFAULTS = ROOT / "scripts" / "standins" / "wan2gp" / "data" / "model_defaults.json"
-# Used when ../shared is absent (a checkout without the research folder): the names alone.
+# The functions a client calls, by name.
 CLIENT_API_NAMES = [
     "refresh_status_async",
     "abort_generation",
@@ -45,8 +45,6 @@ CLIENT_API_NAMES = [
 
 
 def real_dependencies() -> list[dict]:
-    if not REAL_ENDPOINTS.exists():
-        pytest.skip("shared/wan2gp/real-endpoints.json not available")
     return json.loads(REAL_ENDPOINTS.read_text())["client_relevant_dependencies"]
 
 

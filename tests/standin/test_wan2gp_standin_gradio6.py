@@ -13,7 +13,7 @@ from tests.standin import wan2gp_driver as drv
 
 pytestmark = [pytest.mark.standin, pytest.mark.slow]
 
-REAL_ENDPOINTS = Path(__file__).resolve().parents[2].parent / "shared" / "wan2gp" / "real-endpoints.json"
+REAL_ENDPOINTS = Path(__file__).resolve().parents[1] / "data" / "wan2gp" / "real-endpoints.json"
 
 
 def test_gradio6_keeps_the_names_and_runs_a_queue(start_wan2gp_standin, tmp_path):
@@ -21,14 +21,13 @@ def test_gradio6_keeps_the_names_and_runs_a_queue(start_wan2gp_standin, tmp_path
     config = httpx.get(standin.url + "/config", timeout=30).json()
     assert config["version"].startswith("6.")
     deps = {d["api_name"]: d for d in config["dependencies"]}
-    if REAL_ENDPOINTS.exists():
-        for real in json.loads(REAL_ENDPOINTS.read_text())["client_relevant_dependencies"]:
-            ours = deps[real["api_name"]]
-            assert ours["id"] == real["fn_index"], real["api_name"]
-            assert [tuple(t) for t in ours["targets"]] == [
-                (t["component_id"], t["event"]) for t in real["triggers"]
-            ], real["api_name"]
-            assert ours["trigger_after"] == real["trigger_after"], real["api_name"]
+    for real in json.loads(REAL_ENDPOINTS.read_text())["client_relevant_dependencies"]:
+        ours = deps[real["api_name"]]
+        assert ours["id"] == real["fn_index"], real["api_name"]
+        assert [tuple(t) for t in ours["targets"]] == [
+            (t["component_id"], t["event"]) for t in real["triggers"]
+        ], real["api_name"]
+        assert ours["trigger_after"] == real["trigger_after"], real["api_name"]
     client = drv.connect(standin.url, tmp_path / "dl")
     try:
         task = {

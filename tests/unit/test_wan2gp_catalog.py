@@ -13,7 +13,8 @@ from blender_movie_director.backend.wan2gp.enums import Category, Task
 from blender_movie_director.backend.wan2gp.schemas import CONTROL_MODES, GenerationSettings, validate_settings
 from blender_movie_director.backend.wan2gp.templates import PROMPT_TEMPLATES, apply_template
 
-DEFAULTS = Path(__file__).resolve().parents[2].parent / "shared" / "wan2gp" / "model-defaults.json"
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULTS = ROOT / "scripts" / "standins" / "wan2gp" / "data" / "model_defaults.json"
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Endpoint discovery against the surface captured from the real WanGP 12.60 server.
 
-``../shared/wan2gp/real-endpoints.json`` holds the client-relevant dependencies of the real app's ``/config``
+``tests/data/wan2gp/real-endpoints.json`` holds the client-relevant dependencies of the real app's ``/config``
 (647 dependencies in all, with a hidden Edit tab holding second copies of the same functions). It is rebuilt
 here into the ``/config`` shape Gradio serves, so the discovery code reads exactly what it reads live.
 """
@@ -16,7 +16,7 @@ import pytest
 from blender_movie_director.backend.errors import UnsupportedServerError
 from blender_movie_director.backend.wan2gp.discovery import discover, wan2gp_version
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "wan2gp" / "real-endpoints.json"
+REAL = Path(__file__).resolve().parents[1] / "data" / "wan2gp" / "real-endpoints.json"
 
 
 def real_config() -> dict:

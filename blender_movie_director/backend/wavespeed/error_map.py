@@ -80,7 +80,7 @@ def error_for_status(
     what: str = "WaveSpeed",
 ) -> BackendError:
     """The typed error for an HTTP status (or an envelope code used like one)."""
-    detail = f": {message}" if message else ""
+    detail = f": {message.rstrip('.')}" if message else ""  # the sentence adds its own full stop
     if status in (401, 403) and not _BALANCE.search(message):
         return AuthenticationError(
             f"{what} refused the API key (HTTP {status}){detail}. Check the key in the preferences.",

@@ -183,6 +183,8 @@ def test_forty_jobs_respect_limits_and_keep_order(manager, wan2gp_standin, waves
     outputs = {grouped[j][-1].result.video_path for j in all_ids}
     assert len(outputs) == 40 and all(Path(p).is_file() for p in outputs)
     assert ws.submit_count() == 20  # exactly one paid submit per job
+    # The live catalog is asked once per provider, not once per job (only the first jobs race for it).
+    assert len(ws.requests(route="models")) <= 3
 
 
 def test_preview_jumps_ahead_of_a_batch(manager, wan2gp_standin, tmp_path):

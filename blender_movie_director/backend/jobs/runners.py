@@ -155,16 +155,27 @@ class WaveSpeedRunner:
             params[WAVESPEED_INPUT_FIELDS.get(role, role) if role not in schema_fields else role] = path
         return params
 
-    @staticmethod
-    def _provider(ctx: RunContext) -> Any:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._providers: dict[tuple[str, str, float], Any] = {}
+
+    def _provider(self, ctx: RunContext) -> Any:
+        """One provider per account, address and timeout, shared by the jobs: its catalog check is then
+        made once per 10 minutes instead of once per job (P4). It keeps one connection pool per event loop,
+        so worker threads can share it."""
         from ..wavespeed.client import Timeouts, WaveSpeedClient
         from ..wavespeed.provider import WaveSpeedProvider
 
-        base_url = ctx.request.servers[0] if ctx.request.servers else None
+        base_url = ctx.request.servers[0] if ctx.request.servers else ""
         wait = ctx.request.request_timeout_s
-        timeouts = Timeouts(connect=min(10.0, wait), read=wait, submit=wait, download_read=wait)
-        client = WaveSpeedClient(ctx.credentials.api_key or None, base_url, timeouts=timeouts)
-        return WaveSpeedProvider(client=client)
+        key = (base_url, ctx.credentials.api_key, wait)
+        with self._lock:
+            provider = self._providers.get(key)
+            if provider is None:
+                timeouts = Timeouts(connect=min(10.0, wait), read=wait, submit=wait, download_read=wait)
+                client = WaveSpeedClient(ctx.credentials.api_key or None, base_url or None, timeouts=timeouts)
+                provider = self._providers[key] = WaveSpeedProvider(client=client)
+            return provider
 
     def run(self, ctx: RunContext) -> GenerationResult:
         from ..wavespeed.models import resolve_model
@@ -202,7 +213,9 @@ class WaveSpeedRunner:
         )
 
     def close(self) -> None:
-        """Providers are made per job and close their connections when it ends."""
+        """Forget the providers (each job's event loop already closed its connections)."""
+        with self._lock:
+            self._providers.clear()
 
 
 class _StopFlag:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from pathlib import Path
 
-import av
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -32,20 +29,7 @@ from blender_movie_director.backend.wavespeed.inputs import sniff_kind
 from blender_movie_director.backend.wavespeed.models import resolve_model
 from blender_movie_director.backend.wavespeed.pricing import estimate_cost
 from blender_movie_director.backend.wavespeed.validation import prepare_request
-
-
-def make_mp4(path: Path, seconds: float = 3.0, fps: int = 8, size=(96, 64)) -> Path:
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("mpeg4", rate=fps)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        for i in range(int(seconds * fps)):
-            img = np.full((size[1], size[0], 3), (i * 9) % 255, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+from tests.backend.test_wavespeed_support import make_mp4
 
 
 @pytest.mark.parametrize(
@@ -86,7 +70,7 @@ def test_invalid_settings_have_no_price():
 
 
 def test_retake_price_follows_the_input_video(tmp_path):
-    video = make_mp4(tmp_path / "in.mp4", seconds=4.0)
+    video = make_mp4(tmp_path / "in.mp4", seconds=4.0, fps=8)
     estimate = estimate_cost("ltx-2-retake", prompt="x", video=str(video))
     assert estimate.billed_seconds == pytest.approx(4.0, abs=0.2)
     assert estimate.usd == pytest.approx(0.40, abs=0.02)
@@ -125,7 +109,7 @@ def test_input_size_limit(tmp_path):
 
     spec = resolve_model("ltx-2-retake")
     small = replace(spec, inputs={"video": InputLimit(("mp4",), 1000, "unverified")})
-    video = make_mp4(tmp_path / "big.mp4", seconds=2)
+    video = make_mp4(tmp_path / "big.mp4", seconds=2, fps=8)
     assert video.stat().st_size > 1000
     with pytest.raises(ValidationError, match="at most"):
         prepare_request(small, {"prompt": "x", "video": str(video)})

@@ -239,8 +239,9 @@ def test_wrong_key_is_an_auth_error_without_the_key(wavespeed_standin_clean, tmp
     server = wavespeed_standin_clean
     bad_key = "ws-wrong-key-SECRET-123456"
     caplog.set_level(logging.DEBUG)
-    # Default: the catalog check meets the 401 first; without catalog and quote, the submit itself does.
-    for options in ({}, {"check_catalog": False}, {"check_catalog": False, "quote_price": False}):
+    # Default: the catalog check meets the 401 first; then an explicitly asked quote; without catalog and
+    # quote (the default when no budget is set), the submit itself does.
+    for options in ({}, {"check_catalog": False, "quote_price": True}, {"check_catalog": False}):
         run = Run(server, tmp_path, key=bad_key, **options)
         error = run.fails(AuthenticationError)
         assert error.kind.value == "auth"

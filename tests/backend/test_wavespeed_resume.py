@@ -186,10 +186,23 @@ def test_budget_refuses_before_submitting(wavespeed_standin_clean, tmp_path):
         make_provider(server, quote_price=False).generate_sync("ltx-2-19b", {"prompt": "x"}, max_cost=5)
 
 
+def test_without_a_budget_no_quote_is_asked_and_the_cost_is_our_estimate(wavespeed_standin_clean, tmp_path):
+    """P4: one request less per job. The cost shown is then the price rule's estimate, marked as such."""
+    server = wavespeed_standin_clean
+    result = make_provider(server).generate_sync(
+        "hunyuan-video-1.5", {"prompt": "x", "duration": 8}, output_dir=tmp_path
+    )
+    assert server.requests(route="price") == []
+    assert result.metadata["cost"] == pytest.approx(0.32) and result.metadata["cost_source"] == "estimate"
+    assert "$0.32" in result.metadata["cost_estimate"]
+
+
 def test_price_endpoint_down_falls_back_to_the_estimate(wavespeed_standin_clean, tmp_path):
     server = wavespeed_standin_clean
     server.add_fault("price", status=500)
-    result = make_provider(server).generate_sync("ltx-2-pro", {"prompt": "x"}, output_dir=tmp_path)
+    result = make_provider(server, quote_price=True).generate_sync(
+        "ltx-2-pro", {"prompt": "x"}, output_dir=tmp_path
+    )
     assert result.metadata["cost"] == pytest.approx(0.36) and result.metadata["cost_source"] == "estimate"
 
 

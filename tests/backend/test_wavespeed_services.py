@@ -8,7 +8,9 @@ import time
 
 import pytest
 
+from blender_movie_director.backend.wavespeed.client import Timeouts, WaveSpeedClient
 from blender_movie_director.backend.wavespeed.models import all_models, resolve_model
+from blender_movie_director.backend.wavespeed.provider import ProviderOptions, WaveSpeedProvider
 from blender_movie_director.backend.wavespeed.services import (
     HunyuanVideoService,
     LTX2FastService,
@@ -18,6 +20,7 @@ from blender_movie_director.backend.wavespeed.services import (
     get_wavespeed_text_to_video_service,
 )
 from tests.backend.test_wavespeed_support import (
+    FAST_POLL,
     assert_good_result,
     decode,
     full_params,
@@ -25,6 +28,7 @@ from tests.backend.test_wavespeed_support import (
     make_png,
     make_provider,
 )
+from tests.reliability.relay import Relay
 
 pytestmark = pytest.mark.standin
 
@@ -224,28 +228,31 @@ def test_connections_are_reused_within_a_job(wavespeed_standin_clean, tmp_path):
 
 
 def test_downloads_never_carry_the_key(wavespeed_standin_clean, tmp_path):
-    """Output URLs are CDN links on another host: the key must not travel there. The stand-in's request
-    log does not record headers of downloads, so the outgoing requests are watched on our side with an
-    httpx event hook (the real client, only observed)."""
+    """Output URLs are CDN links on another host: the key must not travel there. The API answers pass
+    through a recording relay that points output URLs at a second relay (the "CDN"), so what arrives at
+    each host is seen on the wire (the download uses its own connection, not the API's httpx client)."""
     server = wavespeed_standin_clean
-    provider = make_provider(server)
-    sent: list[tuple[str, bool]] = []
-
-    async def watch(request):
-        sent.append((request.url.path, "authorization" in request.headers))
-
-    async def main():
-        provider.client.http().event_hooks["request"].append(watch)
-        try:
-            return await provider.generate("ltx-2-fast", {"prompt": "x"}, output_dir=tmp_path)
-        finally:
-            await provider.client.aclose()
-
-    assert asyncio.run(main()).success
-    downloads = [auth for path, auth in sent if path.startswith("/files/")]
-    api = [auth for path, auth in sent if path.startswith("/api/v3/")]
-    assert downloads == [False]
-    assert api and all(api)
+    cdn = Relay(server.url)
+    api = Relay(
+        server.url,
+        rewrite_body=lambda _path, _ctype, body: body.replace(
+            f"{server.url}/files/".encode(), f"{cdn.url}/files/".encode()
+        ),
+    )
+    try:
+        client = WaveSpeedClient(server.api_key, api.url, timeouts=Timeouts(connect=2.0, read=5.0))
+        provider = WaveSpeedProvider(client=client, options=ProviderOptions(poll=FAST_POLL, timeout=60.0))
+        result = provider.generate_sync("ltx-2-fast", {"prompt": "x"}, output_dir=tmp_path)
+        assert_good_result(result)
+        downloads = cdn.requests()
+        assert [r.path.startswith("/files/") for r in downloads] == [True]
+        assert downloads[0].header("Authorization") is None
+        assert server.api_key.encode() not in downloads[0].raw()
+        api_auth = [r.header("Authorization") for r in api.requests() if r.path.startswith("/api/v3/")]
+        assert api_auth and all(a == f"Bearer {server.api_key}" for a in api_auth)  # the check can fail
+    finally:
+        api.close()
+        cdn.close()
 
 
 def test_progress_callback_errors_do_not_lose_the_result(wavespeed_standin_clean, tmp_path):

@@ -141,7 +141,7 @@ class WaveSpeedClient:
             if client is None or client.is_closed:
                 client = httpx.AsyncClient(
                     timeout=httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect),
-                    headers={"X-Client-Name": CLIENT_NAME, "User-Agent": f"{CLIENT_NAME}/0.1"},
+                    headers=self.identity_headers(),
                     follow_redirects=False,
                 )
                 self._clients[loop] = client
@@ -154,6 +154,10 @@ class WaveSpeedClient:
             client = self._clients.pop(loop, None)
         if client is not None:
             await client.aclose()
+
+    def identity_headers(self) -> dict[str, str]:
+        """Who we are, on every request; never the key (downloads go to another host and send only these)."""
+        return {"X-Client-Name": CLIENT_NAME, "User-Agent": f"{CLIENT_NAME}/0.1"}
 
     def _auth(self) -> dict[str, str]:
         if not self.has_key:

@@ -1,5 +1,6 @@
-"""Wait for a submitted task: a poll schedule that starts fast and backs off to a few seconds, retries
-for 429/5xx/timeouts (inside :meth:`WaveSpeedClient.with_retries`), and progress reports."""
+"""Wait for a submitted task: a poll schedule that polls every second through the model's typical time
+and then backs off to a few seconds, retries for 429/5xx/timeouts (inside
+:meth:`WaveSpeedClient.with_retries`), and progress reports."""
 
 from __future__ import annotations
 
@@ -22,17 +23,30 @@ TERMINAL_FAILED = ("failed", "cancelled", "canceled", "timeout", "deleted")
 
 @dataclass(frozen=True)
 class PollSchedule:
-    """Intervals between polls: ``first``, then times ``factor`` up to ``cap`` seconds."""
+    """Intervals between polls: every ``first`` seconds until the task has run about as long as the model
+    typically takes, then times ``factor`` up to ``cap`` seconds.
+
+    Polling steadily through the typical time notices a finished task within ``first`` seconds (the
+    SDK's one-second polls do the same); backing off only after it keeps long jobs at a few polls a minute.
+    """
 
     first: float = 1.0
     factor: float = 1.5
     cap: float = 4.0
+    #: How long to poll steadily when the model's typical time is not known.
+    default_steady: float = 10.0
 
-    def intervals(self) -> Iterator[float]:
+    def intervals(self, typical_seconds: float | None = None) -> Iterator[float]:
+        steady = self.default_steady if typical_seconds is None else max(0.0, typical_seconds)
+        waited = 0.0
         interval = self.first
-        while True:
+        while waited < steady:
             yield interval
+            waited += interval
+        while True:
             interval = min(self.cap, interval * self.factor)
+            yield interval
+            waited += interval
 
 
 class Progress:
@@ -100,11 +114,14 @@ async def wait_for_task(
     control: Control,
     progress: Progress,
     schedule: PollSchedule,
+    typical_seconds: float | None = None,
 ) -> PollOutcome:
-    """Poll until the task is completed (returned) or failed (typed error naming the task)."""
+    """Poll until the task is completed (returned) or failed (typed error naming the task).
+
+    ``typical_seconds``: how long the model usually takes (the steady part of ``schedule``)."""
     started = time.monotonic()
     processing_since: float | None = None
-    intervals = schedule.intervals()
+    intervals = schedule.intervals(typical_seconds)
     polls = 0
     statuses: list[str] = []
 

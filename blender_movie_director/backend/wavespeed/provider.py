@@ -3,8 +3,8 @@ earlier (after a Blender restart too). Async at heart; ``*_sync`` methods are th
 threads (each call runs its own event loop and closes that loop's connections).
 
 Order of a generation: validate (no network) -> estimate and budget -> live catalog check -> upload local
-inputs -> live price quote and budget -> submit exactly once -> hand the task id to ``on_submitted`` ->
-poll -> download.
+inputs -> live price quote (only with a budget) and budget -> submit exactly once -> hand the task id to
+``on_submitted`` -> poll -> download.
 """
 
 from __future__ import annotations
@@ -65,8 +65,10 @@ class ProviderOptions:
     #: Ask ``GET /api/v3/models`` whether the model is still offered (and check our keys against its schema).
     check_catalog: bool = True
     catalog_ttl: float = 600.0
-    #: Ask ``POST /api/v3/model/price`` for the charge before submitting.
-    quote_price: bool = True
+    #: Ask ``POST /api/v3/model/price`` for the charge before submitting: None (default) only when a budget
+    #: (``max_cost``) is set, True always, False never. Without a quote, ``metadata["cost"]`` is our own
+    #: estimate from the model's price rule and ``metadata["cost_source"]`` says ``"estimate"``.
+    quote_price: bool | None = None
     #: Submits answered 429 were refused (nothing created), so they may be repeated this many times.
     submit_rate_limit_retries: int = 2
     #: Default total wait for one generation (submit to checked file), seconds.
@@ -157,16 +159,26 @@ class WaveSpeedProvider:
                 allowed=tuple(sorted(live)),
             )
 
+    def wants_quote(self, max_cost: float | None) -> bool:
+        """Whether a job asks for a live quote: only a budget needs one, unless the options say otherwise."""
+        choice = self.options.quote_price
+        return max_cost is not None if choice is None else choice
+
     async def price(
-        self, prepared: PreparedRequest, payload: Mapping[str, Any], control: Control
+        self,
+        prepared: PreparedRequest,
+        payload: Mapping[str, Any],
+        control: Control,
+        *,
+        quote: bool = True,
     ) -> tuple[float | None, str, CostEstimate]:
-        """``(usd, source, estimate)``: the live quote when it can be had, else our estimate.
+        """``(usd, source, estimate)``: the live quote when asked for and it can be had, else our estimate.
 
         ``payload`` is the body about to be sent (uploads already replaced by their URLs), so a price
         that depends on an input video can be computed by the service.
         """
         estimate = estimate_prepared(prepared)
-        if self.options.quote_price:
+        if quote:
             inputs = {**prepared.spec.defaults(), **payload}
             try:
                 quote = await self.client.quote_price(prepared.spec.model_id, inputs, control, retry=False)
@@ -211,7 +223,9 @@ class WaveSpeedProvider:
             reporter.report(0.01, f"Uploading {path.name}")
             payload[name] = await self.client.upload(path, control)
         check_payload_keys(spec, payload)
-        cost, cost_source, estimate = await self.price(prepared, payload, control)
+        cost, cost_source, estimate = await self.price(
+            prepared, payload, control, quote=self.wants_quote(max_cost)
+        )
         _check_budget(spec, cost, max_cost, strict=True)
         control.check()
 
@@ -301,7 +315,8 @@ class WaveSpeedProvider:
         submit_seconds: float | None,
     ) -> GenerationResult:
         control.remote_id = task_id
-        outcome = await wait_for_task(self.client, task_id, control, reporter, self.options.poll)
+        typical = spec.typical_seconds if spec is not None else None
+        outcome = await wait_for_task(self.client, task_id, control, reporter, self.options.poll, typical)
         urls = output_urls(outcome.task)
         got = await download_video(
             self.client, urls[0], dest, control, task_id=task_id, progress=reporter.downloading

@@ -2,9 +2,9 @@
 
 A server on this machine (loopback URL, file present at the path the server reports, same size) is
 copied locally; anything else is streamed from ``/gradio_api/file=<server path>`` (WanGP serves its output
-folders there). Either way the file lands under a temporary name beside its final one, is checked to be a
-complete, playable MP4 (container header, video track, non-zero frames, expected size), and only then
-renamed into place.
+folders there) in large reads (:mod:`..bulk_download`). Either way the file lands under a temporary name
+beside its final one, is checked to be a complete, playable MP4 (container header, video track, non-zero
+frames, expected size), and only then renamed into place.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from ..bulk_download import Timeouts, open_stream
 from ..errors import BackendError, ServerError
 from ..files import atomic_output, safe_filename, unique_path
 from ..media import VideoInfo, check_video
 from .transport import ConnectionSettings, api_url, classify, is_loopback, open_http
-
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -109,14 +108,24 @@ def fetch_video(
     return Downloaded(final, info, time.monotonic() - started, use_local, final.stat().st_size)
 
 
-def _http_client(settings: ConnectionSettings, cookies: dict[str, str]) -> Any:
+def _login_cookies(settings: ConnectionSettings, cookies: dict[str, str]) -> dict[str, str]:
     """Reuse the session's login cookies when there are some, else log in afresh (if needed)."""
-    if not cookies:
-        return open_http(settings)
+    if cookies or not settings.auth:
+        return cookies
+    client = open_http(settings)  # posts the login form; raises typed errors
+    try:
+        return {cookie.name: cookie.value or "" for cookie in client.cookies.jar}
+    finally:
+        client.close()
+
+
+def _status_error(url: str, status: int) -> Exception:
+    """httpx's own error for an unexpected status, so :func:`classify` words it as for every other call."""
     import httpx
 
-    return httpx.Client(
-        headers=dict(settings.headers), cookies=cookies, follow_redirects=False, **settings.httpx_kwargs()
+    request = httpx.Request("GET", url)
+    return httpx.HTTPStatusError(
+        f"HTTP {status}", request=request, response=httpx.Response(status, request=request)
     )
 
 
@@ -124,25 +133,35 @@ def _stream(
     server_file: ServerFile, settings: ConnectionSettings, target: Path, cookies: dict[str, str]
 ) -> int | None:
     # Always our own server address: a URL taken from the server's answer could name another host, and
-    # our login cookies and proxy headers must not travel there.
+    # our login cookies and proxy headers must not travel there (no redirects are followed either).
     url = api_url(settings, "file=" + urllib.parse.quote(server_file.path, safe="/:\\"))
-    client = _http_client(settings, cookies)
     try:
-        with client.stream("GET", url) as response:
-            if response.status_code in (403, 404):
+        headers = dict(settings.headers)
+        jar = _login_cookies(settings, cookies)
+        if jar:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
+        timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
+        # Large reads on this (worker) thread: the per-64 KiB cost of httpx dominated a big download (P5).
+        # A system proxy must not capture loopback traffic, as for the server's other calls.
+        with open_stream(
+            url, headers=headers, timeouts=timeouts, trust_env=not is_loopback(settings.url)
+        ) as response:
+            if response.status in (403, 404):
                 raise ServerError(
                     f"The Wan2GP server will not hand out '{server_file.name}' "
-                    f"(HTTP {response.status_code}); the file may have been moved or deleted."
+                    f"(HTTP {response.status}); the file may have been moved or deleted."
                 )
-            response.raise_for_status()
-            announced = response.headers.get("content-length")
+            if not 200 <= response.status < 300:
+                raise _status_error(url, response.status)
+            announced = response.length
             with target.open("wb") as out:
-                for chunk in response.iter_bytes(_CHUNK):
-                    out.write(chunk)
-        return int(announced) if announced is not None else server_file.size
+                done = response.save(out)
+            if announced is not None and done != announced:
+                import httpx
+
+                raise httpx.RemoteProtocolError(f"the download ended after {done} of {announced} bytes")
+        return announced if announced is not None else server_file.size
     except BackendError:
         raise
     except Exception as exc:
         raise classify(exc, settings, during=f"downloading {server_file.name}") from exc
-    finally:
-        client.close()

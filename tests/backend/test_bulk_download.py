@@ -8,6 +8,7 @@ import http.client
 import io
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,6 +17,10 @@ import httpx
 import pytest
 
 from blender_movie_director.backend.bulk_download import Abort, Timeouts, open_stream
+from blender_movie_director.backend.errors import BackendConnectionError, ServerError
+from blender_movie_director.backend.wan2gp.download import ServerFile, fetch_video
+from blender_movie_director.backend.wan2gp.transport import ConnectionSettings
+from tests.backend.test_wavespeed_support import make_mp4
 
 BODY = bytes(range(256)) * 12_000  # ~3 MiB: several reads
 FAST = Timeouts(connect=2.0, read=2.0)
@@ -28,6 +33,7 @@ class _Server:
         self.seen: list[tuple[str, dict[str, str]]] = []
         self.other: _Server | None = None  # target of /cross-redirect
         self.release = threading.Event()
+        self.files: dict[str, bytes] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,7 +45,22 @@ class _Server:
             def do_GET(self) -> None:
                 outer.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 route = self.path.split("?")[0]
-                if route == "/file" or self.path.startswith("http://"):  # a proxy gets the absolute URL
+                if route.startswith("/gradio_api/file="):  # a WanGP output
+                    name = urllib.parse.unquote(route.partition("=")[2])
+                    if name.endswith("boom.mp4"):
+                        self.send_error(500)
+                    elif name.endswith("short.mp4") and "/good.mp4" in outer.files:
+                        whole = outer.files["/good.mp4"]
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(len(whole)))
+                        self.end_headers()
+                        self.wfile.write(whole[: len(whole) // 2])
+                        self.close_connection = True
+                    elif name in outer.files:
+                        self._send(outer.files[name])
+                    else:
+                        self.send_error(404)
+                elif route == "/file" or self.path.startswith("http://"):  # a proxy gets the absolute URL
                     self._send(BODY)
                 elif route == "/same-redirect":
                     self._redirect("/file")
@@ -235,3 +256,37 @@ def test_http_client_is_what_runs_without_a_proxy(servers, monkeypatch):
     status, body, _ = _get(f"{a.url}/file")
     assert status == 200 and body == BODY
     assert http.client.HTTPConnection  # the stdlib path
+
+
+# -- the Wan2GP client's streamed download (fetch_video with the local copy off) ---------------------
+def test_wan2gp_stream_sends_headers_and_cookies_and_checks_the_mp4(servers, tmp_path):
+    a, _ = servers
+    a.files["/good.mp4"] = make_mp4(tmp_path / "src.mp4", seconds=1.0).read_bytes()
+    settings = ConnectionSettings(url=a.url, headers={"X-Proxy-Token": "tok-12345"})
+    got = fetch_video(
+        ServerFile(path="/good.mp4", size=len(a.files["/good.mp4"])),
+        settings,
+        tmp_path / "out",
+        cookies={"access-token": "c-1"},
+        allow_local_copy=False,
+    )
+    assert got.path.read_bytes() == a.files["/good.mp4"] and got.info.frames > 0 and not got.local_copy
+    headers = a.seen[-1][1]
+    assert headers["x-proxy-token"] == "tok-12345" and headers["cookie"] == "access-token=c-1"
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "words"),
+    [
+        ("/gone.mp4", ServerError, "will not hand out"),
+        ("/boom.mp4", BackendConnectionError, "HTTP 500"),
+        ("/short.mp4", BackendConnectionError, "Lost the connection"),
+    ],
+)
+def test_wan2gp_stream_failures_are_typed_and_leave_nothing(servers, tmp_path, name, error, words):
+    a, _ = servers
+    a.files["/good.mp4"] = make_mp4(tmp_path / "src.mp4", seconds=1.0).read_bytes()
+    out = tmp_path / "out"
+    with pytest.raises(error, match=words):
+        fetch_video(ServerFile(path=name), ConnectionSettings(url=a.url), out, allow_local_copy=False)
+    assert list(out.iterdir()) == []  # no partial file left behind

@@ -200,6 +200,9 @@ def test_sync_facade_from_worker_threads(wavespeed_standin_clean, tmp_path):
     paths = {assert_good_result(r) and r.video_path for r in results.values()}  # type: ignore[union-attr]
     assert len(paths) == 3
     assert wavespeed_standin_clean.submit_count() == 3
+    # Started together, the three jobs asked for the catalog once and shared it; no job asked for a price.
+    assert len(wavespeed_standin_clean.requests(route="models")) == 1
+    assert wavespeed_standin_clean.requests(route="price") == []
 
 
 def test_connections_are_reused_within_a_job(wavespeed_standin_clean, tmp_path):

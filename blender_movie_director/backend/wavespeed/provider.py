@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import asdict, dataclass, field
@@ -96,6 +97,7 @@ class WaveSpeedProvider:
         self.options = options or ProviderOptions()
         self._catalog: dict[str, dict] | None = None
         self._catalog_at = 0.0
+        self._catalog_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"WaveSpeedProvider({self.client!r})"
@@ -105,14 +107,30 @@ class WaveSpeedProvider:
         folder = Path(output_dir) if output_dir else (self.options.output_dir or _default_output_dir())
         return folder / safe_filename(f"wavespeed_{task_id}.mp4", "wavespeed_result.mp4")
 
+    def _cached_catalog(self) -> dict[str, dict] | None:
+        fresh = time.monotonic() - self._catalog_at < self.options.catalog_ttl
+        return self._catalog if fresh else None
+
     async def catalog(self, control: Control | None = None, *, refresh: bool = False) -> dict[str, dict]:
         """The live catalog ``{model_id: entry}`` (cached for ``catalog_ttl`` seconds)."""
-        fresh = time.monotonic() - self._catalog_at < self.options.catalog_ttl
-        if self._catalog is None or refresh or not fresh:
-            entries = await self.client.list_models(control or Control(timeout=60), retry=False)
+        control = control or Control(timeout=60)
+        cached = None if refresh else self._cached_catalog()
+        if cached is not None:
+            return cached
+        # Jobs sharing this provider run on their own threads and event loops: one of them fetches, the
+        # others wait for its answer instead of asking too (ten jobs started at once made eight requests).
+        while not self._catalog_lock.acquire(blocking=False):
+            await control.sleep(0.02)
+        try:
+            cached = None if refresh else self._cached_catalog()
+            if cached is not None:
+                return cached
+            entries = await self.client.list_models(control, retry=False)
             self._catalog = {str(e.get("model_id") or e.get("id") or ""): e for e in entries}
             self._catalog_at = time.monotonic()
-        return self._catalog
+            return self._catalog
+        finally:
+            self._catalog_lock.release()
 
     async def check_offered(self, spec: ModelSpec, control: Control | None = None) -> dict | None:
         """Raise :class:`ModelUnavailableError` if the live catalog no longer lists ``spec``.

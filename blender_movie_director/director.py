@@ -1,12 +1,15 @@
 """Registration of the director tools (strip menu, takes, camera motion, layout to video, storyboard).
 
 registration.py registers :data:`CLASSES` with the rest and calls :func:`register` after the pointers
-exist and :func:`unregister` before they go.
+exist and :func:`unregister` before they go. Their job handling (:mod:`.director_jobs`) joins the drain
+when the ticker starts.
 """
 
 from __future__ import annotations
 
-from . import director_jobs, director_ops, director_panels, director_props, layout_ops, menus, takes
+import sys
+
+from . import director_ops, director_panels, director_props, layout_ops, menus
 
 CLASSES: tuple[type, ...] = (
     *director_props.CLASSES,
@@ -20,11 +23,14 @@ CLASSES: tuple[type, ...] = (
 def register() -> None:
     director_props.register_pointers()
     menus.register()
-    director_jobs.register()
 
 
 def unregister() -> None:
-    director_jobs.unregister()
+    director_jobs = sys.modules.get(f"{__package__}.director_jobs")
+    if director_jobs is not None:
+        director_jobs.unregister()
+    takes = sys.modules.get(f"{__package__}.takes")
+    if takes is not None:
+        takes.release_previews()
     menus.unregister()
-    takes.release_previews()
     director_props.unregister_pointers()

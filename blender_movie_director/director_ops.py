@@ -13,19 +13,18 @@ from typing import Any
 import bpy
 from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from . import (
-    camera_prompt,
-    compat,
-    director_jobs,
-    director_requests,
-    frames,
-    props,
-    shots,
-    storyboard,
-    takes,
-    vse,
-)
-from .director_requests import ActionError
+from . import compat, director_props, props
+from .backend.lazy import lazy_module
+
+# Loaded when a button or panel first runs, not when the extension is enabled.
+camera_prompt = lazy_module(".camera_prompt", __package__)
+director_jobs = lazy_module(".director_jobs", __package__)
+director_requests = lazy_module(".director_requests", __package__)
+frames = lazy_module(".frames", __package__)
+shots = lazy_module(".shots", __package__)
+storyboard = lazy_module(".storyboard", __package__)
+takes = lazy_module(".takes", __package__)
+vse = lazy_module(".vse", __package__)
 
 BACKEND_ITEMS = (
     ("WAN2GP", "Wan2GP", "Wan2GP image to video (i2v)"),
@@ -79,13 +78,15 @@ class _StripAction:
     def resolve(self, context: bpy.types.Context) -> tuple[Any, Any]:
         strip = context_strip(context, self.strip)
         if strip is None:
-            raise ActionError(f"No strip named '{self.strip}'" if self.strip else "Select a strip.")
+            raise director_requests.ActionError(
+                f"No strip named '{self.strip}'" if self.strip else "Select a strip."
+            )
         return strip, sequencer_scene(context)
 
     def run(self, context: bpy.types.Context) -> set[str]:
         try:
             return self.act(context, *self.resolve(context))
-        except ActionError as exc:
+        except director_requests.ActionError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
 
@@ -101,7 +102,7 @@ class MOVIEDIR_OT_strip_regenerate(_StripAction, bpy.types.Operator):
     bl_options = {"REGISTER"}
 
     count: IntProperty(
-        name="Takes", default=1, min=1, max=director_requests.MAX_VARIATIONS,
+        name="Takes", default=1, min=1, max=director_props.MAX_VARIATIONS,
         description="How many new takes (more than one: variations, kept as takes; the strip is unchanged)",
     )  # fmt: skip
 
@@ -131,7 +132,9 @@ class MOVIEDIR_OT_strip_regenerate(_StripAction, bpy.types.Operator):
             self.report({"INFO"}, f"{strip.name}: regenerating (new seed)")
         else:
             if not planned[0].shot:
-                raise ActionError("Variations are kept as takes of a shot: use them on a shot's strip.")
+                raise director_requests.ActionError(
+                    "Variations are kept as takes of a shot: use them on a shot's strip."
+                )
             _submit(self, planned, scene, action="variation", strip=strip.name, place="take")
             self.report({"INFO"}, f"{strip.name}: {self.count} variations queued (they appear as takes)")
         return {"FINISHED"}
@@ -171,11 +174,11 @@ class MOVIEDIR_OT_strip_switch_take(_StripAction, bpy.types.Operator):
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         obj = takes.shot_of_strip(strip)
         if obj is None:
-            raise ActionError("Only a shot's strip has takes.")
+            raise director_requests.ActionError("Only a shot's strip has takes.")
         try:
             index, swap = takes.step(obj, -1 if self.direction < 0 else 1, context)
         except (IndexError, FileNotFoundError, KeyError) as exc:
-            raise ActionError(str(exc)) from exc
+            raise director_requests.ActionError(str(exc)) from exc
         take = obj.movie_director.takes[index]
         note = (
             f" (fitted: plays at {1 / swap.speed_change:.2f}x)"
@@ -235,7 +238,7 @@ class MOVIEDIR_OT_strip_retake(_StripAction, bpy.types.Operator):
     frame_start: IntProperty(name="From Frame", description="First timeline frame of the section")
     frame_end: IntProperty(name="To Frame", description="Last timeline frame of the section")
     prompt: StringProperty(name="Prompt", description="What happens in the section")
-    mode: EnumProperty(name="Replace", items=director_requests.RETAKE_MODES, default="replace_video")
+    mode: EnumProperty(name="Replace", items=director_props.RETAKE_MODES, default="replace_video")
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -351,7 +354,7 @@ class MOVIEDIR_OT_strip_reveal(_StripAction, bpy.types.Operator):
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         path = _file_of(strip)
         if not path or not Path(path).exists():
-            raise ActionError(f"The file is missing: {path}")
+            raise director_requests.ActionError(f"The file is missing: {path}")
         folder = str(Path(path).parent)
         open_path(folder)
         self.report({"INFO"}, f"{Path(path).name} is in {folder}")
@@ -478,7 +481,7 @@ class MOVIEDIR_OT_storyboard(bpy.types.Operator):
     bl_options = {"REGISTER"}
 
     filepath: StringProperty(name="File", subtype="FILE_PATH", description="Empty: the output folder")
-    cell_width: IntProperty(name="Cell Width", default=storyboard.CELL_WIDTH, min=96, max=1920)
+    cell_width: IntProperty(name="Cell Width", default=director_props.CELL_WIDTH, min=96, max=1920)
     open_after: bpy.props.BoolProperty(name="Open", default=False, description="Open the sheet when written")
 
     @classmethod

@@ -13,7 +13,13 @@ from typing import Any
 
 import bpy
 
-from . import compat, director_jobs, director_props, shots, takes
+from . import compat, director_props
+from .backend.lazy import lazy_module
+
+# Loaded when a button or panel first runs, not when the extension is enabled.
+director_jobs = lazy_module(".director_jobs", __package__)
+shots = lazy_module(".shots", __package__)
+takes = lazy_module(".takes", __package__)
 
 CATEGORY = "Movie Director"
 

@@ -12,6 +12,16 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, PointerProperty, StringProperty
 
+#: What the director tools' operators offer (kept here, with the other choices, so that defining the
+#: operators does not load the modules that carry them out).
+RETAKE_MODES = (
+    ("replace_video", "Video", "Replace the picture in the section, keep the sound"),
+    ("replace_audio", "Audio", "Replace the sound in the section, keep the picture"),
+    ("replace_audio_and_video", "Audio and Video", "Replace both in the section"),
+)
+MAX_VARIATIONS = 8
+CELL_WIDTH = 320  # storyboard cell width in pixels
+
 #: WanGP's VACE control types (``backend.wan2gp.schemas.CONTROL_MODES``), as the UI offers them.
 CONTROL_ITEMS = (
     ("depth", "Depth", "Follow the layout's depth (WanGP extracts a depth map from the control video)"),

@@ -26,19 +26,14 @@ from .backend.jobs.request import (
     Quality,
     ShotRef,
 )
+from .director_props import MAX_VARIATIONS, RETAKE_MODES
 from .prefs import get_preferences
 
 RETAKE_MODEL = "lightricks/ltx-2-retake"
 RETAKE_MIN_S = 2.0
 RETAKE_MAX_S = 16.0
-RETAKE_MODES = (
-    ("replace_video", "Video", "Replace the picture in the section, keep the sound"),
-    ("replace_audio", "Audio", "Replace the sound in the section, keep the picture"),
-    ("replace_audio_and_video", "Audio and Video", "Replace both in the section"),
-)
 I2V_MODELS = {"WAN2GP": "i2v", "WAVESPEED": "wavespeed-ai/hunyuan-video-1.5/image-to-video"}
 BACKEND_NAMES = {"WAN2GP": "Wan2GP", "WAVESPEED": "WaveSpeed"}
-MAX_VARIATIONS = 8
 
 
 class ActionError(ValueError):

@@ -25,7 +25,7 @@ from typing import Any
 
 import bpy
 
-from . import engine, props, shots, takes, vse
+from . import engine, props, shots, takes, ticker, vse
 from .backend.base import GenerationResult
 from .backend.jobs.events import (
     Cancelled,
@@ -42,13 +42,14 @@ from .backend.jobs.request import ShotRef
 
 log = logging.getLogger(__name__)
 
-#: Seconds between timer ticks while jobs run, and when idle.
-ACTIVE_INTERVAL = 0.1
-IDLE_INTERVAL = 0.5
+ACTIVE_INTERVAL = ticker.ACTIVE_INTERVAL
+IDLE_INTERVAL = ticker.IDLE_INTERVAL
 MAX_EVENTS_PER_TICK = 512
 MAX_IMPORTS_PER_TICK = 2
 
-_busy: set[str] = set()  # "save", "render": Sequencer edits wait while any is set
+#: The save/render guard lives in the ticker: the handlers that set it run before the drain is loaded.
+set_busy = ticker.set_busy
+is_busy = ticker.is_busy
 
 
 @dataclass
@@ -85,25 +86,13 @@ class DrainReport:
     deferred: int = 0  # imports still waiting (busy, or over the per-tick cap)
 
 
-# --- save/render guard -----
-def set_busy(reason: str, busy: bool) -> None:
-    if busy:
-        _busy.add(reason)
-    else:
-        _busy.discard(reason)
-
-
-def is_busy() -> bool:
-    return bool(_busy)
-
-
 def pending_imports() -> int:
     return len(_imports)
 
 
 def reset() -> None:
     """Forget deferred work (unregister)."""
-    _busy.clear()
+    ticker.clear_busy()
     _imports.clear()
 
 
@@ -291,7 +280,7 @@ def drain(max_events: int = MAX_EVENTS_PER_TICK, max_imports: int = MAX_IMPORTS_
             events = [e for e in events if not any(consume(e) for consume, _ in _consumers)]
         if events:
             _apply_events(events, report)
-    if not _busy:
+    if not is_busy():
         for _ in range(min(max_imports, len(_imports))):
             _import(_imports.popleft(), report)
         for _consume, idle in list(_consumers):
@@ -311,7 +300,7 @@ def redraw_preferences() -> None:
 
 
 def timer() -> float:
-    """The persistent ``bpy.app.timers`` function (never raises: a dead timer would stop every update)."""
+    """One tick of :func:`.ticker.timer` once started (never raises: a dead timer would stop every update)."""
     from . import connection
 
     try:

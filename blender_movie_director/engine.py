@@ -38,10 +38,12 @@ def get() -> Any:
     """The manager, created on first use."""
     global _manager
     if _manager is None:
+        from . import ticker
         from .backend.jobs.manager import JobManager
         from .prefs import get_preferences
 
         prefs = get_preferences()
+        ticker.start()  # its events reach Blender through the drain
         _manager = JobManager(
             store_path(),
             limits={Backend.WAN2GP: prefs.wan2gp_limit(), Backend.WAVESPEED: prefs.wavespeed_concurrency},
@@ -57,6 +59,10 @@ def use_manager(manager: Any) -> None:
     global _manager
     shutdown()
     _manager = manager
+    if manager is not None:
+        from . import ticker
+
+        ticker.start()
 
 
 def submit(request: GenerationRequest, credentials: Credentials) -> str:

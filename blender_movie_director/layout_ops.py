@@ -13,9 +13,14 @@ from typing import Any
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from . import director_props, layout_video, shots
+from . import director_props
+from .backend.lazy import lazy_module
 from .prefs import get_preferences
 from .props import QUALITY_ITEMS
+
+# Loaded when a button or panel first runs, not when the extension is enabled.
+layout_video = lazy_module(".layout_video", __package__)
+shots = lazy_module(".shots", __package__)
 
 TICK_SECONDS = 0.01
 

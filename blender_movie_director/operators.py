@@ -11,9 +11,15 @@ from pathlib import Path
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from . import catalogs, compat, drain, props, shots, submit, takes
+from . import catalogs, compat, props, ticker
+from .backend.lazy import lazy_module
 from .prefs import get_preferences
 from .props import QUALITY_ITEMS
+
+# Loaded when a button or panel first runs, not when the extension is enabled.
+shots = lazy_module(".shots", __package__)
+submit = lazy_module(".submit", __package__)
+takes = lazy_module(".takes", __package__)
 
 
 def _shot(context: bpy.types.Context, name: str = "") -> bpy.types.Object | None:
@@ -291,7 +297,7 @@ class MOVIEDIR_OT_use_take(bpy.types.Operator):
         if take is None:
             cls.poll_message_set("The shot has no takes yet")
             return False
-        if drain.is_busy():
+        if ticker.is_busy():
             cls.poll_message_set("Wait until the file is saved or the render ends")
             return False
         if props.is_active(obj.movie_director):

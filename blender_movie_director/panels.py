@@ -11,7 +11,8 @@ from typing import Any
 
 import bpy
 
-from . import catalogs, compat, props, shots, submit
+from . import catalogs, compat, props
+from .backend.lazy import lazy_module
 from .operators import (
     MOVIEDIR_OT_add_shot,
     MOVIEDIR_OT_allow_online_access,
@@ -24,6 +25,10 @@ from .operators import (
     MOVIEDIR_OT_use_take,
 )
 from .props import STATUS_ITEMS
+
+# Loaded when a button or panel first runs, not when the extension is enabled.
+shots = lazy_module(".shots", __package__)
+submit = lazy_module(".submit", __package__)
 
 CATEGORY = "Movie Director"
 STATUS_ICONS = {identifier: icon for identifier, _name, _desc, icon, _n in STATUS_ITEMS}

@@ -7,9 +7,13 @@ Preferences are stored in Blender's user preferences, never in a .blend file, an
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 import bpy
 from bpy.props import FloatProperty, IntProperty, StringProperty
+
+from . import compat
 
 DEFAULT_WAN2GP_URL = "http://localhost:7860"
 DEFAULT_WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
@@ -200,6 +204,17 @@ class MOVIEDIR_OT_test_connection(bpy.types.Operator):
 def get_preferences(context: bpy.types.Context | None = None) -> MOVIEDIR_AddonPreferences:
     context = context or bpy.context
     return context.preferences.addons[__package__].preferences
+
+
+def output_root(prefs: Any | None = None) -> str:
+    """The output folder, absolute. ``//`` needs a saved .blend; else the extension's own folder."""
+    prefs = prefs or get_preferences()
+    folder = prefs.output_folder.strip() or DEFAULT_OUTPUT_FOLDER
+    if folder.startswith("//"):
+        if not bpy.data.filepath:
+            return compat.extension_user_folder(__package__, "unsaved")
+        folder = bpy.path.abspath(folder)
+    return os.path.normpath(Path(folder).expanduser())
 
 
 CLASSES = (MOVIEDIR_AddonPreferences, MOVIEDIR_OT_test_connection)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import atexit
 import sys
+from pathlib import Path
+from types import ModuleType
 
 import bpy
 from bpy.app.handlers import persistent
 
-from . import connection, director, drain, engine, operators, panels, prefs, props, shots
+from . import director, operators, panels, prefs, props, ticker
 
 CLASSES: tuple[type, ...] = (
     *props.CLASSES, *prefs.CLASSES, *operators.CLASSES, *panels.CLASSES, *director.CLASSES,
@@ -20,58 +22,80 @@ CLASSES: tuple[type, ...] = (
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so
 #: unregister() and the tests use this list to prove none is left running).
-TIMER_FUNCTIONS: tuple = (drain.timer,)
+TIMER_FUNCTIONS: tuple = (ticker.timer,)
 
 #: ``import movie_director as md`` works in Blender's console whatever repository the extension is in.
 CONSOLE_ALIAS = "movie_director"
 
 
+def _loaded(name: str) -> ModuleType | None:
+    """Our module ``name`` if something has imported it (the job engine loads on first use, not here)."""
+    return sys.modules.get(f"{__package__}.{name}")
+
+
 @persistent
 def _on_save_pre(*_args: object) -> None:
-    drain.set_busy("save", True)
+    ticker.set_busy("save", True)
 
 
 @persistent
 def _on_save_post(*_args: object) -> None:
-    drain.set_busy("save", False)
-    engine.follow_output_folder()
+    ticker.set_busy("save", False)
+    engine = _loaded("engine")
+    if engine is not None:
+        engine.follow_output_folder()
 
 
 @persistent
 def _on_save_post_fail(*_args: object) -> None:
-    drain.set_busy("save", False)
+    ticker.set_busy("save", False)
 
 
 @persistent
 def _on_render_init(*_args: object) -> None:
-    drain.set_busy("render", True)
+    ticker.set_busy("render", True)
 
 
 @persistent
 def _on_render_end(*_args: object) -> None:
-    drain.set_busy("render", False)
+    ticker.set_busy("render", False)
 
 
 @persistent
 def _on_load_post(*_args: object) -> None:
-    drain.set_busy("save", False)
-    drain.set_busy("render", False)
-    engine.reattach()
+    ticker.clear_busy()
+    if _loaded("engine") is not None or _job_store_exists():
+        from . import engine
+
+        engine.reattach()
     mark_orphaned_shots()
+
+
+def _job_store_exists() -> bool:
+    """A job store beside the loaded file: an earlier session may have left jobs to resume."""
+    from .backend.jobs.store import STORE_FILE_NAME
+
+    return (Path(prefs.output_root()) / STORE_FILE_NAME).is_file()
+
+
+def _orphan_message() -> str:
+    from . import shots
+
+    offline = shots.offline_reason()
+    if offline:
+        # The job may well be resumable (a paid task keeps running): say why it was not, and how to get it.
+        return (
+            f"{offline}. This shot's job was not resumed: reopen the file once online access is allowed to "
+            "pick it up (generating again would start a new job)."
+        )
+    return "Blender closed while this shot was generating; generate it again."
 
 
 def mark_orphaned_shots() -> int:
     """Shots saved mid-job whose job this session does not know: say so instead of spinning forever."""
-    manager = engine.current()
-    offline = shots.offline_reason()
-    if offline:
-        # The job may well be resumable (a paid task keeps running): say why it was not, and how to get it.
-        why = (
-            f"{offline}. This shot's job was not resumed: reopen the file once online access is allowed to "
-            "pick it up (generating again would start a new job)."
-        )
-    else:
-        why = "Blender closed while this shot was generating; generate it again."
+    engine = _loaded("engine")
+    manager = engine.current() if engine is not None else None
+    why = ""
     count = 0
     for obj in bpy.data.objects:
         if obj.type != "CAMERA":
@@ -86,7 +110,7 @@ def mark_orphaned_shots() -> int:
             except KeyError:
                 pass
         settings.status = "INTERRUPTED"
-        settings.progress_text = why
+        settings.progress_text = why = why or _orphan_message()
         settings.in_batch = False
         count += 1
     return count
@@ -125,7 +149,7 @@ def register() -> None:
             handlers.append(fn)
     for fn in TIMER_FUNCTIONS:
         if not bpy.app.timers.is_registered(fn):
-            bpy.app.timers.register(fn, first_interval=drain.IDLE_INTERVAL, persistent=True)
+            bpy.app.timers.register(fn, first_interval=ticker.IDLE_INTERVAL, persistent=True)
     package = sys.modules[__package__]
     sys.modules.setdefault(CONSOLE_ALIAS, package)
     _registered = True
@@ -140,9 +164,12 @@ def unregister() -> None:
     for fn in TIMER_FUNCTIONS:
         if bpy.app.timers.is_registered(fn):
             bpy.app.timers.unregister(fn)
-    engine.shutdown()
-    connection.join()
-    drain.reset()
+    ticker.stop()
+    for name, stop in (("engine", "shutdown"), ("connection", "join"), ("drain", "reset")):
+        module = _loaded(name)
+        if module is not None:
+            getattr(module, stop)()
+    ticker.clear_busy()
     if sys.modules.get(CONSOLE_ALIAS) is sys.modules.get(__package__):
         del sys.modules[CONSOLE_ALIAS]
     for name, fn in HANDLERS.items():

@@ -9,7 +9,6 @@ secrets travel beside it as :class:`Credentials` and are never stored.
 from __future__ import annotations
 
 import math
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from .backend.jobs.request import (
     Quality,
     ShotRef,
 )
-from .prefs import get_preferences
+from .prefs import get_preferences, output_root
 
 SEED_MAX = 2**31 - 1
 PREVIEW_LONG_SIDE = 832
@@ -154,17 +153,6 @@ def why_not_generate(obj: Any, prefs: Any) -> str:
 
 
 # --- output folder -----
-def output_root(prefs: Any | None = None) -> str:
-    """The preferences' output folder, absolute. ``//`` needs a saved .blend; else the extension's folder."""
-    prefs = prefs or get_preferences()
-    folder = prefs.output_folder.strip() or "//movie_director/"
-    if folder.startswith("//"):
-        if not bpy.data.filepath:
-            return compat.extension_user_folder(__package__, "unsaved")
-        folder = bpy.path.abspath(folder)
-    return os.path.normpath(Path(folder).expanduser())
-
-
 def shot_output_dir(obj: bpy.types.Object, prefs: Any | None = None) -> str:
     # A "/" in an object name is part of the name here, not a folder.
     name = obj.name.replace("/", "_").replace("\\", "_")

@@ -22,8 +22,8 @@ from typing import Any
 import bpy
 
 from . import compat, frames, props, shots
+from .director_props import CELL_WIDTH
 
-CELL_WIDTH = 320
 MAX_COLUMNS = 6
 BACKGROUND = (0.09, 0.09, 0.1)
 PLACEHOLDER = (0.3, 0.3, 0.32)

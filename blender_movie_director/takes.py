@@ -274,6 +274,9 @@ def icon_id(take: Any) -> int:
     clip = bpy.path.abspath(take.filepath)
     if clip not in _failed and Path(clip).is_file():
         _wanted[clip] = None
+        from . import ticker
+
+        ticker.start()  # the drain's idle step renders it
     return 0
 
 

@@ -149,11 +149,13 @@ def test_add_shot_and_choose_model(blender: ModuleType) -> None:
 
 
 def test_timer_and_handlers_are_registered(blender: ModuleType) -> None:
-    from blender_movie_director import drain, registration
+    from blender_movie_director import drain, registration, ticker
 
-    assert (drain.timer,) == registration.TIMER_FUNCTIONS
-    assert blender.app.timers.is_registered(drain.timer)
-    assert drain.timer() == drain.IDLE_INTERVAL  # nothing running: a slow, cheap tick
+    assert (ticker.timer,) == registration.TIMER_FUNCTIONS
+    assert blender.app.timers.is_registered(ticker.timer)
+    ticker.start()  # what the first job, connection check or thumbnail does
+    assert ticker.started()
+    assert ticker.timer() == drain.timer() == ticker.IDLE_INTERVAL  # nothing running: a slow, cheap tick
     for name, fn in registration.HANDLERS.items():
         handlers = getattr(blender.app.handlers, name, None)
         assert handlers is None or fn in handlers

@@ -16,6 +16,11 @@ from .registration_state import registered_timers, snapshot
 pytestmark = pytest.mark.blender
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("gradio_client", "pydantic", "httpx", "huggingface_hub", "pydantic_core")
+#: The job engine and what only a button or panel needs: loaded on first use, not by enabling.
+ON_FIRST_USE = tuple(
+    f"blender_movie_director.{name}"
+    for name in ("drain", "engine", "director_jobs", "backend.jobs.events", "shots", "submit", "takes")
+)
 
 
 def test_enable_imports_nothing_heavy() -> None:
@@ -28,8 +33,15 @@ def test_enable_imports_nothing_heavy() -> None:
         start = time.perf_counter()
         module = addon_utils.enable("blender_movie_director", default_set=True, handle_error=None)
         elapsed = time.perf_counter() - start
+        executed = [m for m in {ON_FIRST_USE!r}
+                    if m in sys.modules and type(sys.modules[m]).__name__ != "_LazyModule"]
+        from blender_movie_director import shots, ticker
+        started = ticker.started()
+        shots.offline_reason()  # first use of a lazily loaded module runs it
         print(json.dumps({{"enabled": module is not None, "seconds": elapsed,
-                          "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}))
+                          "heavy": [m for m in {HEAVY!r} if m in sys.modules],
+                          "executed": executed, "ticker_started": started,
+                          "shots_loaded": "OFFLINE_HINT" in vars(shots)}}))
         """
     )
     out = subprocess.run(
@@ -38,6 +50,8 @@ def test_enable_imports_nothing_heavy() -> None:
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["enabled"]
     assert report["heavy"] == []
+    assert report["executed"] == [] and not report["ticker_started"]
+    assert report["shots_loaded"]
 
 
 def test_preferences_are_readable_and_writable(blender: ModuleType) -> None:

@@ -45,7 +45,7 @@ class RawPeer:
         load = self.deps["load_queue_action"]
         self.load_index = int(load["id"])
         self.trigger_id = next(int(t) for t, event in load["targets"] if event == "upload")
-        self.tmp = Path(tempfile.mkdtemp(prefix="bench-p3-peer-"))
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench-p3-peer-", dir=download_dir))
 
     def run_one(self) -> str:
         from gradio_client import handle_file

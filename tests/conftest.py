@@ -7,13 +7,16 @@ own Blender set-up (and two runs never see each other's state).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 _USER_ROOT = tempfile.mkdtemp(prefix="movie_director_blender_user_")
+atexit.register(shutil.rmtree, _USER_ROOT, ignore_errors=True)  # runs after bpy's own exit handlers
 for _kind in ("CONFIG", "SCRIPTS", "EXTENSIONS", "DATAFILES"):
     os.environ.setdefault(f"BLENDER_USER_{_kind}", str(Path(_USER_ROOT) / _kind.lower()))
 # gradio_client and huggingface_hub would otherwise phone home from tests.

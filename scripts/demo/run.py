@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from standins import launch_wan2gp
+
 from demo import options as demo_options
-from demo import standin as demo_standin
 from demo.console import Console, format_seconds
 from demo.plan import FilmPlan, plan_for
 
 #: Files and folders a previous demo run leaves in its output folder (replaced by a new run).
+#: Seconds per denoising step and per model load: slow enough to watch the progress bar move.
+STANDIN_KNOBS = {"step_seconds": 0.1, "load_seconds": 0.5}
 OWN_FILES = ("demo.blend", "demo.blend1", "demo.mp4", "storyboard.png")
 OWN_FOLDERS = ("movie_director", "stills", "logs")
 
@@ -147,7 +150,9 @@ def run(opts: demo_options.Options, console: Console, work: Path) -> None:
     try:
         if opts.uses_standin:
             console.step("Starting the Wan2GP stand-in (a local server that behaves like Wan2GP)")
-            standin = demo_standin.start(out / "logs" / "wan2gp-standin")
+            standin = launch_wan2gp.start_standin(
+                out / "logs" / "wan2gp-standin", deadline=120, **STANDIN_KNOBS
+            )
             console.note(f"{standin.url} (PID {standin.pid})")
         elif opts.wavespeed:
             console.step("Using WaveSpeed with the key in WAVESPEED_API_KEY")
@@ -215,7 +220,7 @@ def run(opts: demo_options.Options, console: Console, work: Path) -> None:
     finally:
         generate.disable_extension()
         if standin is not None:
-            demo_standin.stop(standin)
+            launch_wan2gp.stop_standin(standin)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

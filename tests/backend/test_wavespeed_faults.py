@@ -451,6 +451,41 @@ def test_deadline_while_processing_keeps_the_task_for_resume(wavespeed_standin_c
     assert submits(server) == (1, 1)
 
 
+def test_cancel_during_a_stalled_download_stops_it_and_leaves_no_file(wavespeed_standin_clean, tmp_path):
+    """The download runs on a worker thread in blocking reads: a cancel must still end it while the
+    server sends nothing (long read timeout), keep the task id, and leave no partial file behind."""
+    import threading
+
+    server = wavespeed_standin_clean
+    run = Run(server, tmp_path, read=30.0)
+    server.add_fault("download", action="hang", hang_seconds=20)
+    cancel = threading.Event()
+
+    def cancel_once_downloading() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not server.requests(route="download"):
+            time.sleep(0.02)
+        time.sleep(0.3)  # inside the hang now
+        cancel.set()
+
+    watcher = threading.Thread(target=cancel_once_downloading)
+    watcher.start()
+    try:
+        with pytest.raises(BackendError) as err:
+            run.provider.generate_sync(
+                MODEL,
+                {"prompt": "x"},
+                output_dir=run.out,
+                cancel=cancel,
+                on_submitted=lambda t: run.ids.append(t.task_id),
+            )
+    finally:
+        watcher.join(30)
+    assert err.value.kind.value == "cancelled" and err.value.remote_id == run.ids[0]
+    assert len(server.requests(route="download")) == 1  # stopped, not retried
+    assert not run.out.exists() or list(run.out.iterdir()) == []
+
+
 def test_upload_faults_are_retried_and_never_submit_twice(wavespeed_standin_clean, tmp_path):
     server = wavespeed_standin_clean
     run = Run(server, tmp_path)

@@ -33,7 +33,7 @@ from .backend.media import probe_video
 
 log = logging.getLogger(__name__)
 
-MAX_IMPORTS_PER_TICK = 2
+MAX_IMPORTS_PER_TICK = 1  # as drain.MAX_IMPORTS_PER_TICK
 #: Finished jobs kept for the job list.
 KEEP_FINISHED = 20
 ACTION_LABELS = {

@@ -300,6 +300,18 @@ def test_rate_limit_per_key(wavespeed_standin_clean: WaveSpeedStandin) -> None:
     assert s.submit_count() == 2
 
 
+def test_rate_limit_window_length_is_a_knob(wavespeed_standin_clean: WaveSpeedStandin) -> None:
+    s = wavespeed_standin_clean
+    s.configure(rate_limit_per_minute=1, rate_limit_window_seconds=0.6)
+    assert s.submit(LTX_FAST, {"prompt": "x"}).status_code == 200
+    first = time.monotonic()
+    assert s.submit(LTX_FAST, {"prompt": "x"}).status_code == 429
+    time.sleep(max(0.0, first + 0.7 - time.monotonic()))
+    assert s.submit(LTX_FAST, {"prompt": "x"}).status_code == 200  # the window has moved on
+    assert s.submit(LTX_FAST, {"prompt": "x"}).status_code == 429
+    assert s.submit_count() == 2
+
+
 def test_webhook_query_is_recorded(wavespeed_standin_clean: WaveSpeedStandin) -> None:
     s = wavespeed_standin_clean
     hook = "https://example.invalid/hook"

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from scripts.standins.wavespeed import pricing
+from scripts.standins.wavespeed.cli import build_parser, config_from
 from scripts.standins.wavespeed.config import Config
 from scripts.standins.wavespeed.faults import FaultBook, parse_rule
 from scripts.standins.wavespeed.render import documented_size, edit_window, has_audio, small_size
@@ -129,6 +130,16 @@ def test_config_updates_are_checked_and_atomic() -> None:
     with pytest.raises(ValueError):
         config.update({"max_concurrency": "2"})
     assert "ws-standin-key" not in str(config.to_json())
+
+
+def test_rate_window_knob_from_the_command_line_and_checked() -> None:
+    assert Config().rate_limit_window_seconds == 60.0  # the real service counts per minute
+    args = build_parser().parse_args(["--rate-limit-per-minute", "2", "--rate-limit-window-seconds", "1.5"])
+    config = config_from(args)
+    assert (config.rate_limit_per_minute, config.rate_limit_window_seconds) == (2, 1.5)
+    with pytest.raises(ValueError, match="rate_limit_window_seconds"):
+        config.update({"rate_limit_window_seconds": 0})
+    assert config.rate_limit_window_seconds == 1.5
 
 
 def test_created_at_format() -> None:

@@ -86,7 +86,7 @@ class App:
         now = time.monotonic()
         with self._lock:
             window = self._rate.setdefault(key_id, deque())
-            while window and window[0] <= now - 60:
+            while window and window[0] <= now - self.config.rate_limit_window_seconds:
                 window.popleft()
             return len(window) >= limit
 

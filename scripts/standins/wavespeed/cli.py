@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=int, default=d.fps)
     p.add_argument("--max-side", type=int, default=d.max_side, help="longest side of output videos in px")
     p.add_argument("--rate-limit-per-minute", type=int, default=d.rate_limit_per_minute)
+    p.add_argument(
+        "--rate-limit-window-seconds",
+        type=float,
+        default=d.rate_limit_window_seconds,
+        help="length of the rate-limit window (default: a minute)",
+    )
     p.add_argument("--rate-limit-retry-after", type=float, default=d.rate_limit_retry_after)
     p.add_argument("--fault", action="append", default=[], metavar="JSON", help="a fault rule (repeatable)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
@@ -91,6 +97,7 @@ def config_from(args: argparse.Namespace) -> Config:
                 "fps",
                 "max_side",
                 "rate_limit_per_minute",
+                "rate_limit_window_seconds",
                 "rate_limit_retry_after",
             )
         }

@@ -46,6 +46,8 @@ class Config:
     max_side: int = 192
     #: Submits per key per minute before answering 429 (0 = no limit; real Bronze tier: 2 videos/min).
     rate_limit_per_minute: int = 0
+    #: Length of that rate window in seconds (the real service: a minute; tests shorten it).
+    rate_limit_window_seconds: float = 60.0
     #: Retry-After header (seconds) sent with the rate-limit 429; None sends no header.
     rate_limit_retry_after: float | None = None
 
@@ -76,6 +78,8 @@ class Config:
             raise ValueError(f"sync_timeout_reply must be one of {SYNC_TIMEOUT_REPLIES}")
         if self.queue_seconds < 0 or self.task_seconds < 0 or self.sync_timeout < 0:
             raise ValueError("times must be >= 0")
+        if self.rate_limit_window_seconds <= 0:
+            raise ValueError("rate_limit_window_seconds must be > 0")
         if self.fps < 1 or self.max_side < 16:
             raise ValueError("fps must be >= 1 and max_side >= 16")
         if not self.api_keys:

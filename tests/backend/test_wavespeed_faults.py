@@ -209,12 +209,37 @@ def test_submit_429_is_a_refusal_and_may_be_asked_again(run):
     assert submits(run.server) == (2, 1)  # the 429 created nothing; exactly one task exists
 
 
-def test_submit_429_beyond_the_retry_budget_is_rate_limited(run):
+def test_submit_429_storm_waits_until_the_deadline_then_is_rate_limited(wavespeed_standin_clean, tmp_path):
+    run = Run(wavespeed_standin_clean, tmp_path, timeout=1.5)
     run.server.add_fault("submit", status=429, count=None)
+    started = time.monotonic()
     error = run.fails(RateLimitError)
+    took = time.monotonic() - started
     assert error.retryable and error.remote_id is None
+    assert "time limit" in str(error) and "Nothing was submitted" in str(error)
     attempts, created = submits(run.server)
-    assert created == 0 and attempts == 1 + run.provider.options.submit_rate_limit_retries
+    # Waits of 0.1, 0.15, 0.225, ... s (FAST_RATE_WAIT) fill the 1.5 s; a wait that would end past the
+    # deadline is not started.
+    assert created == 0 and attempts >= 5, attempts
+    assert 0.8 < took < 1.6, took
+
+
+def test_submit_retry_after_beyond_the_deadline_fails_at_once(run):
+    run.server.add_fault("submit", status=429, retry_after=600, count=None)
+    started = time.monotonic()
+    error = run.fails(RateLimitError)  # the job has 60 s
+    assert time.monotonic() - started < 2.0
+    assert "asks to wait 600 s" in str(error) and error.retry_after == 600
+    assert submits(run.server) == (1, 0)
+
+
+def test_submit_retry_after_longer_than_the_wait_cap_is_capped(run):
+    # FAST_RATE_WAIT caps a single wait at 0.5 s: a Retry-After of 30 s inside the deadline waits 0.5 s.
+    run.server.add_fault("submit", status=429, retry_after=30, count=1)
+    started = time.monotonic()
+    assert_good_result(run())
+    assert time.monotonic() - started < 5.0
+    assert submits(run.server) == (2, 1)
 
 
 def test_submit_envelope_errors_inside_http_200(run):

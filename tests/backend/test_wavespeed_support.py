@@ -15,9 +15,11 @@ from blender_movie_director.backend.wavespeed.client import RetryPolicy, Timeout
 from blender_movie_director.backend.wavespeed.models import ModelSpec
 from blender_movie_director.backend.wavespeed.polling import PollSchedule
 from blender_movie_director.backend.wavespeed.provider import ProviderOptions, WaveSpeedProvider
+from blender_movie_director.backend.wavespeed.ratelimit import RateLimitWait
 
 FAST_POLL = PollSchedule(first=0.05, factor=1.5, cap=0.3)
 FAST_RETRY = RetryPolicy(attempts=6, base=0.05, cap=0.3, retry_after_cap=5.0)
+FAST_RATE_WAIT = RateLimitWait(first=0.1, factor=1.5, cap=0.5)
 
 
 def make_provider(
@@ -36,6 +38,7 @@ def make_provider(
         retry=retry,
     )
     options.setdefault("poll", FAST_POLL)
+    options.setdefault("rate_limit_wait", FAST_RATE_WAIT)
     options.setdefault("timeout", 60.0)
     return WaveSpeedProvider(client=client, options=ProviderOptions(**options))
 

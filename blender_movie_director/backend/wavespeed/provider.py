@@ -36,6 +36,7 @@ from .download import download_video
 from .models import MEDIA_FIELDS, ModelSpec, all_models, resolve_model
 from .polling import PollSchedule, Progress, output_urls, wait_for_task
 from .pricing import CostEstimate, estimate_prepared
+from .ratelimit import RateLimitWait, wait_for_turn
 from .validation import PreparedRequest, check_payload_keys, prepare_request
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,8 @@ class ProviderOptions:
     #: (``max_cost``) is set, True always, False never. Without a quote, ``metadata["cost"]`` is our own
     #: estimate from the model's price rule and ``metadata["cost_source"]`` says ``"estimate"``.
     quote_price: bool | None = None
-    #: Submits answered 429 were refused (nothing created), so they may be repeated this many times.
-    submit_rate_limit_retries: int = 2
+    #: Submits answered 429 were refused (nothing created): they wait their turn until the job's deadline.
+    rate_limit_wait: RateLimitWait = field(default_factory=RateLimitWait)
     #: Default total wait for one generation (submit to checked file), seconds.
     timeout: float = 1800.0
     output_dir: Path | None = None
@@ -247,7 +248,9 @@ class WaveSpeedProvider:
         _check_budget(spec, cost, max_cost, strict=True)
         control.check()
 
-        task = await self._submit(spec, payload, control, output_path, output_dir, cost, on_submitted)
+        task = await self._submit(
+            spec, payload, control, reporter, output_path, output_dir, cost, on_submitted
+        )
         submit_seconds = time.monotonic() - started
         task_id = control.remote_id
         assert task_id is not None
@@ -274,6 +277,7 @@ class WaveSpeedProvider:
         spec: ModelSpec,
         payload: dict[str, Any],
         control: Control,
+        reporter: Progress,
         output_path: str | Path | None,
         output_dir: str | Path | None,
         cost: float | None,
@@ -292,7 +296,7 @@ class WaveSpeedProvider:
                     "on_submitted callback failed for task %s; continuing (the task is paid)", task_id
                 )
 
-        refused = 0
+        refusals = 0
         while True:
             try:
                 task = await self.client.submit(spec.model_id, payload, control)
@@ -303,15 +307,9 @@ class WaveSpeedProvider:
                 raise
             except RateLimitError as exc:
                 # A 429 is a refusal: nothing was created, so asking again cannot bill twice.
-                refused += 1
-                if refused > self.options.submit_rate_limit_retries:
-                    raise
-                delay = (
-                    exc.retry_after if exc.retry_after is not None else self.client.retry.delay(refused, None)
-                )
-                if delay > self.client.retry.retry_after_cap:
-                    raise
-                await control.sleep(delay)
+                refusals += 1
+                log.info("submit refused by the rate limit (%d); waiting for a turn", refusals)
+                await wait_for_turn(exc, refusals, self.options.rate_limit_wait, control, reporter)
             except ModelUnavailableError as exc:
                 raise ModelUnavailableError(
                     f"WaveSpeed does not offer {spec.display_name} ({spec.model_id}) any more. Pick another "

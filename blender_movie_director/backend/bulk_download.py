@@ -32,6 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
+from .tls import verify_context
+
 CHUNK = 1 << 20
 MAX_REDIRECTS = 20  # httpx's default
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -47,12 +49,16 @@ class Timeouts:
     read: float  # per read, not for the whole body
 
 
-@functools.lru_cache(maxsize=2)
-def _tls_context(verify: bool) -> ssl.SSLContext:
-    """httpx's own default context (one per process; building it loads the CA bundle, ~50 ms)."""
+@functools.lru_cache(maxsize=1)
+def _unverified_context() -> ssl.SSLContext:
     import httpx
 
-    return httpx.create_ssl_context(verify=verify)
+    return httpx.create_ssl_context(verify=False)
+
+
+def _tls_context(verify: bool) -> ssl.SSLContext:
+    """httpx's own default context, one per process (building one loads the CA bundle, ~50 ms)."""
+    return verify_context() if verify else _unverified_context()
 
 
 def proxy_configured(url: str) -> bool:

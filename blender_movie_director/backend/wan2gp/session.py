@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..tls import verify_context
 from .discovery import EndpointRef
 from .transport import ConnectionSettings, classify, quiet_telemetry
 
@@ -104,6 +105,7 @@ class Session:
                 headers=dict(settings.headers),
                 httpx_kwargs=settings.httpx_kwargs(),
                 download_files=False,  # we fetch the one output ourselves: local copy or verified stream
+                ssl_verify=verify_context(),  # full verification, without reloading the CA bundle each call
                 analytics_enabled=False,
             )
         except Exception as exc:

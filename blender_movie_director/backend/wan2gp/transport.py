@@ -24,6 +24,7 @@ from ..errors import (
     scrub_secrets,
     tls_verify_failure,
 )
+from ..tls import verify_context
 
 DEFAULT_URL = "http://localhost:7860"
 #: Gradio sends an SSE heartbeat every 15 s; a read timeout must sit well above it.
@@ -108,6 +109,8 @@ def open_http(settings: ConnectionSettings, *, timeout: float | None = None) -> 
         # Plain HTTP has no TLS to verify; loading the certificate bundle cost ~45 ms per probe (P8). With
         # redirects off this client can never reach an https:// address, where verification stays on.
         kwargs["verify"] = False
+    else:
+        kwargs["verify"] = verify_context()
     # No redirects: our cookies and proxy headers must not follow a redirect to another host.
     client = httpx.Client(headers=dict(settings.headers), follow_redirects=False, **kwargs)
     if settings.auth:

@@ -9,8 +9,8 @@ import pytest
 
 from blender_movie_director.backend.errors import ValidationError
 from blender_movie_director.backend.wan2gp import enums
-from blender_movie_director.backend.wan2gp.enums import Category, Task
-from blender_movie_director.backend.wan2gp.schemas import CONTROL_MODES, GenerationSettings, validate_settings
+from blender_movie_director.backend.wan2gp.enums import CONTROL_MODES, Category, Task
+from blender_movie_director.backend.wan2gp.schemas import GenerationSettings, validate_settings
 from blender_movie_director.backend.wan2gp.templates import PROMPT_TEMPLATES, apply_template
 
 ROOT = Path(__file__).resolve().parents[2]

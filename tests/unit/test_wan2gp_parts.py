@@ -52,6 +52,16 @@ def test_import_is_light():
     assert out.stderr == ""
 
 
+def test_the_client_class_loads_without_pydantic():
+    """Connecting needs gradio_client, not the settings schemas: pydantic loads with the first validation."""
+    code = (
+        "import sys; from blender_movie_director.backend.wan2gp import Wan2GPClient; "
+        "print('pydantic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
 # --- queue files ---------------------------------------------------------------------------------
 
 

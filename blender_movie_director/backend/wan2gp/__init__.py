@@ -38,7 +38,7 @@ _EXPORTS = {
     "JobStatus": "progress",
     "Phase": "progress",
     "RemoteIds": "progress",
-    "CONTROL_MODES": "schemas",
+    "CONTROL_MODES": "enums",
     "GenerationSettings": "schemas",
     "validate_settings": "schemas",
     "resolve_url": "transport",

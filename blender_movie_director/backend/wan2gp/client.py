@@ -24,18 +24,21 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base import GenerationResult, ProgressCallback
 from ..errors import BackendError, JobInterruptedError, ServerError
 from . import enums
 from .cache import ResultCache, cache_key
 from .download import ServerFile, fetch_video
+from .enums import CONTROL_MODES
 from .job import JobOptions, Wan2GPJob
 from .progress import RemoteIds
-from .schemas import CONTROL_MODES, GenerationSettings, validate_settings
 from .server import ServerContext
 from .transport import ConnectionSettings, resolve_url
+
+if TYPE_CHECKING:  # pydantic loads with the first request to validate, not with the connection
+    from .schemas import GenerationSettings
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +187,8 @@ class Wan2GPClient:
         the server. ``on_remote_ids`` receives the job's server-side ids as soon as the task is loaded.
         ``fresh=True`` skips the result cache.
         """
+        from .schemas import validate_settings
+
         validated = validate_settings(settings, **overrides)
         task = validated.to_task()
         if task["seed"] < 0:

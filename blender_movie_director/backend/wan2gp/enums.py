@@ -225,6 +225,32 @@ def recommend_models(vram_gb: float, task: Task | str = Task.T2V, limit: int = 6
     return [m.id for m in fitting[:limit]]
 
 
+#: Control modes of :meth:`Wan2GPClient.generate_with_control` and the video_prompt_type letters they set.
+CONTROL_MODES: dict[str, str] = {
+    "pose": "PV",
+    "aligned_pose": "OV",
+    "depth": "DV",
+    "canny": "EV",
+    "shapes": "SV",
+    "flow": "LV",
+    "recolor": "CV",
+    "inpaint": "MV",
+    "keep": "UV",
+    "raw": "V",
+    "pose_depth": "PDV",
+}
+
+#: Settings keys that hold media (file paths); WanGP's loader treats them specially.
+MEDIA_KEYS = (
+    "image_start",
+    "image_end",
+    "image_refs",
+    "video_guide",
+    "video_mask",
+    "video_source",
+    "audio_guide",
+)
+
 #: Named resolutions the seeds and the UI use, mapped to Wan2GP's "WxH".
 RESOLUTION_PRESETS: dict[str, str] = {
     "480p": "832x480",

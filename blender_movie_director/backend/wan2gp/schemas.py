@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
 from .catalog_data import SETTINGS_KEYS
-from .enums import RESOLUTION_PRESETS, Task, get_model, unknown_model_message
+from .enums import MEDIA_KEYS, RESOLUTION_PRESETS, Task, get_model, unknown_model_message
 
 _RESOLUTION = re.compile(r"^\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*$")
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
@@ -29,32 +29,6 @@ _VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 _AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac"}
 #: What a picture may really be, by its first bytes (Pillow opens each of these).
 _IMAGE_KINDS = {"png", "jpeg", "webp", "bmp", "gif", "tiff"}
-
-#: Control modes of :meth:`Wan2GPClient.generate_with_control` and the video_prompt_type letters they set.
-CONTROL_MODES: dict[str, str] = {
-    "pose": "PV",
-    "aligned_pose": "OV",
-    "depth": "DV",
-    "canny": "EV",
-    "shapes": "SV",
-    "flow": "LV",
-    "recolor": "CV",
-    "inpaint": "MV",
-    "keep": "UV",
-    "raw": "V",
-    "pose_depth": "PDV",
-}
-
-#: Settings keys that hold media (file paths); WanGP's loader treats them specially.
-MEDIA_KEYS = (
-    "image_start",
-    "image_end",
-    "image_refs",
-    "video_guide",
-    "video_mask",
-    "video_source",
-    "audio_guide",
-)
 
 #: Keys this schema sets itself; ``extra`` may not override them.
 _OWN_KEYS = {

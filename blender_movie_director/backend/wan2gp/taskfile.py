@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .schemas import MEDIA_KEYS
+from .enums import MEDIA_KEYS
 
 
 def write_queue_file(task: dict[str, Any], folder: Path, stem: str) -> Path:

@@ -1,7 +1,8 @@
 """P4: ten WaveSpeed jobs (3 s of server time each on the stand-in): wall time and HTTP requests per job.
 
 Ours: the product path, ten requests submitted at once to a ``JobManager`` with its default limits
-(WaveSpeedRunner -> WaveSpeedProvider: catalog check, price quote, submit, polls, verified download).
+(WaveSpeedRunner -> WaveSpeedProvider: catalog check (cached 10 min), submit, polls, verified download;
+a price quote only when a budget is set).
 Peer: the official ``wavespeed`` SDK with its defaults (``Client.run``: submit, then a poll every second),
 running the ten one after another, each followed by a plain streamed download of its output (the SDK has
 no download; a user needs the file). Requests are counted by the stand-in itself (its request log covers

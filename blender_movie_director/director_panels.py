@@ -43,7 +43,7 @@ def draw_take_row(layout: Any, settings: Any, take: Any, index: int) -> None:
     if thumb:
         row.label(text="", icon_value=thumb)
     row.label(text=take.name, icon="CHECKMARK" if current else "BLANK1")
-    cost = f" · ${take.cost:.2f}" if take.cost >= 0 else ""
+    cost = f" · {takes.cost_text(take)}" if take.cost >= 0 else ""
     row.label(text=f"seed {take.seed}{cost}")
 
 
@@ -59,7 +59,7 @@ def draw_take_details(layout: Any, context: Any) -> None:
     if thumb:
         layout.template_icon(icon_value=thumb, scale=6.0)
     col = layout.column(align=True)
-    cost = f"${take.cost:.2f}" if take.cost >= 0 else "cost unknown"
+    cost = takes.cost_text(take, unknown="cost unknown")
     col.label(text=f"{take.made_by or 'generate'} · {cost}")
     op = layout.operator("moviedir.make_take_current", icon="LOOP_BACK")
     op.shot, op.index = obj.name, index

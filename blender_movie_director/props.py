@@ -74,7 +74,12 @@ class MOVIEDIR_Take(bpy.types.PropertyGroup):
     created: StringProperty(name="Created")
     # Written by the director tools (takes.py): what the take cost and the request it was made from.
     cost: FloatProperty(
-        name="Cost", description="What the service billed, in USD (negative: unknown)", default=-1.0
+        name="Cost", description="What the service charges for it, in USD (negative: unknown)", default=-1.0
+    )
+    cost_estimated: BoolProperty(
+        name="Estimated",
+        description="Reckoned from the model's price list: no quote was asked (no budget was set)",
+        default=False,
     )
     settings: StringProperty(
         name="Settings", description="The request this take was made from (JSON, no secrets)"

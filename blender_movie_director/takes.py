@@ -59,10 +59,22 @@ def job_request_json(job_id: str) -> str:
         return ""
 
 
-def fill_from_job(take: Any, job_id: str, metadata: Mapping[str, Any], made_by: str = "generate") -> None:
-    """Cost, request and origin of a take (the drain calls this for takes it makes)."""
+def set_cost(take: Any, metadata: Mapping[str, Any]) -> None:
     cost = metadata.get("cost")
     take.cost = float(cost) if isinstance(cost, int | float) else -1.0
+    take.cost_estimated = take.cost >= 0 and metadata.get("cost_source") == "estimate"
+
+
+def cost_text(take: Any, unknown: str = "") -> str:
+    """``$0.32``, ``≈$0.32`` when reckoned from the price list, else ``unknown``."""
+    if take.cost < 0:
+        return unknown
+    return f"{'≈' if take.cost_estimated else ''}${take.cost:.2f}"
+
+
+def fill_from_job(take: Any, job_id: str, metadata: Mapping[str, Any], made_by: str = "generate") -> None:
+    """Cost, request and origin of a take (the drain calls this for takes it makes)."""
+    set_cost(take, metadata)
     take.settings = job_request_json(job_id)
     take.made_by = made_by
 
@@ -101,8 +113,7 @@ def add_take(
     take.duration = float(seconds)
     take.fps = float(metadata.get("fps") or 0.0)
     take.created = time.strftime("%Y-%m-%d %H:%M:%S")
-    cost = metadata.get("cost")
-    take.cost = float(cost) if isinstance(cost, int | float) else -1.0
+    set_cost(take, metadata)
     take.settings = request_json(request)
     take.made_by = made_by
     return take

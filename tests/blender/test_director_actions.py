@@ -191,7 +191,7 @@ def test_any_take_can_be_made_current_from_the_list(blender: ModuleType, ready: 
 
 
 def test_retake_section_on_wavespeed_keeps_position_and_length(blender: ModuleType, ready: Any) -> None:
-    from blender_movie_director import director_jobs, vse
+    from blender_movie_director import director_jobs, takes, vse
 
     scene = _scene(blender)
     cam = _generated_shot(blender, scene)
@@ -220,6 +220,8 @@ def test_retake_section_on_wavespeed_keeps_position_and_length(blender: ModuleTy
     assert _span(strip) == span
     take = settings.takes[settings.active_take_index]
     assert take.made_by == "retake" and take.backend == "wavespeed" and take.cost > 0
+    # No budget, so no quote was asked: the cost is reckoned from the price list, and shown as such.
+    assert take.cost_estimated and takes.cost_text(take) == f"≈${take.cost:.2f}"
     assert vse.provenance_of(strip)["take"] == take.number == 2
     # The stand-in keeps the source's frames outside the window and repaints inside it.
     new, old = videogen.read_frames(take.filepath), videogen.read_frames(source)

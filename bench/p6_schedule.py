@@ -2,7 +2,7 @@
 
 Ours: one ``JobManager`` (the product path), Wan2GP shots naming both servers (a ``Wan2GPPool``), WaveSpeed
 shots on the WaveSpeed stand-in. The main row uses the add-on's default limits (preferences: 1 Wan2GP job at
-once, 2 WaveSpeed jobs at once); informative rows show other limits.
+once, 8 WaveSpeed jobs at once); informative rows show other limits.
 
 Limit: the ideal schedule, i.e. each backend's total server time divided by its servers (two Wan2GP GPUs,
 each running one job at a time like WanGP; WaveSpeed with the account concurrency of 2 that the stand-in
@@ -104,7 +104,7 @@ def run(ctx: Context) -> list[Row]:
     ws = ctx.servers.wavespeed("p6", **WS_KNOBS)
     ideal = ideal_seconds()
     variants: list[tuple[str, dict[str, int] | None, int]] = [
-        ("default limits (Wan2GP 1, WaveSpeed 2)", None, max(1, min(ctx.repeat, 2))),
+        ("default limits (Wan2GP 1, WaveSpeed 8)", None, max(1, min(ctx.repeat, 2))),
         ("Wan2GP limit 2 (one job per server)", {"wan2gp": 2}, 1),
         ("Wan2GP limit 4 (two jobs per server)", {"wan2gp": 4}, 1),
     ]

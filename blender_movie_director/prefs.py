@@ -80,8 +80,11 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
     )
     wavespeed_concurrency: IntProperty(
         name="WaveSpeed Jobs at Once",
-        description="Jobs your WaveSpeed account may run at the same time",
-        default=2,
+        description=(
+            "WaveSpeed jobs run at the same time. Accounts with lower limits are handled: submits "
+            "beyond the account's rate (Bronze: 2 videos a minute) wait their turn"
+        ),
+        default=8,
         min=1,
         max=32,
         update=_limits_changed,

@@ -58,7 +58,7 @@ def test_preferences_are_readable_and_writable(blender: ModuleType) -> None:
     prefs = blender.context.preferences.addons["blender_movie_director"].preferences
     assert type(prefs).bl_idname == "blender_movie_director"
     assert prefs.output_folder == "//movie_director/"
-    assert (prefs.wan2gp_concurrency, prefs.wavespeed_concurrency) == (1, 2)
+    assert (prefs.wan2gp_concurrency, prefs.wavespeed_concurrency) == (1, 8)
     prefs.wan2gp_url = "http://gpu-box:7860"
     prefs.wavespeed_api_key = "ws-secret"
     assert prefs.effective_wan2gp_url() == "http://gpu-box:7860"

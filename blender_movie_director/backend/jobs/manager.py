@@ -39,7 +39,9 @@ from .store import JobRecord, JobStore
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIMITS = {Backend.WAN2GP: 1, Backend.WAVESPEED: 2}
+#: WaveSpeed: 8 at once also suits Bronze accounts (2 videos a minute): a refused submit waits its turn
+#: (``backend/wavespeed/ratelimit.py``) and WaveSpeed queues the tasks beyond the account's concurrency.
+DEFAULT_LIMITS = {Backend.WAN2GP: 1, Backend.WAVESPEED: 8}
 
 
 @dataclass(frozen=True)

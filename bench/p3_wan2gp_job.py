@@ -48,6 +48,15 @@ class RawPeer:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-p3-peer-", dir=download_dir))
 
     def run_one(self) -> str:
+        # gradio_client leaves an empty <tempdir>/<40 hex> folder for every file it downloads: keep them in
+        # the run's own folder (nothing else runs while the peer does).
+        previous, tempfile.tempdir = tempfile.tempdir, str(self.tmp)
+        try:
+            return self._run_one()
+        finally:
+            tempfile.tempdir = previous
+
+    def _run_one(self) -> str:
         from gradio_client import handle_file
         from gradio_client.client import Job
 

@@ -7,9 +7,8 @@ when the ticker starts.
 
 from __future__ import annotations
 
-import sys
-
 from . import director_ops, director_panels, director_props, layout_ops, menus
+from .backend.lazy import loaded
 
 CLASSES: tuple[type, ...] = (
     *director_props.CLASSES,
@@ -26,10 +25,10 @@ def register() -> None:
 
 
 def unregister() -> None:
-    director_jobs = sys.modules.get(f"{__package__}.director_jobs")
+    director_jobs = loaded(f"{__package__}.director_jobs")  # never used: nothing to undo
     if director_jobs is not None:
         director_jobs.unregister()
-    takes = sys.modules.get(f"{__package__}.takes")
+    takes = loaded(f"{__package__}.takes")
     if takes is not None:
         takes.release_previews()
     menus.unregister()

@@ -15,6 +15,7 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import director, operators, panels, prefs, props, ticker
+from .backend.lazy import loaded
 
 CLASSES: tuple[type, ...] = (
     *props.CLASSES, *prefs.CLASSES, *operators.CLASSES, *panels.CLASSES, *director.CLASSES,
@@ -29,8 +30,8 @@ CONSOLE_ALIAS = "movie_director"
 
 
 def _loaded(name: str) -> ModuleType | None:
-    """Our module ``name`` if something has imported it (the job engine loads on first use, not here)."""
-    return sys.modules.get(f"{__package__}.{name}")
+    """Our module ``name`` if it has run (the job engine and the tools' work load on first use, not here)."""
+    return loaded(f"{__package__}.{name}")
 
 
 @persistent

@@ -56,3 +56,14 @@ def lazy_module(name: str, package: str | None = None) -> ModuleType:
     if parent in sys.modules:
         setattr(sys.modules[parent], child, module)
     return module
+
+
+def loaded(name: str) -> ModuleType | None:
+    """The module ``name`` if its code has run: one bound by :func:`lazy_module` and never used is not.
+
+    ``type()`` is read, not ``__class__``: any attribute of a pending lazy module would run it.
+    """
+    module = sys.modules.get(name)
+    if module is None or type(module).__name__ == "_LazyModule":
+        return None
+    return module

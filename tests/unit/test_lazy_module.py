@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from blender_movie_director.backend.lazy import lazy_module
+from blender_movie_director.backend.lazy import lazy_module, loaded
 
 PACKAGE = "md_lazy_probe"
 
@@ -35,8 +35,10 @@ def test_code_runs_on_first_attribute_access_only(package: Path) -> None:
     assert md_lazy_probe.RUNS == []  # bound, not run
     assert sys.modules[f"{PACKAGE}.work"] is work
     assert md_lazy_probe.work is work  # `from . import work` elsewhere finds the same object
+    assert loaded(f"{PACKAGE}.work") is None and md_lazy_probe.RUNS == []  # asking does not run it
     assert work.answer() == 42
     assert md_lazy_probe.RUNS == ["work"]
+    assert loaded(f"{PACKAGE}.work") is work
     assert work.answer() == 42 and md_lazy_probe.RUNS == ["work"]  # once
 
 

@@ -33,7 +33,6 @@ from .backend.media import probe_video
 
 log = logging.getLogger(__name__)
 
-MAX_IMPORTS_PER_TICK = 1  # as drain.MAX_IMPORTS_PER_TICK
 #: Finished jobs kept for the job list.
 KEEP_FINISHED = 20
 ACTION_LABELS = {
@@ -162,7 +161,7 @@ def _end(job: DirectorJob, state: str, text: str) -> None:
 
 def idle(report: Any = None) -> None:
     """Cut finished clips in (the drain calls this when no save or render runs) and make thumbnails."""
-    for _ in range(min(MAX_IMPORTS_PER_TICK, len(_finished))):
+    for _ in range(min(drain.MAX_IMPORTS_PER_TICK, len(_finished))):
         job_id, result = _finished.popleft()
         job = _jobs.get(job_id)
         if job is None:

@@ -42,15 +42,9 @@ from .backend.jobs.request import ShotRef
 
 log = logging.getLogger(__name__)
 
-ACTIVE_INTERVAL = ticker.ACTIVE_INTERVAL
-IDLE_INTERVAL = ticker.IDLE_INTERVAL
 MAX_EVENTS_PER_TICK = 512
 #: One clip per tick: a new_movie alone is 5-7 ms of a 16.7 ms frame; ticks with two took 27-50 ms (P1).
 MAX_IMPORTS_PER_TICK = 1
-
-#: The save/render guard lives in the ticker: the handlers that set it run before the drain is loaded.
-set_busy = ticker.set_busy
-is_busy = ticker.is_busy
 
 
 @dataclass
@@ -281,7 +275,7 @@ def drain(max_events: int = MAX_EVENTS_PER_TICK, max_imports: int = MAX_IMPORTS_
             events = [e for e in events if not any(consume(e) for consume, _ in _consumers)]
         if events:
             _apply_events(events, report)
-    if not is_busy():
+    if not ticker.is_busy():  # the save/render guard: set by handlers that run before the drain loads
         for _ in range(min(max_imports, len(_imports))):
             _import(_imports.popleft(), report)
         for _consume, idle in list(_consumers):
@@ -310,4 +304,4 @@ def timer() -> float:
             redraw_preferences()
     except Exception:
         log.exception("Movie Director: the job update failed; it will retry")
-    return ACTIVE_INTERVAL if _imports or engine.has_active() else IDLE_INTERVAL
+    return ticker.ACTIVE_INTERVAL if _imports or engine.has_active() else ticker.IDLE_INTERVAL

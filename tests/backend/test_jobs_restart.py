@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import av
@@ -20,6 +21,7 @@ import pytest
 from blender_movie_director.backend.errors import ErrorKind
 from blender_movie_director.backend.jobs import Backend, Credentials, Failed, JobState, Succeeded
 from blender_movie_director.backend.jobs.manager import JobManager
+from blender_movie_director.backend.jobs.resume import ResumeContext
 from blender_movie_director.backend.jobs.store import JobStore
 
 pytestmark = [pytest.mark.standin, pytest.mark.slow]
@@ -74,6 +76,7 @@ def test_killed_engine_resumes_every_paid_task_exactly_once(wavespeed_standin_cl
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
+        silent_url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         silent.close()  # from now on that address refuses connections
     assert child.returncode == -signal.SIGKILL
     wavespeed_ids, (stuck_id, queued_id) = ids[:10], ids[10:]
@@ -84,7 +87,13 @@ def test_killed_engine_resumes_every_paid_task_exactly_once(wavespeed_standin_cl
 
     engine = JobManager(store, limits={Backend.WAVESPEED: 4})
     try:
-        resumed = engine.recover(lambda backend: Credentials(api_key=ws.api_key))
+        # Loading offers the jobs and starts nothing; the click (resume) starts them with today's context.
+        heard = len(ws.requests())
+        offered = engine.earlier(timeout=30)
+        assert {r.job_id for r in offered.records} == set(ids)
+        time.sleep(0.3)
+        assert len(ws.requests()) == heard and engine.jobs() == []
+        resumed = engine.resume(today(ws, out, silent_url))
         assert set(wavespeed_ids) <= set(resumed)
         assert engine.wait(resumed, timeout=120)
         events = engine.drain()
@@ -118,6 +127,18 @@ def test_killed_engine_resumes_every_paid_task_exactly_once(wavespeed_standin_cl
     assert all(final[j] == JobState.SUCCEEDED for j in wavespeed_ids)
 
 
+def today(ws, out: Path, *wan2gp: str) -> ResumeContext:
+    """Today's preferences: this test's servers, key and output folder."""
+    return ResumeContext(
+        output_dir=str(out),
+        wan2gp_servers=wan2gp,
+        wavespeed_url=ws.url if ws else "",
+        credentials={Backend.WAVESPEED: Credentials(api_key=ws.api_key)} if ws else {},
+        request_timeout_s=10.0,
+        deadline_s=120.0,
+    )
+
+
 def test_running_job_without_remote_id_is_not_resubmitted(tmp_path):
     """A WaveSpeed job caught mid-submit when the engine died may have been billed: it is not sent again."""
     from blender_movie_director.backend.jobs import GenerationRequest
@@ -134,7 +155,7 @@ def test_running_job_without_remote_id_is_not_resubmitted(tmp_path):
     store.put(JobRecord("j1", request, state=JobState.RUNNING))
     engine = JobManager(tmp_path / "jobs.jsonl")
     try:
-        assert engine.recover() == []
+        assert engine.resume(today(None, tmp_path)) == []
         (event,) = [e for e in engine.drain() if isinstance(e, Failed)]
         assert event.error_kind == ErrorKind.INTERRUPTED
         assert "not sent again" in event.message
@@ -177,7 +198,7 @@ def test_wan2gp_output_is_found_by_its_server_file_after_a_crash(start_wan2gp_st
     monkeypatch.setenv("WAN2GP_SERVER_OUTPUTS", str(server.outputs))
     engine = JobManager(store)
     try:
-        assert engine.recover() == ["crashed"]
+        assert engine.resume(today(None, tmp_path, server.url)) == ["crashed"]
         assert engine.wait(["crashed"], timeout=60)
         (done,) = [e for e in engine.drain() if isinstance(e, (Succeeded, Failed))]
     finally:

@@ -14,8 +14,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from .events import (
     Succeeded,
 )
 from .request import Backend, Credentials, GenerationRequest
+from .resume import NotResumableError, ResumeContext, rebuild
 from .runner import RunContext, Runner, StopReason
 from .store import JobRecord, JobStore
 
@@ -57,6 +58,22 @@ class JobInfo:
     result: GenerationResult | None
     error_kind: str
     error_message: str
+
+
+@dataclass(frozen=True)
+class EarlierJobs:
+    """What the store holds from an earlier session: offered to the user, started only by ``resume``."""
+
+    #: False while the store is still being read (on its own thread).
+    loaded: bool = False
+    #: Unfinished jobs, oldest first: queued ones and ones the service had taken.
+    records: tuple[JobRecord, ...] = ()
+    #: For the user: damaged lines that were skipped, a store that could not be read.
+    notices: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.records)
 
 
 class _Job:
@@ -100,7 +117,7 @@ class JobManager:
         runners: Mapping[Backend, Runner] | None = None,
         limits: Mapping[Backend | str, int] | None = None,
     ) -> None:
-        self._store = JobStore(store_path)
+        self._store = JobStore(store_path, load=False)
         self._runners: dict[Backend, Runner] = dict(runners or {})
         self._limits = dict(DEFAULT_LIMITS)
         for backend, n in (limits or {}).items():
@@ -114,22 +131,48 @@ class JobManager:
         self._workers: dict[Backend, list[threading.Thread]] = {b: [] for b in Backend}
         self._order = itertools.count()
         self._closed = False
+        #: Fingerprint -> newest job with that request, for an O(1) duplicate check in ``submit``.
+        self._by_fingerprint: dict[str, str] = {}
+        self._earlier = EarlierJobs(loaded=store_path is None)
+        self._offered = threading.Event()  # set once ``_earlier`` holds what the store had
+        self._loader: threading.Thread | None = None
+        if store_path is None:
+            self._store.load()
+            self._offered.set()
+        else:
+            # Reading a large store takes a fraction of a second: never on the caller's (main) thread.
+            self._loader = threading.Thread(target=self._load_store, name="movie-director-store", daemon=True)
+            self._loader.start()
 
     @property
     def store_path(self) -> Path | None:
         return self._store.path
+
+    def _load_store(self) -> None:
+        """The loader thread: read the store, then offer its unfinished jobs (never start them)."""
+        try:
+            report = self._store.load()
+            records = tuple(sorted(self._store.unfinished(), key=lambda r: r.submitted_at))
+            notices = report.notices
+        except Exception as exc:  # a bug here must not leave the panel waiting: say it, keep going
+            log.exception("reading the job store failed")
+            records, notices = (), (f"The job store could not be read: {type(exc).__name__}: {exc}",)
+        with self._lock:
+            self._earlier = EarlierJobs(True, records, notices)
+            self._work.notify_all()
+        self._offered.set()
 
     # -- the caller's side (any thread; never blocks on the network) ----------------------------------------
     def submit(self, request: GenerationRequest, credentials: Credentials | None = None) -> str:
         """Queue ``request`` and return its job id; an identical unfinished request returns the same id."""
         with self._lock:
             self._ensure_open()
-            fingerprint = request.fingerprint()
-            for job in self._jobs.values():
-                if job.fingerprint == fingerprint and not job.state.terminal:
-                    return job.job_id
+            same = self._by_fingerprint.get(request.fingerprint())
+            if same is not None and not self._jobs[same].state.terminal:
+                return same
             job = _Job(uuid.uuid4().hex[:12], request, credentials or Credentials(), next(self._order))
             self._jobs[job.job_id] = job
+            self._by_fingerprint[job.fingerprint] = job.job_id
             self._store.put(JobRecord(job.job_id, request))
             self._enqueue(job)
             return job.job_id
@@ -200,45 +243,72 @@ class JobManager:
             self._start_workers(Backend(backend))
             self._work.notify_all()
 
-    def recover(self, credentials_for: Callable[[Backend], Credentials] | None = None) -> list[str]:
-        """Take up the unfinished jobs an earlier session left in the store. Paid tasks are resumed by id,
-        never resubmitted; jobs that never started are queued again; the rest fail with the reason."""
-        resumed: list[str] = []
+    # -- jobs an earlier session left in the store (offered, never started without the caller's word) ------
+    def earlier(self, timeout: float = 0.0) -> EarlierJobs:
+        """The unfinished jobs the store holds from an earlier session, and the store's notices (damaged
+        lines). Never blocks longer than ``timeout``: ``loaded`` is False while the store is still read."""
+        self._offered.wait(timeout)
+        with self._lock:
+            return self._earlier
+
+    def resume(self, context: ResumeContext) -> list[str]:
+        """Take up the jobs :meth:`earlier` offers, rebuilt with today's ``context`` (servers, credentials,
+        output folder, timeouts, download cap: never the stored ones). Paid tasks are resumed by id, never
+        resubmitted; jobs that never started are submitted again; a job that cannot run with today's
+        context fails with the reason. Waits for the store to be read. Returns the ids of the jobs started."""
+        self._offered.wait()
+        started: list[str] = []
+        failures: list[tuple[_Job, str]] = []
         with self._lock:
             self._ensure_open()
-            for record in self._store.unfinished():
+            records, self._earlier = self._earlier.records, replace(self._earlier, records=())
+            for record in records:
                 if record.job_id in self._jobs:
                     continue
                 backend = record.request.backend
-                credentials = credentials_for(backend) if credentials_for else Credentials()
-                job = _Job(record.job_id, record.request, credentials, next(self._order))
+                try:
+                    request = rebuild(record, context)
+                except NotResumableError as why:
+                    request, why_not = record.request, str(why)
+                else:
+                    if record.state == JobState.QUEUED and not record.remote_id:
+                        why_not = ""
+                    else:
+                        why_not = self._runner_for(backend).resumable(record)
+                job = _Job(record.job_id, request, context.credentials_for(backend), next(self._order))
                 job.remote_id = record.remote_id
                 self._jobs[job.job_id] = job
-                if record.state == JobState.QUEUED and not record.remote_id:
-                    self._enqueue(job)
-                    resumed.append(job.job_id)
-                    continue
-                why_not = self._runner_for(backend).resumable(record)
                 if why_not:
-                    self._finish(
-                        job,
-                        JobState.FAILED,
-                        event=Failed,
-                        error_kind=ErrorKind.INTERRUPTED,
-                        message=why_not,
-                        remote_id=record.remote_id,
-                    )
+                    failures.append((job, why_not))
                     continue
-                job.record = record
+                if record.remote_id:
+                    job.record = replace(record, request=request)
+                else:
+                    self._by_fingerprint.setdefault(job.fingerprint, job.job_id)
                 self._enqueue(job)
-                resumed.append(job.job_id)
-        return resumed
+                started.append(job.job_id)
+            self._fail_all(failures)
+        return started
 
-    def refetch(self, job_id: str, credentials: Credentials | None = None) -> str:
+    def recover(self, credentials_for: object = None) -> list[str]:
+        """Starts nothing any more: jobs of an earlier session start only on the caller's word, with today's
+        context (:meth:`resume`). Kept, as a no-op, until the Blender layer calls ``resume`` (issue 14)."""
+        return []
+
+    def discard(self) -> int:
+        """Drop the jobs :meth:`earlier` offers from the store (which is compacted); returns how many."""
+        self._offered.wait()
+        with self._lock:
+            records, self._earlier = self._earlier.records, replace(self._earlier, records=())
+        return self._store.discard(r.job_id for r in records)
+
+    def refetch(self, job_id: str, context: ResumeContext | Credentials | None = None) -> str:
         """Start a new job that fetches a failed job's result from the service by its remote id (a paid task
-        that finished while its download, or the polling, gave up). Nothing is submitted. Works for jobs of
-        earlier sessions too (from the store). Raises KeyError for an unknown job, ValueError with the reason
-        in words when there is nothing to fetch."""
+        that finished while its download, or the polling, gave up). Nothing is submitted. A job of this
+        session keeps its request (made from today's preferences) and takes ``Credentials``; a job known only
+        from the store (an earlier session) needs a :class:`ResumeContext` and is rebuilt with it. Raises
+        KeyError for an unknown job, ValueError with the reason in words when there is nothing to fetch."""
+        self._store.wait_loaded()
         with self._lock:
             self._ensure_open()
             record = self._store.get(job_id)
@@ -246,14 +316,26 @@ class JobManager:
                 raise KeyError(job_id)
             if record.state != JobState.FAILED or not record.remote_id:
                 raise ValueError("only a failed job that the service had taken can be fetched again")
-            why_not = self._runner_for(record.request.backend).resumable(record)
+            backend = record.request.backend
+            if isinstance(context, ResumeContext):
+                try:
+                    request = rebuild(record, context)
+                except NotResumableError as why:
+                    raise ValueError(str(why)) from None
+                credentials = context.credentials_for(backend)
+            elif job_id in self._jobs:
+                request, credentials = self._jobs[job_id].request, context or Credentials()
+            else:
+                raise ValueError("a job from an earlier session is fetched again only with today's settings")
+            record = replace(record, request=request)
+            why_not = self._runner_for(backend).resumable(record)
             if why_not:
                 raise ValueError(why_not)
-            job = _Job(uuid.uuid4().hex[:12], record.request, credentials or Credentials(), next(self._order))
+            job = _Job(uuid.uuid4().hex[:12], request, credentials, next(self._order))
             job.remote_id = record.remote_id
             job.record = JobRecord(
                 job.job_id,
-                record.request,
+                request,
                 JobState.RUNNING,
                 remote_id=record.remote_id,
                 remote_kind=record.remote_kind,
@@ -277,6 +359,8 @@ class JobManager:
                     job.ctx.request_stop(StopReason.SHUTDOWN)
             self._work.notify_all()
             workers = [t for threads in self._workers.values() for t in threads]
+            if self._loader is not None:
+                workers.append(self._loader)
         end = time.monotonic() + timeout
         for thread in workers:
             thread.join(max(0.0, end - time.monotonic()))
@@ -292,7 +376,7 @@ class JobManager:
     def _enqueue(self, job: _Job) -> None:
         backend = job.request.backend
         heapq.heappush(self._queues[backend], (job.request.priority, job.order, job.job_id))
-        position = sum(1 for _, _, jid in self._queues[backend] if jid != job.job_id)
+        position = len(self._queues[backend]) - 1  # entries ahead or beside it (cancelled ones until popped)
         self._emit(job, Queued, position=position)
         self._start_workers(backend)
         self._work.notify_all()
@@ -332,6 +416,21 @@ class JobManager:
         self._work.notify_all()
 
     def _finish(self, job: _Job, state: JobState, *, event: type[JobEvent], **fields: Any) -> None:
+        self._store.update(job.job_id, **self._end(job, state, fields))
+        self._emit(job, event, **fields)
+
+    def _fail_all(self, failures: list[tuple[_Job, str]]) -> None:
+        """Fail jobs of an earlier session that cannot run today: one write to the store for all of them."""
+        ended = []
+        for job, message in failures:
+            fields = {"error_kind": ErrorKind.INTERRUPTED, "message": message, "remote_id": job.remote_id}
+            ended.append((job, fields, self._end(job, JobState.FAILED, fields)))
+        self._store.update_many((job.job_id, changes) for job, _, changes in ended)
+        for job, fields, _ in ended:
+            self._emit(job, Failed, **fields)
+
+    def _end(self, job: _Job, state: JobState, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Set the job's end state; the store changes that record it."""
         job.state = state
         changes: dict[str, Any] = {"state": state}
         if state == JobState.SUCCEEDED:
@@ -344,8 +443,7 @@ class JobManager:
             job.text = job.error_message
         elif state == JobState.CANCELLED:
             job.text = fields["reason"]
-        self._store.update(job.job_id, **changes)
-        self._emit(job, event, **fields)
+        return changes
 
     # -- worker threads -----------------------------------------------------------------------------------
     def _worker(self, backend: Backend) -> None:

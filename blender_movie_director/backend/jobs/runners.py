@@ -1,6 +1,8 @@
 """The two backend runners: how a frozen request becomes a call to the Wan2GP client or WaveSpeed provider.
 
 Each is loaded on first use (they import gradio_client / httpx / pydantic) and runs on a worker thread.
+Servers and the output folder come from the request, which for a job of an earlier session the job
+manager has rebuilt with today's preferences (``resume.rebuild``): a runner never reads them from a record.
 """
 
 from __future__ import annotations
@@ -29,19 +31,23 @@ class Wan2GPRunner:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._clients: dict[tuple[tuple[str, ...], str, str], Any] = {}
+        self._clients: dict[tuple[tuple[str, ...], str, str, bool], Any] = {}
 
-    def _client_for(self, ctx: RunContext) -> Any:
+    def _client_for(self, ctx: RunContext, *, local_copy: bool = True) -> Any:
+        """The client for the request's servers (a job of an earlier session has today's, see resume.py).
+        ``local_copy=False``: results are fetched through the server, never copied from a local path."""
         from ..wan2gp import Wan2GPClient, Wan2GPPool
 
         urls = ctx.request.servers or ("",)
         creds = ctx.credentials
-        key = (urls, creds.username, creds.password)
+        key = (urls, creds.username, creds.password, local_copy)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
                 auth = (creds.username, creds.password) if creds.username else None
                 kwargs: dict[str, Any] = {"auth": auth, "output_dir": ctx.request.output_dir}
+                if not local_copy:
+                    kwargs["local_copy"] = False
                 if len(urls) > 1:
                     client = Wan2GPPool(urls, **kwargs)
                 else:
@@ -114,16 +120,23 @@ class Wan2GPRunner:
         )
 
     def resume(self, ctx: RunContext) -> GenerationResult:
+        """Fetch the stored job's server file from today's servers (the request was rebuilt with them).
+
+        The stored output folder on the server is only a hint, sent to the server, which decides what it
+        hands out: the file is always fetched through the server, never copied from a path on this machine
+        a stored record names."""
         assert ctx.record is not None
-        client = self._client_for(ctx)
+        client = self._client_for(ctx, local_copy=False)
         clients = getattr(client, "clients", [client])  # a pool: ask each of its servers
+        hint = ctx.record.metadata.get("outputs_dir")
+        outputs_dir = (hint if isinstance(hint, str) else "") or os.environ.get("WAN2GP_SERVER_OUTPUTS")
         result: GenerationResult | None = None
         for candidate in clients:
             ctx.check()
             ctx.progress(-1.0, f"Looking for {ctx.record.remote_id} on {candidate.url}")
             result = candidate.recover(
                 ctx.record.remote_id,
-                outputs_dir=ctx.record.metadata.get("outputs_dir") or os.environ.get("WAN2GP_SERVER_OUTPUTS"),
+                outputs_dir=outputs_dir,
                 output_dir=ctx.request.output_dir,
             )
             if result.success:

@@ -117,6 +117,19 @@ class JobRecord:
 
 
 _STATES = frozenset(str(s) for s in JobState)
+_TERMINAL = frozenset(str(s) for s in JobState if s.terminal)
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A finished job as read from the file, not yet built into a :class:`JobRecord`."""
+
+    data: dict[str, Any]
+    line: bytes
+
+    def text(self) -> str:
+        text = self.line.decode("utf-8")
+        return text if text.endswith("\n") else text + "\n"
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,9 @@ class JobStore:
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self._records: dict[str, JobRecord] = {}
+        #: Finished jobs read from the file stay as their line until asked for (``_Line``): most of a large
+        #: store is finished work that no one looks at again, and building records is most of a load.
+        self._records: dict[str, JobRecord | _Line] = {}
         self._dead = 0  # lines in the file that no longer describe a record (superseded, damaged)
         self.report = LoadReport()
         if self.path is None:
@@ -179,7 +194,8 @@ class JobStore:
     def __iter__(self) -> Iterator[JobRecord]:
         self._ready.wait()
         with self._lock:
-            return iter(list(self._records.values()))
+            built = [self._built(job_id) for job_id in list(self._records)]
+            return iter([r for r in built if r is not None])
 
     def __len__(self) -> int:
         self._ready.wait()
@@ -189,7 +205,7 @@ class JobStore:
     def get(self, job_id: str) -> JobRecord | None:
         self._ready.wait()
         with self._lock:
-            return self._records.get(job_id)
+            return self._built(job_id)
 
     def put(self, record: JobRecord) -> JobRecord:
         self._ready.wait()
@@ -210,7 +226,10 @@ class JobStore:
         with self._lock:
             now = time.time()
             for job_id, change in changes:
-                record = replace(self._records[job_id], updated_at=now, **change)
+                current = self._built(job_id)
+                if current is None:
+                    raise KeyError(job_id)
+                record = replace(current, updated_at=now, **change)
                 self._records[job_id] = record
                 done.append(record)
             self._dead += len(done)
@@ -227,9 +246,24 @@ class JobStore:
         return len(gone)
 
     def unfinished(self) -> list[JobRecord]:
-        return [r for r in self if not r.state.terminal]
+        """Jobs not finished (finished ones are not built: this stays cheap on a large store)."""
+        self._ready.wait()
+        with self._lock:
+            return [r for r in self._records.values() if isinstance(r, JobRecord) and not r.state.terminal]
 
     # -- internals (lock held) ----------------------------------------------------------------------------
+    def _built(self, job_id: str) -> JobRecord | None:
+        """The record, built from its line on first use; a line that does not build is dropped."""
+        value = self._records.get(job_id)
+        if isinstance(value, _Line):
+            try:
+                value = self._records[job_id] = JobRecord.from_json(value.data)
+            except (StoredDataError, RecursionError):
+                del self._records[job_id]
+                self._dead += 1
+                return None
+        return value
+
     def _append(self, text: str) -> None:
         if self.path is None or not text:
             return
@@ -246,7 +280,7 @@ class JobStore:
         name = self.path.name
         notices: list[str] = []
         damaged: list[int] = []
-        raw: dict[str, tuple[int, Any]] = {}
+        raw: dict[str, tuple[int, dict[str, Any], bytes]] = {}
         lines = 0
         try:
             f = self.path.open("rb")
@@ -270,7 +304,7 @@ class JobStore:
                     job_id = data.get("job_id") if isinstance(data, dict) else None
                     if isinstance(job_id, str) and job_id:
                         previous = raw.get(job_id)
-                        raw[job_id] = (lines, data)
+                        raw[job_id] = (lines, data, line)
                         if previous is not None:
                             self._dead += 1
                     else:
@@ -281,8 +315,17 @@ class JobStore:
                         f"the lines after line {lines} were ignored."
                     )
                     break
-        records: dict[str, JobRecord] = {}
-        for job_id, (number, data) in raw.items():
+        cutoff = time.time() - KEEP_FINISHED_S
+        records: dict[str, JobRecord | _Line] = {}
+        old = 0
+        for job_id, (number, data, line) in raw.items():
+            state, updated = data.get("state"), data.get("updated_at", 0.0)
+            if state in _TERMINAL and isinstance(updated, (int, float)) and not isinstance(updated, bool):
+                if updated < cutoff:
+                    old += 1  # finished long ago: dropped by this compaction
+                else:
+                    records[job_id] = _Line(data, line)
+                continue
             try:
                 records[job_id] = JobRecord.from_json(data)
             except (StoredDataError, RecursionError):
@@ -292,15 +335,14 @@ class JobStore:
         if len(damaged) > MAX_NAMED_LINES:
             more = len(damaged) - MAX_NAMED_LINES
             notices.insert(MAX_NAMED_LINES, f"{more} more damaged lines of {name} were ignored")
-        cutoff = time.time() - KEEP_FINISHED_S
-        kept = {j: r for j, r in records.items() if not r.state.terminal or r.updated_at >= cutoff}
+        kept = records
         self._records = kept
-        self._dead += len(damaged) + len(records) - len(kept)
+        self._dead += len(damaged) + old
         compacted = False
         # Damaged lines go at once (a torn last line would glue itself to the next append); otherwise only
         # when dead lines are many, so opening a large healthy store does not rewrite it.
         many_dead = self._dead > COMPACT_DEAD_LINES and self._dead > len(kept)
-        if damaged or len(kept) < len(records) or many_dead:
+        if damaged or old or many_dead:
             try:
                 self._rewrite()
                 compacted = True
@@ -312,7 +354,7 @@ class JobStore:
         assert self.path is not None
         tmp = self.path.with_name(self.path.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as f:
-            f.writelines(r.to_line() for r in self._records.values())
+            f.writelines(r.text() if isinstance(r, _Line) else r.to_line() for r in self._records.values())
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(self.path)

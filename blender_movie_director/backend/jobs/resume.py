@@ -1,0 +1,147 @@
+"""Today's context for jobs an earlier session left in the store, and the rules that rebuild them from it.
+
+A stored record is a hint, never authority: it may come from a .blend someone else wrote. Servers,
+credentials, the output folder, the request timeout, the job deadline and the download cap come from the
+caller (the preferences of today's session) through :class:`ResumeContext`; :func:`rebuild` keeps from the
+record only what says *which* work it was (model, prompt, settings, the remote id) and checks the rest:
+
+- a Wan2GP server named by the record is contacted only if it is one of today's servers;
+- WaveSpeed work goes to today's WaveSpeed address, whatever the record names;
+- an input file is used only when it resolves (links followed) inside today's output folder;
+- the job's output folder is the stored one only when it resolves inside today's output folder, else the
+  output folder itself (a project moved to another disk still resumes); never a folder outside it;
+- a Wan2GP server file must be a plain file name (it is joined to the server's output folder).
+
+Plain data and path arithmetic, no I/O beyond resolving paths, no threads: safe on any thread.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from ..errors import BackendError, ErrorKind
+from .events import JobState
+from .request import Backend, Credentials, GenerationRequest
+from .store import JobRecord
+
+#: The request field that carries the download cap (added with the transfer limits); copied when present.
+DOWNLOAD_CAP_FIELD = "max_download_bytes"
+
+
+@dataclass(frozen=True)
+class ResumeContext:
+    """Everything a resumed job runs with that is not the work itself, from today's preferences."""
+
+    #: Today's output folder (absolute). Results, and the inputs a job may use, must lie inside it.
+    output_dir: str
+    #: Today's Wan2GP server addresses (the preferences' list, in order).
+    wan2gp_servers: tuple[str, ...] = ()
+    #: Today's WaveSpeed base URL; empty: the client's default.
+    wavespeed_url: str = ""
+    credentials: Mapping[Backend, Credentials] = field(default_factory=dict)
+    request_timeout_s: float = 60.0
+    deadline_s: float = 3600.0
+    #: The largest download accepted, in bytes (0: the backend's default cap).
+    max_download_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "wan2gp_servers", tuple(self.wan2gp_servers))
+        object.__setattr__(self, "credentials", {Backend(k): v for k, v in dict(self.credentials).items()})
+
+    def credentials_for(self, backend: Backend | str) -> Credentials:
+        return self.credentials.get(Backend(backend), Credentials())
+
+
+class NotResumableError(BackendError):
+    """Why a stored job cannot run with today's context, in words for the user."""
+
+    kind = ErrorKind.INTERRUPTED
+
+
+def server_key(url: str) -> tuple[str, str, int, str]:
+    """A server address reduced to what identifies it: scheme, host, port, path (trailing ``/`` dropped)."""
+    text = url.strip()
+    if "://" not in text:
+        text = "http://" + text
+    parts = urllib.parse.urlsplit(text)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+
+
+def inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` resolves (links followed, ``..`` applied) inside ``folder`` (or is it)."""
+    try:
+        target = Path(path).expanduser().resolve()
+        root = Path(folder).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return target == root or target.is_relative_to(root)
+
+
+def rebuild(record: JobRecord, context: ResumeContext) -> GenerationRequest:
+    """The stored job's request with today's values; raises :class:`NotResumableError` saying why not."""
+    request = record.request
+    root = context.output_dir
+    if not root or not Path(root).is_absolute():
+        raise NotResumableError("The output folder is not set: jobs from an earlier session cannot resume.")
+    output_dir = request.output_dir if request.output_dir and inside(request.output_dir, root) else root
+    changes: dict[str, object] = {
+        "output_dir": str(Path(output_dir).resolve()),
+        "request_timeout_s": context.request_timeout_s,
+        "deadline_s": context.deadline_s,
+        "servers": _servers(record, context),
+    }
+    if DOWNLOAD_CAP_FIELD in {f.name for f in fields(GenerationRequest)}:
+        changes[DOWNLOAD_CAP_FIELD] = context.max_download_bytes
+    if _submits_again(record):
+        for role, value in request.inputs.items():
+            for path in value.split("\n") if role == "image_refs" else [value]:
+                if path and not inside(path, root):
+                    raise NotResumableError(
+                        f"The stored job's input file '{path}' is outside the output folder '{root}', so "
+                        "it was not used. Pick the file again on the shot and generate it."
+                    )
+    if record.request.backend == Backend.WAN2GP and record.remote_id and not _plain_name(record.remote_id):
+        raise NotResumableError(
+            f"The stored job names the server file '{record.remote_id}', which is not a plain file name; "
+            "it was not fetched."
+        )
+    return replace(request, **changes)  # type: ignore[arg-type]
+
+
+def _submits_again(record: JobRecord) -> bool:
+    """A job that never reached the service is submitted afresh (with its inputs); others are fetched."""
+    return record.state == JobState.QUEUED and not record.remote_id
+
+
+def _servers(record: JobRecord, context: ResumeContext) -> tuple[str, ...]:
+    backend = record.request.backend
+    if backend == Backend.WAVESPEED:
+        return (context.wavespeed_url,) if context.wavespeed_url else ()
+    today = context.wan2gp_servers
+    if _submits_again(record):
+        return today  # fresh work: today's servers, as for any Generate
+    named = record.request.servers or tuple(s for s in record.server.split(",") if s)
+    if not named:
+        return today
+    known = {server_key(s): s for s in today}
+    kept = tuple(dict.fromkeys(known[server_key(s)] for s in named if server_key(s) in known))
+    if not kept:
+        listed = ", ".join(named)
+        raise NotResumableError(
+            f"The stored job names the Wan2GP server {listed}, which is not in your preferences, so it was "
+            "not contacted. Add the server in the preferences if you trust it, then resume again."
+        )
+    return kept
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and not {"/", "\\", "\0"} & set(name) and name not in (".", "..")

@@ -96,9 +96,9 @@ class LocalRunner:
 
 
 def use_engine(workdir: Path, runner: LocalRunner, limit: int) -> Any:
-    from blender_movie_director import engine
     from blender_movie_director.backend.jobs.manager import JobManager
     from blender_movie_director.backend.jobs.request import Backend
+    from blender_movie_director.session import engine
 
     manager = JobManager(
         workdir / "out" / "jobs.jsonl",

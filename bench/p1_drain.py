@@ -35,7 +35,7 @@ def child(workdir: str) -> dict[str, object]:
 
     work = Path(workdir)
     bpy = blender_scene.fresh_blender(work)
-    from blender_movie_director import drain, submit
+    from blender_movie_director.session import drain, submit
 
     cams = blender_scene.make_shots(bpy, JOBS, spacing=60)
     clips = blender_scene.make_clips(work / "clips", JOBS)

@@ -29,7 +29,7 @@ TARGET_S = 0.5
 
 def new_movie_floor(bpy: Any, clips: list[Path]) -> list[float]:
     """Seconds of Blender's bare ``new_movie`` per clip, in a scratch scene (removed afterwards)."""
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     scene = bpy.data.scenes.new("bench-floor")
     try:
@@ -49,7 +49,7 @@ def child(workdir: str) -> dict[str, object]:
 
     work = Path(workdir)
     bpy = blender_scene.fresh_blender(work)
-    from blender_movie_director import drain, submit
+    from blender_movie_director.session import drain, submit
 
     cams = blender_scene.make_shots(bpy, CLIPS, spacing=40)
     clips = blender_scene.make_clips(work / "clips", CLIPS)

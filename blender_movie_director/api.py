@@ -20,10 +20,12 @@ from typing import Any
 
 import bpy
 
-from . import _API_NAMES, drain, engine, props, shots, submit
+from . import _API_NAMES
 from .backend.base import GenerationResult
 from .backend.errors import OfflineError
-from .prefs import get_preferences
+from .scene import props, shots
+from .scene.config import get_preferences
+from .session import drain, engine, submit
 
 __all__ = sorted(_API_NAMES)
 

@@ -157,7 +157,7 @@ def _scene(bpy: Any, name: str | None) -> Any:
 
 # --- commands -----
 def shot_rows(scene: Any) -> list[dict[str, Any]]:
-    from . import props, shots
+    from .scene import props, shots
 
     rows = []
     for obj in shots.scene_shots(scene):
@@ -202,8 +202,8 @@ def cmd_list(bpy: Any, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _configure(bpy: Any, args: argparse.Namespace) -> None:
-    from . import shots
-    from .prefs import get_preferences
+    from .scene import shots
+    from .scene.config import get_preferences
 
     if getattr(bpy.app, "online_access_override", False):
         raise CliError(shots.OFFLINE_OVERRIDE_HINT + ".", EXIT_FAILED)
@@ -218,7 +218,8 @@ def _configure(bpy: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_generate(bpy: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from . import props, shots, submit
+    from .scene import props, shots
+    from .session import submit
 
     scene = _scene(bpy, args.scene)
     _configure(bpy, args)
@@ -277,7 +278,8 @@ def _bar(fraction: float, width: int = 24) -> str:
 
 def _wait(cams: list[Any], timeout: float, err: TextIO) -> None:
     """Drain until every shot is finished and cut in, drawing a progress bar on ``err``."""
-    from . import drain, props
+    from .scene import props
+    from .session import drain
 
     names = [c.name for c in cams]
     tty = hasattr(err, "isatty") and err.isatty()
@@ -320,7 +322,7 @@ def bpy_object(name: str) -> Any:
 
 
 def cmd_storyboard(bpy: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from . import storyboard
+    from .scene import storyboard
 
     scene = _scene(bpy, args.scene)
     path = Path(args.out).expanduser().resolve() if args.out else storyboard.default_path(scene)

@@ -1,24 +1,31 @@
-"""Registers the extension with Blender. Imported only by ``register()``/``unregister()``.
+"""The composition root: registers the extension. Imported only by ``register()``/``unregister()``.
 
-Order matters: PropertyGroups before the pointers to them; on the way out the timer and the job engine stop
-first (no worker thread may outlive the extension), then handlers, pointers and classes go.
+It registers every ``ui`` module's ``classes`` (and the scene's PropertyGroups), the file and render
+handlers and the one timer, and hands :mod:`.blender.ticker` its work (the drain and its consumers, loaded
+when something first needs them). Order matters: PropertyGroups before the pointers to them; on the way out
+the timer and the job engine stop first (no worker thread may outlive the extension), then handlers,
+pointers and classes go. Main thread only.
 """
 
 from __future__ import annotations
 
 import atexit
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import bpy
 from bpy.app.handlers import persistent
 
-from . import director, operators, panels, prefs, props, ticker
 from .backend.lazy import loaded
+from .blender import ticker
+from .scene import config, props, tool_props
+from .ui import layout_ops, menus, preferences, shot_ops, shot_panels, strip_ops, strip_panels
 
 CLASSES: tuple[type, ...] = (
-    *props.CLASSES, *prefs.CLASSES, *operators.CLASSES, *panels.CLASSES, *director.CLASSES,
+    *props.classes, *tool_props.classes, *preferences.classes, *shot_ops.classes, *strip_ops.classes,
+    *layout_ops.classes, *menus.classes, *shot_panels.classes, *strip_panels.classes,
 )  # fmt: skip
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so
@@ -34,6 +41,14 @@ def _loaded(name: str) -> ModuleType | None:
     return loaded(f"{__package__}.{name}")
 
 
+def _start_drain() -> Callable[[], float]:
+    """The ticker's work, loaded when something first has work for it: the drain and its consumers."""
+    from .session import drain, strip_jobs
+
+    strip_jobs.register()
+    return drain.timer
+
+
 @persistent
 def _on_save_pre(*_args: object) -> None:
     ticker.set_busy("save", True)
@@ -42,7 +57,7 @@ def _on_save_pre(*_args: object) -> None:
 @persistent
 def _on_save_post(*_args: object) -> None:
     ticker.set_busy("save", False)
-    engine = _loaded("engine")
+    engine = _loaded("session.engine")
     if engine is not None:
         engine.follow_output_folder()
 
@@ -65,8 +80,8 @@ def _on_render_end(*_args: object) -> None:
 @persistent
 def _on_load_post(*_args: object) -> None:
     ticker.clear_busy()
-    if _loaded("engine") is not None or _job_store_exists():
-        from . import engine
+    if _loaded("session.engine") is not None or _job_store_exists():
+        from .session import engine
 
         engine.reattach()
     mark_orphaned_shots()
@@ -76,11 +91,11 @@ def _job_store_exists() -> bool:
     """A job store beside the loaded file: an earlier session may have left jobs to resume."""
     from .backend.jobs.store import STORE_FILE_NAME
 
-    return (Path(prefs.output_root()) / STORE_FILE_NAME).is_file()
+    return (Path(config.output_root()) / STORE_FILE_NAME).is_file()
 
 
 def _orphan_message() -> str:
-    from . import shots
+    from .scene import shots
 
     offline = shots.offline_reason()
     if offline:
@@ -94,7 +109,7 @@ def _orphan_message() -> str:
 
 def mark_orphaned_shots() -> int:
     """Shots saved mid-job whose job this session does not know: say so instead of spinning forever."""
-    engine = _loaded("engine")
+    engine = _loaded("session.engine")
     manager = engine.current() if engine is not None else None
     why = ""
     count = 0
@@ -143,7 +158,8 @@ def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     props.register_pointers()
-    director.register()
+    tool_props.register_pointers()
+    menus.register()
     for name, fn in HANDLERS.items():
         handlers = getattr(bpy.app.handlers, name, None)
         if handlers is not None and fn not in handlers:
@@ -151,6 +167,7 @@ def register() -> None:
     for fn in TIMER_FUNCTIONS:
         if not bpy.app.timers.is_registered(fn):
             bpy.app.timers.register(fn, first_interval=ticker.IDLE_INTERVAL, persistent=True)
+    ticker.install(_start_drain)
     package = sys.modules[__package__]
     sys.modules.setdefault(CONSOLE_ALIAS, package)
     _registered = True
@@ -166,7 +183,9 @@ def unregister() -> None:
         if bpy.app.timers.is_registered(fn):
             bpy.app.timers.unregister(fn)
     ticker.stop()
-    for name, stop in (("engine", "shutdown"), ("connection", "join"), ("drain", "reset")):
+    ticker.install(None)
+    stops = (("session.engine", "shutdown"), ("session.connection", "join"), ("session.drain", "reset"))
+    for name, stop in stops:
         module = _loaded(name)
         if module is not None:
             getattr(module, stop)()
@@ -177,9 +196,16 @@ def unregister() -> None:
         handlers = getattr(bpy.app.handlers, name, None)
         if handlers is not None and fn in handlers:
             handlers.remove(fn)
-    director.unregister()
+    strip_jobs = _loaded("session.strip_jobs")  # never used: nothing to undo
+    if strip_jobs is not None:
+        strip_jobs.unregister()
+    takes = _loaded("scene.takes")
+    if takes is not None:
+        takes.release_previews()
+    menus.unregister()
+    tool_props.unregister_pointers()
     props.unregister_pointers()
-    operators.clear_caches()
+    shot_ops.clear_caches()
     for cls in reversed(CLASSES):
         if getattr(cls, "is_registered", True):
             bpy.utils.unregister_class(cls)

@@ -90,7 +90,7 @@ def add_shot(scene: Any, plan: ShotPlan, start: int) -> Any:
 def use_image_model(cam: Any) -> None:
     """Pick the backend's image-to-video model for a shot that starts from a picture (what the Model
     button's search offers); the shot's model field otherwise keeps the text-to-video default."""
-    from blender_movie_director import catalogs, props
+    from blender_movie_director.scene import catalogs, props
 
     settings = cam.movie_director
     props.set_shot_model(settings, catalogs.default_model(settings.backend, with_image=True))

@@ -46,8 +46,8 @@ def test_connection(prefs: Any, backend: str) -> str:
     """The preferences' "Test Connection" for ``backend``, run here and now; returns its answer, raises
     :class:`DemoError` with it when the server or the key does not work (rather than letting every job
     retry until its deadline)."""
-    from blender_movie_director import connection
     from blender_movie_director.backend.errors import BackendError
+    from blender_movie_director.session import connection
 
     try:
         if backend == "WAVESPEED":
@@ -76,7 +76,8 @@ class ShotOutcome:
 
 def generate_all(scene: Any, console: Console, timeout_s: float) -> list[ShotOutcome]:
     """Press "Preview All" and follow the jobs until every clip is in the Sequencer (or failed)."""
-    from blender_movie_director import drain, props, shots, submit
+    from blender_movie_director.scene import props, shots
+    from blender_movie_director.session import drain, submit
 
     result = bpy.ops.moviedir.generate_all(quality="PREVIEW")
     if result != {"FINISHED"}:

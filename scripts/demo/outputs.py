@@ -13,7 +13,7 @@ from demo.console import Console
 
 def edit_range(scene: Any) -> tuple[int, int]:
     """(first, last) frame covered by the Sequencer's strips."""
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     strips = list(compat.all_strips(compat.sequence_editor(scene)))
     if not strips:
@@ -24,14 +24,14 @@ def edit_range(scene: Any) -> tuple[int, int]:
 
 
 def write_storyboard(scene: Any, path: Path) -> Path:
-    from blender_movie_director import storyboard
+    from blender_movie_director.scene import storyboard
 
     return storyboard.write_storyboard(scene, path).path
 
 
 def prepare_render(scene: Any, path: Path) -> tuple[int, int]:
     """Set the scene to render its Sequencer over the edit's frames to ``path`` (MP4, H.264)."""
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     first, last = edit_range(scene)
     scene.frame_start, scene.frame_end = first, last

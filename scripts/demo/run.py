@@ -78,11 +78,11 @@ def _how_to_go_real(console: Console) -> None:
 
 def _wavespeed_estimate(cameras: list[Any]) -> str:
     """What WaveSpeed will charge for the shots, from the documented prices (no request is made)."""
-    from blender_movie_director import shots
     from blender_movie_director.backend.errors import BackendError
     from blender_movie_director.backend.jobs.runners import WaveSpeedRunner
     from blender_movie_director.backend.wavespeed.models import resolve_model
     from blender_movie_director.backend.wavespeed.pricing import estimate_cost
+    from blender_movie_director.scene import shots
 
     total, unknown = 0.0, 0
     for cam in cameras:

@@ -40,14 +40,14 @@ def _scene(bpy: ModuleType) -> Any:
 
 
 def _strips(scene: Any) -> Any:
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     return compat.all_strips(compat.sequence_editor(scene))
 
 
 def _generated_shot(bpy: ModuleType, scene: Any, frames: int = 96) -> Any:
     """Shot_010 over frames 1..frames, generated on the Wan2GP stand-in and cut in (the normal path)."""
-    from blender_movie_director import submit
+    from blender_movie_director.session import submit
 
     cam = add_shot(bpy, scene, "Shot_010", 1, prompt="a paper boat on a pond")
     add_shot(bpy, scene, "Shot_020", frames + 1, prompt="rain starts")
@@ -67,22 +67,22 @@ def _span(strip: Any) -> tuple[int, int, int]:
 
 
 def _wait(jobs: list[Any], timeout: float = 120) -> None:
-    from blender_movie_director import director_jobs
+    from blender_movie_director.session import strip_jobs
 
-    director_jobs.wait(jobs, timeout=timeout)
+    strip_jobs.wait(jobs, timeout=timeout)
     for job in jobs:
         assert job.state == "done", f"{job.label}: {job.text}"
 
 
 def _new_jobs(before: int) -> list[Any]:
-    from blender_movie_director import director_jobs
+    from blender_movie_director.session import strip_jobs
 
-    return director_jobs.jobs()[before:]
+    return strip_jobs.jobs()[before:]
 
 
 def _shown(bpy: ModuleType, scene: Any, frame: int, tmp_path: Path) -> Any:
     """What the edit shows at ``frame`` (the Sequencer rendered at the scene's size), as RGB uint8."""
-    from blender_movie_director import frames
+    from blender_movie_director.blender import frames
 
     scene.render.use_sequencer = True
     scene.view_settings.view_transform = "Standard"
@@ -99,13 +99,14 @@ def _rgb(pixels: Any) -> Any:
 
 
 def _png_rgb(path: str) -> Any:
-    from blender_movie_director import frames
+    from blender_movie_director.blender import frames
 
     return _rgb(frames.read_pixels(path))
 
 
 def test_regenerate_replaces_the_clip_in_place_with_a_new_seed(blender: ModuleType, ready: Any) -> None:
-    from blender_movie_director import director_jobs, vse
+    from blender_movie_director.blender import vse
+    from blender_movie_director.session import strip_jobs
 
     scene = _scene(blender)
     cam = _generated_shot(blender, scene)
@@ -115,7 +116,7 @@ def test_regenerate_replaces_the_clip_in_place_with_a_new_seed(blender: ModuleTy
     strip.channel = 3  # the user moved it: it must stay where it is now
     before_span = _span(strip)
     _select(scene, strip)
-    count = len(director_jobs.jobs())
+    count = len(strip_jobs.jobs())
     assert blender.ops.moviedir.strip_regenerate() == {"FINISHED"}
     _wait(_new_jobs(count))
     strip = _strips(scene)[settings.strip_name]
@@ -136,7 +137,8 @@ def test_regenerate_replaces_the_clip_in_place_with_a_new_seed(blender: ModuleTy
 def test_variations_add_takes_and_switch_take_keeps_position_and_length(
     blender: ModuleType, ready: Any
 ) -> None:
-    from blender_movie_director import director_jobs, vse
+    from blender_movie_director.blender import vse
+    from blender_movie_director.session import strip_jobs
 
     scene = _scene(blender)
     cam = _generated_shot(blender, scene)
@@ -144,7 +146,7 @@ def test_variations_add_takes_and_switch_take_keeps_position_and_length(
     strip = _strips(scene)[settings.strip_name]
     _select(scene, strip)
     span, shown_file = _span(strip), strip.filepath
-    count = len(director_jobs.jobs())
+    count = len(strip_jobs.jobs())
     assert blender.ops.moviedir.strip_regenerate(count=2) == {"FINISHED"}
     jobs = _new_jobs(count)
     assert [j.action for j in jobs] == ["variation", "variation"]
@@ -168,14 +170,15 @@ def test_variations_add_takes_and_switch_take_keeps_position_and_length(
 
 
 def test_any_take_can_be_made_current_from_the_list(blender: ModuleType, ready: Any) -> None:
-    from blender_movie_director import director_jobs, vse
+    from blender_movie_director.blender import vse
+    from blender_movie_director.session import strip_jobs
 
     scene = _scene(blender)
     cam = _generated_shot(blender, scene)
     settings = cam.movie_director
     strip = _strips(scene)[settings.strip_name]
     _select(scene, strip)
-    count = len(director_jobs.jobs())
+    count = len(strip_jobs.jobs())
     blender.ops.moviedir.strip_regenerate()
     _wait(_new_jobs(count))
     span = _span(_strips(scene)[settings.strip_name])
@@ -191,7 +194,9 @@ def test_any_take_can_be_made_current_from_the_list(blender: ModuleType, ready: 
 
 
 def test_retake_section_on_wavespeed_keeps_position_and_length(blender: ModuleType, ready: Any) -> None:
-    from blender_movie_director import director_jobs, takes, vse
+    from blender_movie_director.blender import vse
+    from blender_movie_director.scene import takes
+    from blender_movie_director.session import strip_jobs
 
     scene = _scene(blender)
     cam = _generated_shot(blender, scene)
@@ -199,7 +204,7 @@ def test_retake_section_on_wavespeed_keeps_position_and_length(blender: ModuleTy
     strip = _strips(scene)[settings.strip_name]
     span, source = _span(strip), blender.path.abspath(strip.filepath)
     _select(scene, strip)
-    count = len(director_jobs.jobs())
+    count = len(strip_jobs.jobs())
     # Frames 25..72 of the timeline: 2 s in the middle of the 4 s clip.
     assert blender.ops.moviedir.strip_retake(
         frame_start=25, frame_end=72, prompt="the boat capsizes", mode="replace_video"
@@ -248,7 +253,8 @@ def test_image_to_video_starts_on_the_frame_under_the_playhead(
 ) -> None:
     import av
 
-    from blender_movie_director import director_jobs, vse
+    from blender_movie_director.blender import vse
+    from blender_movie_director.session import strip_jobs
 
     scene = _scene(blender)
     cam = _generated_shot(blender, scene)
@@ -257,7 +263,7 @@ def test_image_to_video_starts_on_the_frame_under_the_playhead(
     shown = _shown(blender, scene, playhead, tmp_path)  # what the user sees there
     scene.frame_set(playhead)
     _select(scene, strip)
-    count = len(director_jobs.jobs())
+    count = len(strip_jobs.jobs())
     assert blender.ops.moviedir.strip_image_to_video(
         backend=backend, prompt="the boat drifts away", seconds=2.0
     ) == {"FINISHED"}  # fmt: skip
@@ -285,7 +291,7 @@ def test_image_to_video_starts_on_the_frame_under_the_playhead(
 
 
 def test_extend_continues_from_the_last_frame(blender: ModuleType, ready: Any, tmp_path: Path) -> None:
-    from blender_movie_director import director_jobs
+    from blender_movie_director.session import strip_jobs
 
     scene = _scene(blender)
     cam = _generated_shot(blender, scene, frames=48)
@@ -293,7 +299,7 @@ def test_extend_continues_from_the_last_frame(blender: ModuleType, ready: Any, t
     last = int(strip.frame_final_end) - 1
     shown = _shown(blender, scene, last, tmp_path)
     _select(scene, strip)
-    count = len(director_jobs.jobs())
+    count = len(strip_jobs.jobs())
     assert blender.ops.moviedir.strip_extend(backend="WAN2GP", prompt="the boat sails on", seconds=1.0) == {
         "FINISHED"
     }
@@ -309,7 +315,7 @@ def test_extend_continues_from_the_last_frame(blender: ModuleType, ready: Any, t
 def test_reveal_file_and_generation_info(
     blender: ModuleType, ready: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from blender_movie_director import director_ops
+    from blender_movie_director.ui import strip_ops
 
     scene = _scene(blender)
     cam = _generated_shot(blender, scene, frames=48)
@@ -317,10 +323,10 @@ def test_reveal_file_and_generation_info(
     _select(scene, strip)
     # Opening a file browser needs a desktop, which a headless test has not: record the request instead.
     opened: list[str] = []
-    monkeypatch.setattr(director_ops, "open_path", opened.append)
+    monkeypatch.setattr(strip_ops, "open_path", opened.append)
     assert blender.ops.moviedir.strip_reveal() == {"FINISHED"}
     assert opened == [str(Path(cam.movie_director.takes[0].filepath).parent)]
-    rows = dict(director_ops.generation_info(strip))
+    rows = dict(strip_ops.generation_info(strip))
     take = cam.movie_director.takes[0]
     assert rows["Shot"] == "Shot_010" and rows["Take"].startswith("Take 1")
     assert rows["Backend"] == "wan2gp" and rows["Model"] == take.model
@@ -332,18 +338,19 @@ def test_reveal_file_and_generation_info(
 def test_foreign_strips_get_the_actions_that_make_sense(
     blender: ModuleType, ready: Any, clip_factory
 ) -> None:
-    from blender_movie_director import compat, director_ops
+    from blender_movie_director.blender import compat
+    from blender_movie_director.ui import strip_ops
 
     scene = _scene(blender)
     top = compat.top_level_strips(compat.sequence_editor(scene))
     strip = top.new_movie(name="holiday", filepath=str(clip_factory(24, 48)), channel=1, frame_start=1)
     _select(scene, strip)
-    assert not director_ops.is_ours(strip)
+    assert not strip_ops.is_ours(strip)
     assert not blender.ops.moviedir.strip_regenerate.poll()
     assert not blender.ops.moviedir.strip_switch_take.poll()
     for op in ("strip_retake", "strip_image_to_video", "strip_extend", "strip_reveal", "strip_info"):
         assert getattr(blender.ops.moviedir, op).poll(), op
-    rows = dict(director_ops.generation_info(strip))
+    rows = dict(strip_ops.generation_info(strip))
     assert rows["Made by"] == "not Movie Director"
     with pytest.raises(RuntimeError, match="prompt is empty"):
         blender.ops.moviedir.strip_image_to_video(backend="WAN2GP", prompt="", seconds=1.0)

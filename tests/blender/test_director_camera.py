@@ -35,7 +35,7 @@ def _key(obj, path: str, frames_values: list[tuple[int, object]]) -> None:
 
 
 def _moves(bpy: ModuleType, scene, cam) -> list[tuple[str, str]]:
-    from blender_movie_director import camera_prompt
+    from blender_movie_director.scene import camera_prompt
 
     return [(m.kind, m.direction) for m in camera_prompt.analyze_shot(scene, cam).moves]
 
@@ -88,7 +88,7 @@ def test_orbit_from_a_rotating_parent(blender: ModuleType) -> None:
     scene.collection.objects.link(pivot)
     cam.parent = pivot
     _key(pivot, "rotation_euler", [(1, (0, 0, 0)), (49, (0, 0, R90))])
-    from blender_movie_director import camera_prompt
+    from blender_movie_director.scene import camera_prompt
 
     analysis = camera_prompt.analyze_shot(scene, cam)
     assert [(m.kind, m.direction) for m in analysis.moves] == [("orbit", "right")]
@@ -116,20 +116,20 @@ def test_static_but_animated_camera_says_static(blender: ModuleType) -> None:
     scene = _scene(blender)
     cam = _camera(blender, scene)
     _key(cam, "location", [(1, (0, -10, 1.5)), (49, (0, -10, 1.5))])
-    from blender_movie_director import camera_prompt
+    from blender_movie_director.scene import camera_prompt
 
     assert _moves(blender, scene, cam) == [("static", "")]
     assert camera_prompt.read_camera(scene, cam, "t2v_1.3B") == "Static shot, fixed camera."
 
 
 def test_camera_without_animation_adds_no_words(blender: ModuleType) -> None:
-    from blender_movie_director import camera_prompt, director_props
+    from blender_movie_director.scene import camera_prompt, tool_props
 
     scene = _scene(blender)
     cam = _camera(blender, scene)
     assert not camera_prompt.is_animated(cam)
     assert camera_prompt.prompt_for(cam, scene, "A fox", "t2v_1.3B") == "A fox"
-    assert director_props.of(cam).camera_moves == camera_prompt.NOT_ANIMATED
+    assert tool_props.of(cam).camera_moves == camera_prompt.NOT_ANIMATED
 
 
 def test_shot_range_limits_the_analysis(blender: ModuleType) -> None:
@@ -146,7 +146,7 @@ def test_shot_range_limits_the_analysis(blender: ModuleType) -> None:
 
 
 def test_words_reach_the_request_and_follow_the_model(blender: ModuleType, tmp_path) -> None:
-    from blender_movie_director import director_props, props, shots
+    from blender_movie_director.scene import props, shots, tool_props
 
     prefs = blender.context.preferences.addons["blender_movie_director"].preferences
     prefs.output_folder = str(tmp_path)
@@ -156,7 +156,7 @@ def test_words_reach_the_request_and_follow_the_model(blender: ModuleType, tmp_p
     _key(cam, "rotation_euler", [(1, (R90, 0, 0)), (49, (R90, 0, math.radians(30)))])
     request, _ = shots.build_request(cam, "PREVIEW", scene=scene)
     assert request.prompt == "A lighthouse at dusk. Camera movement: push in, pan left."
-    tools = director_props.of(cam)
+    tools = tool_props.of(cam)
     assert tools.camera_motion == "Camera movement: push in, pan left." and tools.camera_motion_auto
     assert tools.camera_moves.startswith("dolly in 4.0, pan left 30.0")
     # Another model family gets its own words.
@@ -176,12 +176,12 @@ def test_words_reach_the_request_and_follow_the_model(blender: ModuleType, tmp_p
 
 
 def test_read_camera_operator(blender: ModuleType) -> None:
-    from blender_movie_director import director_props
+    from blender_movie_director.scene import tool_props
 
     scene = _scene(blender)
     cam = _camera(blender, scene)
     _key(cam, "rotation_euler", [(1, (R90, 0, 0)), (49, (math.radians(130), 0, 0))])  # 20 deg/s
-    director_props.of(cam).camera_motion = "hand-written"
+    tool_props.of(cam).camera_motion = "hand-written"
     assert blender.ops.moviedir.read_camera(shot=cam.name) == {"FINISHED"}
-    tools = director_props.of(cam)
+    tools = tool_props.of(cam)
     assert tools.camera_motion == "Camera movement: tilt up." and tools.camera_motion_auto

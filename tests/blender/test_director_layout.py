@@ -40,7 +40,7 @@ def _previs(bpy: ModuleType, frames: int = 24) -> tuple[Any, Any]:
 
 
 def test_control_frame_count_rule() -> None:
-    from blender_movie_director.layout_video import control_frame_count
+    from blender_movie_director.requests.layout import control_frame_count
 
     assert [control_frame_count(n) for n in (1, 16, 17, 18, 21, 24, 25, 48, 49)] == [
         17, 17, 17, 21, 21, 25, 25, 49, 49,
@@ -50,17 +50,18 @@ def test_control_frame_count_rule() -> None:
 def test_layout_steps_render_one_frame_each_and_leave_the_scene_as_it_was(
     blender: ModuleType, tmp_path: Path
 ) -> None:
-    from blender_movie_director import frames, layout_video
+    from blender_movie_director.blender import frames
+    from blender_movie_director.requests import layout as layout_requests
 
     blender.context.preferences.addons[ADDON].preferences.output_folder = str(tmp_path)
     scene, cam = _previs(blender, frames=20)
     engine_before = scene.render.engine
     scene.render.filepath = "//my_render_"
     scene.frame_set(7)
-    plan = layout_video.plan(scene, cam)
+    plan = layout_requests.plan(scene, cam)
     assert (plan.start, plan.end, plan.frames, plan.control_frames) == (1, 20, 20, 21)
     assert (plan.width, plan.height) == (320, 192)
-    job = layout_video.LayoutRender(plan)
+    job = layout_requests.LayoutRender(plan)
     assert not job.step() and job.rendered == 1 and job.fraction == pytest.approx(1 / 20)
     # Between steps the user's scene is exactly as it was.
     assert scene.render.engine == engine_before and scene.render.filepath == "//my_render_"
@@ -83,22 +84,24 @@ def test_layout_steps_render_one_frame_each_and_leave_the_scene_as_it_was(
 def test_layout_to_video_runs_vace_with_the_control_video(
     blender: ModuleType, wan2gp_standin: Any, tmp_path: Path
 ) -> None:
-    from blender_movie_director import compat, director_jobs, director_props, vse
+    from blender_movie_director.blender import compat, vse
+    from blender_movie_director.scene import tool_props
+    from blender_movie_director.session import strip_jobs
 
     prefs = blender.context.preferences.addons[ADDON].preferences
     prefs.wan2gp_url, prefs.output_folder = wan2gp_standin.url, str(tmp_path / "out")
     scene, cam = _previs(blender, frames=24)
-    tools = director_props.of(cam)
+    tools = tool_props.of(cam)
     tools.layout_model, tools.control_type = "vace_1.3B", "depth"
-    count = len(director_jobs.jobs())
+    count = len(strip_jobs.jobs())
     assert blender.ops.moviedir.layout_to_video(shot=cam.name) == {"FINISHED"}
-    (job,) = director_jobs.jobs()[count:]
+    (job,) = strip_jobs.jobs()[count:]
     assert job.action == "layout" and job.request.model == "vace_1.3B"
     assert job.request.settings["video_prompt_type"] == "DV"  # depth, as WanGP names it
     assert job.request.settings["video_length"] == 25
     assert job.request.prompt == "a stone monolith in a desert. Camera movement: camera moves right quickly."
     control = job.request.inputs["video_guide"]
-    director_jobs.wait([job], timeout=120)
+    strip_jobs.wait([job], timeout=120)
     assert job.state == "done", job.text
     control_frames = videogen.read_frames(control)
     out = videogen.read_frames(job.result_path)

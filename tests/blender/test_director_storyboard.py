@@ -24,7 +24,7 @@ def _grey(pixels, y: int, x: int) -> float:
 def test_extract_frame_writes_that_frame(
     blender: ModuleType, clip_factory, tmp_path: Path, index, frame
 ) -> None:
-    from blender_movie_director import frames
+    from blender_movie_director.blender import frames
 
     clip = clip_factory(16, 32)
     png = frames.extract_frame(clip, index, tmp_path / "f.png")
@@ -37,7 +37,7 @@ def test_extract_frame_writes_that_frame(
 
 
 def test_extract_frame_scaled_and_out_of_range(blender: ModuleType, clip_factory, tmp_path: Path) -> None:
-    from blender_movie_director import frames
+    from blender_movie_director.blender import frames
 
     clip = clip_factory(16, 32)
     pixels = frames.read_pixels(frames.extract_frame(clip, 5, tmp_path / "s.png", width=80, height=48))
@@ -53,7 +53,7 @@ def test_extract_frame_scaled_and_out_of_range(blender: ModuleType, clip_factory
 def test_png_round_trip(blender: ModuleType, tmp_path: Path) -> None:
     import numpy as np
 
-    from blender_movie_director import frames
+    from blender_movie_director.blender import frames
 
     picture = np.zeros((20, 30, 3), dtype=np.float32)
     picture[:5, :, 0] = 1.0  # a red band along the top
@@ -67,7 +67,7 @@ def test_png_round_trip(blender: ModuleType, tmp_path: Path) -> None:
 
 
 def test_layout_geometry() -> None:
-    from blender_movie_director.storyboard import plan_layout
+    from blender_movie_director.scene.storyboard import plan_layout
 
     one = plan_layout(1, 16 / 9)
     assert (one.columns, one.rows, one.picture_height) == (1, 1, 180)
@@ -93,7 +93,8 @@ def _take(cam, clip: Path, number: int = 1, model: str = "t2v_1.3B") -> None:
 def test_storyboard_has_one_cell_per_shot_showing_each_current_take(
     blender: ModuleType, tmp_path: Path
 ) -> None:
-    from blender_movie_director import frames, storyboard
+    from blender_movie_director.blender import frames
+    from blender_movie_director.scene import storyboard
 
     scene = blender.context.scene
     scene.render.resolution_x, scene.render.resolution_y = 1280, 720
@@ -135,7 +136,7 @@ def test_storyboard_has_one_cell_per_shot_showing_each_current_take(
 
 
 def test_storyboard_without_shots_is_an_error(blender: ModuleType, tmp_path: Path) -> None:
-    from blender_movie_director import storyboard
+    from blender_movie_director.scene import storyboard
 
     with pytest.raises(ValueError, match="no shots"):
         storyboard.write_storyboard(blender.context.scene, tmp_path / "x.png")

@@ -29,13 +29,13 @@ def _scene(bpy: ModuleType) -> Any:
 
 
 def _strips(scene: Any) -> Any:
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     return compat.all_strips(compat.sequence_editor(scene))
 
 
 def _shot_with_take(bpy: ModuleType, scene: Any) -> Any:
-    from blender_movie_director import submit
+    from blender_movie_director.session import submit
 
     cam = add_shot(bpy, scene, "Shot_010", 1, prompt="a lantern in fog")
     submit.submit_shot(cam, "PREVIEW")
@@ -48,7 +48,7 @@ def _shot_with_take(bpy: ModuleType, scene: Any) -> Any:
 def test_menu_is_appended_and_removed(blender: ModuleType) -> None:
     import addon_utils
 
-    from blender_movie_director import menus
+    from blender_movie_director.ui import menus
 
     menu = blender.types.SEQUENCER_MT_context_menu
     assert menus.draw_context_menu in menu._dyn_ui_initialize()
@@ -64,7 +64,8 @@ def test_menu_is_appended_and_removed(blender: ModuleType) -> None:
 def test_menu_shows_for_movie_and_image_strips_only(
     blender: ModuleType, clip_factory, tmp_path: Path
 ) -> None:
-    from blender_movie_director import compat, menus
+    from blender_movie_director.blender import compat
+    from blender_movie_director.ui import menus
 
     scene = _scene(blender)
     top = compat.top_level_strips(compat.sequence_editor(scene))
@@ -87,7 +88,7 @@ def test_menu_shows_for_movie_and_image_strips_only(
 
 
 def test_menu_entries(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import menus
+    from blender_movie_director.ui import menus
 
     scene = _scene(blender)
     _shot_with_take(blender, scene)
@@ -127,7 +128,9 @@ def test_drain_made_takes_keep_cost_request_and_origin(blender: ModuleType, loca
 
 
 def test_thumbnails_are_the_middle_frame_and_made_outside_drawing(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import director_panels, frames, takes
+    from blender_movie_director.blender import frames
+    from blender_movie_director.scene import takes
+    from blender_movie_director.ui import strip_panels
 
     scene = _scene(blender)
     cam = _shot_with_take(blender, scene)
@@ -135,9 +138,9 @@ def test_thumbnails_are_the_middle_frame_and_made_outside_drawing(blender: Modul
     thumb = takes.thumbnail_path(take.filepath)
     assert not thumb.exists()
     layout = RecordingLayout(blender)
-    director_panels.draw_take_row(layout, cam.movie_director, take, 0)  # drawing only asks for it
+    strip_panels.draw_take_row(layout, cam.movie_director, take, 0)  # drawing only asks for it
     assert not thumb.exists() and takes.wanted_thumbnails() == [take.filepath]
-    from blender_movie_director import drain
+    from blender_movie_director.session import drain
 
     drain.drain()  # the idle step renders it
     assert thumb.is_file() and takes.wanted_thumbnails() == []
@@ -151,7 +154,8 @@ def test_thumbnails_are_the_middle_frame_and_made_outside_drawing(blender: Modul
 
 
 def test_sidebar_parts_draw(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import director_jobs, director_panels, panels
+    from blender_movie_director.session import strip_jobs
+    from blender_movie_director.ui import shot_panels, strip_panels
 
     scene = _scene(blender)
     cam = _shot_with_take(blender, scene)
@@ -161,35 +165,35 @@ def test_sidebar_parts_draw(blender: ModuleType, local_engine) -> None:
         fn(layout, blender.context)
         return layout
 
-    takes_list = draw(panels.draw_takes).find("template_list")
+    takes_list = draw(shot_panels.draw_takes).find("template_list")
     assert takes_list[0].kwargs["listtype_name"] == "MOVIEDIR_UL_takes"
-    details = draw(director_panels.draw_take_details)
+    details = draw(strip_panels.draw_take_details)
     assert ("moviedir.make_take_current", "", {"shot": cam.name, "index": 0}) in details.operators()
     assert "generate · cost unknown" in details.labels()
-    motion = draw(director_panels.draw_camera_motion)
+    motion = draw(strip_panels.draw_camera_motion)
     assert {"use_camera_motion", "camera_motion", "camera_motion_auto"} <= set(motion.props())
     assert ("moviedir.read_camera", "", {"shot": cam.name}) in motion.operators()
-    layout_part = draw(director_panels.draw_layout_video)
+    layout_part = draw(strip_panels.draw_layout_video)
     assert {"layout_model", "control_type", "layout_engine"} <= set(layout_part.props())
     assert ("moviedir.layout_to_video", "", {"shot": cam.name}) in layout_part.operators()
-    director = draw(director_panels.draw_director)
+    director = draw(strip_panels.draw_director)
     assert director.operators() == [("moviedir.storyboard", "", {})]
     local_engine.gate = threading.Event()
     blender.ops.moviedir.strip_regenerate()
-    (job,) = director_jobs.active()
+    (job,) = strip_jobs.active()
     drain_until(lambda: job.state == "running")
-    director = draw(director_panels.draw_director)
+    director = draw(strip_panels.draw_director)
     assert ("moviedir.cancel_director_job", "", {"job_id": job.job_id}) in director.operators()
     assert director.find("progress") or any("%" in label for label in director.labels())
     local_engine.gate.set()
-    director_jobs.wait([job], timeout=30)
+    strip_jobs.wait([job], timeout=30)
     assert job.state == "done"
-    labels = draw(director_panels.draw_director).labels()
+    labels = draw(strip_panels.draw_director).labels()
     assert any(label.startswith("Regenerate · Shot_010") for label in labels)
 
 
 def test_failed_and_cancelled_director_jobs_leave_the_strip_alone(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import director_jobs, engine
+    from blender_movie_director.session import engine, strip_jobs
 
     scene = _scene(blender)
     cam = _shot_with_take(blender, scene)
@@ -197,17 +201,17 @@ def test_failed_and_cancelled_director_jobs_leave_the_strip_alone(blender: Modul
     shown = strip.filepath
     local_engine.fail = "the GPU caught fire"
     blender.ops.moviedir.strip_regenerate()
-    (job,) = director_jobs.active()
-    director_jobs.wait([job], timeout=30)
+    (job,) = strip_jobs.active()
+    strip_jobs.wait([job], timeout=30)
     assert job.state == "failed" and "the GPU caught fire" in job.error
     assert _strips(scene)[cam.movie_director.strip_name].filepath == shown
     assert len(cam.movie_director.takes) == 1
     local_engine.fail = ""
     local_engine.gate = threading.Event()
     blender.ops.moviedir.strip_regenerate()
-    (job,) = director_jobs.active()
+    (job,) = strip_jobs.active()
     assert blender.ops.moviedir.cancel_director_job(job_id=job.job_id) == {"FINISHED"}
-    director_jobs.wait([job], timeout=30)
+    strip_jobs.wait([job], timeout=30)
     assert job.state == "cancelled"
     assert not engine.has_active()
     assert _strips(scene)[cam.movie_director.strip_name].filepath == shown

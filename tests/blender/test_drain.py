@@ -15,7 +15,7 @@ pytestmark = pytest.mark.blender
 
 
 def _strips(scene):
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     return compat.all_strips(compat.sequence_editor(scene))
 
@@ -28,7 +28,8 @@ def _scene(bpy: ModuleType):
 
 
 def test_events_drive_the_shot_to_a_strip_with_a_take(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import drain, engine, submit, vse
+    from blender_movie_director.blender import vse
+    from blender_movie_director.session import drain, engine, submit
 
     local_engine.gate = threading.Event()
     scene = _scene(blender)
@@ -59,7 +60,7 @@ def test_events_drive_the_shot_to_a_strip_with_a_take(blender: ModuleType, local
 
 
 def test_regenerating_keeps_the_previous_file_as_a_take(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import submit
+    from blender_movie_director.session import submit
 
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 10, prompt="a cat")
@@ -79,7 +80,7 @@ def test_regenerating_keeps_the_previous_file_as_a_take(blender: ModuleType, loc
 
 
 def test_failure_is_shown_on_the_shot(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import submit
+    from blender_movie_director.session import submit
 
     local_engine.fail = "The GPU ran out of memory at 1280x720; try 480p."
     scene = _scene(blender)
@@ -94,7 +95,7 @@ def test_failure_is_shown_on_the_shot(blender: ModuleType, local_engine) -> None
 
 
 def test_cancel_stops_the_job(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import submit
+    from blender_movie_director.session import submit
 
     local_engine.gate = threading.Event()
     scene = _scene(blender)
@@ -109,7 +110,8 @@ def test_cancel_stops_the_job(blender: ModuleType, local_engine) -> None:
 
 
 def test_imports_wait_while_saving_or_rendering(blender: ModuleType, local_engine, tmp_path: Path) -> None:
-    from blender_movie_director import drain, registration, submit
+    from blender_movie_director import registration
+    from blender_movie_director.session import drain, submit
 
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="rain")
@@ -130,7 +132,7 @@ def test_imports_wait_while_saving_or_rendering(blender: ModuleType, local_engin
 
 
 def test_events_for_a_stale_or_deleted_shot_are_dropped(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director import drain, engine, submit
+    from blender_movie_director.session import drain, engine, submit
 
     local_engine.gate = threading.Event()
     scene = _scene(blender)
@@ -153,8 +155,8 @@ def test_events_for_a_stale_or_deleted_shot_are_dropped(blender: ModuleType, loc
 def test_progress_is_coalesced_and_the_tick_is_capped(blender: ModuleType, local_engine) -> None:
     import time
 
-    from blender_movie_director import drain, engine, submit
     from blender_movie_director.backend.jobs.request import Backend
+    from blender_movie_director.session import drain, engine, submit
 
     local_engine.steps = 300
     local_engine.gate = threading.Event()
@@ -186,9 +188,9 @@ def test_progress_is_coalesced_and_the_tick_is_capped(blender: ModuleType, local
 
 
 def test_first_save_moves_the_job_records_beside_the_blend(blender: ModuleType, tmp_path: Path) -> None:
-    from blender_movie_director import engine, submit
     from blender_movie_director.backend.jobs.manager import JobManager
     from blender_movie_director.backend.jobs.request import Backend
+    from blender_movie_director.session import engine, submit
     from tests.blender.local_runner import ClipRunner
 
     prefs = blender.context.preferences.addons["blender_movie_director"].preferences

@@ -44,9 +44,9 @@ class _TenHertz:
 
 
 def test_drain_tick_cost_with_16_jobs_at_10_hz(blender: ModuleType, tmp_path) -> None:
-    from blender_movie_director import drain, engine, submit
     from blender_movie_director.backend.jobs.manager import JobManager
     from blender_movie_director.backend.jobs.request import Backend
+    from blender_movie_director.session import drain, engine, submit
 
     stop = threading.Event()
     runner = _TenHertz(stop)

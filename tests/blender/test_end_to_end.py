@@ -35,7 +35,7 @@ def _activate(bpy: ModuleType, cam: Any) -> None:
 
 
 def _strips(scene: Any) -> Any:
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     return compat.all_strips(compat.sequence_editor(scene))
 
@@ -65,7 +65,7 @@ def wan2gp_ready(blender: ModuleType, wan2gp_standin: Any, tmp_path: Path) -> An
 def test_preview_operator_cuts_a_16fps_clip_into_a_24fps_edit(
     blender: ModuleType, wan2gp_ready: Any, clip_factory
 ) -> None:
-    from blender_movie_director import compat, vse
+    from blender_movie_director.blender import compat, vse
 
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a red kite over green hills")
@@ -99,7 +99,7 @@ def test_preview_operator_cuts_a_16fps_clip_into_a_24fps_edit(
 def test_generate_all_and_console_api(blender: ModuleType, wan2gp_ready: Any) -> None:
     import movie_director as md  # the alias the extension registers
 
-    from blender_movie_director import submit
+    from blender_movie_director.session import submit
 
     scene = _scene(blender)
     a = add_shot(blender, scene, "Shot_010", 1, prompt="dawn over a city")
@@ -227,7 +227,7 @@ def test_unregister_mid_job_leaves_no_threads(
 def test_wavespeed_key_never_reaches_the_blend_file(
     blender: ModuleType, wavespeed_standin: Any, tmp_path: Path
 ) -> None:
-    from blender_movie_director import vse
+    from blender_movie_director.blender import vse
 
     prefs = _prefs(blender)
     prefs.wavespeed_api_key = wavespeed_standin.api_key

@@ -90,7 +90,7 @@ def test_generate_all_reports_skipped_shots(blender: ModuleType, local_engine) -
 
 
 def _all_strips(scene: Any) -> Any:
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     return compat.all_strips(compat.sequence_editor(scene))
 
@@ -121,7 +121,7 @@ def test_use_take_swaps_the_clip_in_place(blender: ModuleType, local_engine) -> 
 
 
 def test_add_shot_and_choose_model(blender: ModuleType) -> None:
-    from blender_movie_director import catalogs, props, shots
+    from blender_movie_director.scene import catalogs, props, shots
 
     scene = blender.context.scene
     scene.frame_current = 37
@@ -149,7 +149,9 @@ def test_add_shot_and_choose_model(blender: ModuleType) -> None:
 
 
 def test_timer_and_handlers_are_registered(blender: ModuleType) -> None:
-    from blender_movie_director import drain, registration, ticker
+    from blender_movie_director import registration
+    from blender_movie_director.blender import ticker
+    from blender_movie_director.session import drain
 
     assert (ticker.timer,) == registration.TIMER_FUNCTIONS
     assert blender.app.timers.is_registered(ticker.timer)
@@ -177,7 +179,7 @@ def test_shot_saved_mid_job_is_marked_interrupted_on_load(blender: ModuleType, t
 def test_test_connection_reports_each_backend(
     blender: ModuleType, wan2gp_standin: Any, wavespeed_standin: Any
 ) -> None:
-    from blender_movie_director import connection
+    from blender_movie_director.session import connection
 
     prefs = _prefs(blender)
     prefs.wan2gp_url = wan2gp_standin.url

@@ -15,10 +15,10 @@ STATUSES = ("IDLE", "QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLED", "INTERRU
 
 
 def _draw(bpy: ModuleType, fn_name: str) -> RecordingLayout:
-    from blender_movie_director import panels
+    from blender_movie_director.ui import shot_panels
 
     layout = RecordingLayout(bpy)
-    getattr(panels, fn_name)(layout, bpy.context)
+    getattr(shot_panels, fn_name)(layout, bpy.context)
     return layout
 
 
@@ -29,7 +29,7 @@ def _activate(bpy: ModuleType, cam) -> None:
 
 @pytest.mark.parametrize("status", STATUSES)
 def test_shot_panel_in_every_state(blender: ModuleType, status: str) -> None:
-    from blender_movie_director import catalogs
+    from blender_movie_director.scene import catalogs
 
     scene = blender.context.scene
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a lighthouse")
@@ -115,7 +115,7 @@ def test_shots_panel_lists_cameras_and_batch_progress(blender: ModuleType) -> No
 
 
 def test_shot_list_rows_show_status(blender: ModuleType) -> None:
-    from blender_movie_director import panels
+    from blender_movie_director.ui import shot_panels
 
     scene = blender.context.scene
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="p")
@@ -123,7 +123,7 @@ def test_shot_list_rows_show_status(blender: ModuleType) -> None:
         cam.movie_director.status = status
         cam.movie_director.progress = 0.25
         layout = RecordingLayout(blender)
-        panels.draw_shot_row(layout, cam)
+        shot_panels.draw_shot_row(layout, cam)
         texts = [c.text for c in layout.find("label")]
         assert texts[0] == "Shot_010"
         assert texts[1] == ("25%" if status in ("QUEUED", "RUNNING") else "")
@@ -156,10 +156,10 @@ def test_takes_panel(blender: ModuleType) -> None:
 
 
 def test_panels_are_registered_in_both_editors(blender: ModuleType) -> None:
-    from blender_movie_director import panels
+    from blender_movie_director.ui import shot_panels
 
     spaces = {}
-    for cls in panels.CLASSES:
+    for cls in shot_panels.classes:
         if issubclass(cls, blender.types.Panel):
             assert cls.bl_category == "Movie Director" and cls.bl_region_type == "UI"
             assert getattr(blender.types, cls.bl_idname).is_registered
@@ -168,16 +168,17 @@ def test_panels_are_registered_in_both_editors(blender: ModuleType) -> None:
 
 
 def test_preferences_draw_with_connection_results(blender: ModuleType) -> None:
-    from blender_movie_director import connection, prefs
+    from blender_movie_director.session import connection
+    from blender_movie_director.ui import preferences
 
     layout = RecordingLayout(blender)
-    prefs.draw_connection(layout)
+    preferences.draw_connection(layout)
     assert ("moviedir.test_connection", "", {}) in layout.operators()
     connection._set(connection.BackendState("WAN2GP", True, "http://x: Wan2GP ready (3 ms)"))
     connection._set(connection.BackendState("WAVESPEED", False, "No API key"))
     try:
         layout = RecordingLayout(blender)
-        prefs.draw_connection(layout)
+        preferences.draw_connection(layout)
         assert "Wan2GP: http://x: Wan2GP ready (3 ms)" in layout.labels()
         assert "WaveSpeed: No API key" in layout.labels()
         icons = {c.text: c.kwargs.get("icon") for c in layout.find("label")}

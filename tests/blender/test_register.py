@@ -19,7 +19,17 @@ HEAVY = ("gradio_client", "pydantic", "httpx", "huggingface_hub", "pydantic_core
 #: The job engine and what only a button or panel needs: loaded on first use, not by enabling.
 ON_FIRST_USE = tuple(
     f"blender_movie_director.{name}"
-    for name in ("drain", "engine", "director_jobs", "backend.jobs.events", "shots", "submit", "takes")
+    for name in (
+        "session.drain",
+        "session.engine",
+        "session.strip_jobs",
+        "backend.jobs.events",
+        "scene.shots",
+        "session.submit",
+        "scene.takes",
+        "requests.strip",
+        "requests.layout",
+    )
 )
 
 
@@ -37,7 +47,8 @@ def test_enable_imports_nothing_heavy() -> None:
             return [m for m in {ON_FIRST_USE!r}
                     if m in sys.modules and type(sys.modules[m]).__name__ != "_LazyModule"]
         executed = executed_modules()
-        from blender_movie_director import shots, ticker
+        from blender_movie_director.scene import shots
+        from blender_movie_director.blender import ticker
         started = ticker.started()
         addon_utils.disable("blender_movie_director", default_set=True, handle_error=None)
         executed += executed_modules()  # disabling must not load them either

@@ -20,7 +20,7 @@ def _prefs(bpy: ModuleType) -> Any:
 
 
 def test_frame_ranges(blender: ModuleType) -> None:
-    from blender_movie_director import shots
+    from blender_movie_director.scene import shots
 
     scene = blender.context.scene
     scene.frame_start, scene.frame_end = 1, 250
@@ -49,8 +49,8 @@ def test_frame_ranges(blender: ModuleType) -> None:
 
 
 def test_wan2gp_request_is_plain_data_without_secrets(blender: ModuleType, tmp_path: Path) -> None:
-    from blender_movie_director import shots
     from blender_movie_director.backend.jobs.request import Backend, Quality
+    from blender_movie_director.scene import shots
 
     prefs = _prefs(blender)
     prefs.wan2gp_url = "http://127.0.0.1:7860, http://127.0.0.1:7861"
@@ -85,7 +85,7 @@ def test_wan2gp_request_is_plain_data_without_secrets(blender: ModuleType, tmp_p
 def test_wavespeed_request_fits_the_models_schema(
     blender: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from blender_movie_director import shots
+    from blender_movie_director.scene import shots
 
     monkeypatch.setenv("WAVESPEED_API_KEY", "env-key")
     scene = blender.context.scene
@@ -108,7 +108,7 @@ def test_wavespeed_request_fits_the_models_schema(
 
 
 def test_output_folder_beside_the_blend_or_in_the_user_folder(blender: ModuleType, tmp_path: Path) -> None:
-    from blender_movie_director import shots
+    from blender_movie_director.scene import shots
 
     _prefs(blender).output_folder = "//movie_director/"
     unsaved = Path(shots.output_root())
@@ -118,7 +118,7 @@ def test_output_folder_beside_the_blend_or_in_the_user_folder(blender: ModuleTyp
 
 
 def test_image_input_switches_to_image_to_video(blender: ModuleType, tmp_path: Path) -> None:
-    from blender_movie_director import shots
+    from blender_movie_director.scene import shots
 
     image = tmp_path / "start.png"
     img = blender.data.images.new("start", 32, 32)

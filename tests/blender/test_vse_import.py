@@ -15,7 +15,7 @@ pytestmark = pytest.mark.blender
 
 
 def _strips(bpy: ModuleType, scene):
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     return compat.all_strips(compat.sequence_editor(scene))
 
@@ -43,7 +43,7 @@ def _source_frame_on_screen(bpy: ModuleType, scene, frame: int, tmp_path: Path) 
 def test_16fps_clip_keeps_its_seconds_in_a_24fps_scene(
     blender: ModuleType, clip_factory, tmp_path: Path
 ) -> None:
-    from blender_movie_director import vse
+    from blender_movie_director.blender import vse
 
     scene = blender.context.scene
     scene.render.fps, scene.render.fps_base = 24, 1.0
@@ -78,7 +78,7 @@ def test_16fps_clip_keeps_its_seconds_in_a_24fps_scene(
 def test_30fps_clip_is_shortened_to_its_seconds_in_a_24fps_scene(
     blender: ModuleType, clip_factory, tmp_path: Path
 ) -> None:
-    from blender_movie_director import vse
+    from blender_movie_director.blender import vse
 
     scene = blender.context.scene
     scene.render.fps, scene.render.fps_base = 24, 1.0
@@ -90,7 +90,7 @@ def test_30fps_clip_is_shortened_to_its_seconds_in_a_24fps_scene(
 
 
 def test_same_rate_needs_no_speed_strip_and_ntsc_rates_count(blender: ModuleType, clip_factory) -> None:
-    from blender_movie_director import vse
+    from blender_movie_director.blender import vse
 
     scene = blender.context.scene
     scene.render.fps, scene.render.fps_base = 24, 1.0
@@ -105,7 +105,7 @@ def test_same_rate_needs_no_speed_strip_and_ntsc_rates_count(blender: ModuleType
 
 
 def test_free_channel_is_found_at_insert_time(blender: ModuleType, clip_factory) -> None:
-    from blender_movie_director import compat, vse
+    from blender_movie_director.blender import compat, vse
 
     scene = blender.context.scene
     scene.render.fps = 24
@@ -126,7 +126,7 @@ def test_free_channel_is_found_at_insert_time(blender: ModuleType, clip_factory)
 
 
 def test_regenerating_replaces_the_clip_in_place(blender: ModuleType, clip_factory) -> None:
-    from blender_movie_director import compat, vse
+    from blender_movie_director.blender import compat, vse
 
     scene = blender.context.scene
     scene.render.fps = 24
@@ -143,7 +143,7 @@ def test_regenerating_replaces_the_clip_in_place(blender: ModuleType, clip_facto
 
 
 def test_sound_strip_only_when_the_clip_has_audio(blender: ModuleType, clip_factory) -> None:
-    from blender_movie_director import compat, vse
+    from blender_movie_director.blender import compat, vse
 
     scene = blender.context.scene
     scene.render.fps = 24
@@ -167,8 +167,8 @@ def test_sound_strip_only_when_the_clip_has_audio(blender: ModuleType, clip_fact
 def test_missing_or_broken_file_is_an_error_not_a_one_frame_strip(
     blender: ModuleType, tmp_path: Path
 ) -> None:
-    from blender_movie_director import compat, vse
     from blender_movie_director.backend.errors import ServerError
+    from blender_movie_director.blender import compat, vse
 
     scene = blender.context.scene
     with pytest.raises(FileNotFoundError):

@@ -80,7 +80,8 @@ def _open_blend(bpy: ModuleType, path: Path) -> Any:
 @pytest.mark.standin
 @pytest.mark.slow
 def test_quick_demo_writes_the_film(quick_demo: Any, blender: ModuleType) -> None:
-    from blender_movie_director import compat, shots, storyboard, vse
+    from blender_movie_director.blender import compat, vse
+    from blender_movie_director.scene import shots, storyboard
 
     out, done, seconds = quick_demo
     stdout = done.stdout

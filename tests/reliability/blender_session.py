@@ -40,7 +40,7 @@ def _raise(exc: BaseException) -> None:
 
 
 def _drain_until(predicate: Any, timeout: float) -> None:
-    from blender_movie_director import drain
+    from blender_movie_director.session import drain
 
     end = time.monotonic() + timeout
     while not predicate():
@@ -55,7 +55,7 @@ def _shots(bpy: Any) -> list[Any]:
 
 
 def _state(bpy: Any) -> dict[str, Any]:
-    from blender_movie_director import compat
+    from blender_movie_director.blender import compat
 
     editor = compat.sequence_editor(bpy.context.scene, create=False)
     strips = [s for s in compat.all_strips(editor)] if editor is not None else []
@@ -118,7 +118,7 @@ def reopen(settings: dict[str, Any]) -> None:
     # Keep draining a little: a second import of the same job would show up now.
     end = time.monotonic() + 1.0
     while time.monotonic() < end:
-        from blender_movie_director import drain
+        from blender_movie_director.session import drain
 
         drain.drain()
         time.sleep(0.02)

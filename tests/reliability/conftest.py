@@ -41,7 +41,7 @@ def threads(request: pytest.FixtureRequest) -> ThreadWatch:
 
 @pytest.fixture
 def studio(threads: ThreadWatch, blender: ModuleType, tmp_path: Path) -> Iterator[Studio]:
-    from blender_movie_director import engine
+    from blender_movie_director.session import engine
 
     set_ = Studio(blender, tmp_path / "out")
     try:

@@ -81,7 +81,7 @@ class Studio:
 
     # -- what the user sees ---------------------------------------------------------------------------
     def movie_strips(self) -> list[Any]:
-        from blender_movie_director import compat
+        from blender_movie_director.blender import compat
 
         editor = compat.sequence_editor(self.scene, create=False)
         if editor is None:
@@ -93,7 +93,7 @@ class Studio:
 
         Returns ``{strip name: strip}``. Also proves the Blender process is alive and answering.
         """
-        from blender_movie_director import vse
+        from blender_movie_director.blender import vse
 
         assert self.bpy.context.scene is not None  # the module answers: Blender did not go down
         strips = {s.name: s for s in self.movie_strips()}
@@ -154,7 +154,7 @@ class ThreadWatch:
         """Shut the engine down: the product's own threads must end at once (within ``grace``); other new
         threads (gradio_client's heartbeat only notices a closed client at the server's next heartbeat,
         up to 15 s later) must end by the end of the session (see conftest)."""
-        from blender_movie_director import connection, engine
+        from blender_movie_director.session import connection, engine
 
         assert engine.shutdown(timeout=15.0), "a job thread did not stop"
         assert connection.join(15.0)

@@ -70,7 +70,7 @@ def test_bad_start_image_and_huge_prompt(
 
 @pytest.mark.parametrize("backend", ["WAVESPEED", "WAN2GP"])
 def test_prompt_in_any_script_makes_a_clip(both: Studio, backend: str, threads: ThreadWatch) -> None:
-    from blender_movie_director import vse
+    from blender_movie_director.blender import vse
 
     studio = both
     cam = studio.shot("Shot_010", backend=backend, prompt=UNICODE_PROMPT)
@@ -89,7 +89,7 @@ def test_a_real_start_image_runs_the_image_to_video_model(
     """The control case for the bad images above: a real PNG goes through, on the image-to-video model."""
     from PIL import Image
 
-    from blender_movie_director import vse
+    from blender_movie_director.blender import vse
 
     studio = both
     picture = tmp_path / "start.png"

@@ -52,11 +52,9 @@ ROUND = 50
 WAN2GP_EVERY = 5  # one shot in five on Wan2GP (one GPU: those run one at a time)
 
 
-def test_100_jobs_with_cancels(
-    studio: Studio, ws: Any, wan2gp_standin: Any, threads: ThreadWatch
-) -> None:
-    from blender_movie_director import drain
+def test_100_jobs_with_cancels(studio: Studio, ws: Any, wan2gp_standin: Any, threads: ThreadWatch) -> None:
     from blender_movie_director.backend.jobs.events import Cancelled, Failed, Succeeded
+    from blender_movie_director.session import drain
 
     ws.configure(task_seconds=0.1, queue_seconds=0.05, fps=8, max_side=64)
     studio.use_wavespeed(ws)

@@ -32,8 +32,10 @@ def test_offline_opens_no_socket_and_says_why(
     import addon_utils
 
     bpy: ModuleType = studio.bpy
-    from blender_movie_director import api, drain, engine, shots
+    from blender_movie_director import api
     from blender_movie_director.backend.errors import OfflineError
+    from blender_movie_director.scene import shots
+    from blender_movie_director.session import drain, engine
 
     studio.use_wavespeed(ws)
     ws.add_fault("submit", action="slow_task", task_seconds=4)

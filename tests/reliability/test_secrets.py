@@ -54,7 +54,7 @@ def every_log() -> Iterator[_Capture]:
 
 
 def _texts_of_shots(studio: Studio) -> list[str]:
-    from blender_movie_director import vse
+    from blender_movie_director.blender import vse
 
     texts = []
     for cam in [o for o in studio.scene.objects if o.type == "CAMERA"]:
@@ -71,7 +71,7 @@ def _texts_of_shots(studio: Studio) -> list[str]:
 def test_keys_stay_secret(
     studio: Studio, ws: Any, wan2gp_standin: Any, threads: ThreadWatch, every_log: _Capture
 ) -> None:
-    from blender_movie_director import engine
+    from blender_movie_director.session import engine
 
     key = ws.api_key
     cdn = Relay(ws.url)  # the download host: a different host:port than the API

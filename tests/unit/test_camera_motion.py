@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blender_movie_director import camera_motion as cm
-from blender_movie_director.camera_motion import CameraSample
+from blender_movie_director.scene import camera_motion as cm
+from blender_movie_director.scene.camera_motion import CameraSample
 
 FPS = 24.0
 

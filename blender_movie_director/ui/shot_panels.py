@@ -11,9 +11,11 @@ from typing import Any
 
 import bpy
 
-from . import catalogs, compat, props
-from .backend.lazy import lazy_module
-from .operators import (
+from ..backend.lazy import lazy_module
+from ..blender import compat
+from ..scene import catalogs, props
+from ..scene.props import STATUS_ITEMS
+from .shot_ops import (
     MOVIEDIR_OT_add_shot,
     MOVIEDIR_OT_allow_online_access,
     MOVIEDIR_OT_cancel_all,
@@ -24,11 +26,10 @@ from .operators import (
     MOVIEDIR_OT_open_result,
     MOVIEDIR_OT_use_take,
 )
-from .props import STATUS_ITEMS
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
-shots = lazy_module(".shots", __package__)
-submit = lazy_module(".submit", __package__)
+shots = lazy_module("..scene.shots", __package__)
+submit = lazy_module("..session.submit", __package__)
 
 CATEGORY = "Movie Director"
 STATUS_ICONS = {identifier: icon for identifier, _name, _desc, icon, _n in STATUS_ITEMS}
@@ -197,7 +198,7 @@ def draw_takes(layout: Any, context: Any) -> None:
     if not settings.takes:
         layout.label(text="No takes yet")
         return
-    layout.template_list(  # MOVIEDIR_UL_takes: director_panels.py (thumbnails)
+    layout.template_list(  # MOVIEDIR_UL_takes: strip_panels.py (thumbnails)
         "MOVIEDIR_UL_takes", "moviedir_takes", settings, "takes", settings, "active_take_index", rows=3
     )
     take = settings.takes[min(settings.active_take_index, len(settings.takes) - 1)]
@@ -245,7 +246,7 @@ def _panels(space: str, prefix: str) -> tuple[type, ...]:
     return shots_panel, shot_panel, takes_panel
 
 
-CLASSES = (
+classes = (
     MOVIEDIR_UL_shots,
     *_panels("VIEW_3D", "VIEW3D"),
     *_panels("SEQUENCE_EDITOR", "SEQUENCER"),

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .backend.errors import BackendError
+from ..backend.errors import BackendError
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def _run(backend: str, check: Callable[[], tuple[bool, str]]) -> None:
 
 
 def check_wan2gp(urls: tuple[str, ...], username: str, password: str, timeout: float) -> tuple[bool, str]:
-    from .backend.wan2gp import Wan2GPClient
+    from ..backend.wan2gp import Wan2GPClient
 
     lines, all_ok = [], True
     for url in urls:
@@ -92,8 +92,8 @@ def check_wavespeed(api_key: str, base_url: str, timeout: float) -> tuple[bool, 
         return False, "No API key (set one here or in WAVESPEED_API_KEY)"
     import asyncio  # here, not at the top: importing it costs ~40 ms of every Blender start
 
-    from .backend.wavespeed.client import WaveSpeedClient
-    from .backend.wavespeed.control import Control
+    from ..backend.wavespeed.client import WaveSpeedClient
+    from ..backend.wavespeed.control import Control
 
     async def balance() -> float:
         client = WaveSpeedClient(api_key, base_url)
@@ -118,7 +118,7 @@ def start(
     """Start one check per backend (a check already running is not started twice)."""
     if running():
         return
-    from . import ticker
+    from ..blender import ticker
 
     ticker.start()  # the drain's tick redraws the preferences when a result comes in
     checks: dict[str, Callable[[], tuple[bool, str]]] = {

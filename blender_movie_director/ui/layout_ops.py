@@ -13,14 +13,14 @@ from typing import Any
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from . import director_props
-from .backend.lazy import lazy_module
-from .prefs import get_preferences
-from .props import QUALITY_ITEMS
+from ..backend.lazy import lazy_module
+from ..scene import tool_props
+from ..scene.config import get_preferences
+from ..scene.props import QUALITY_ITEMS
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
-layout_video = lazy_module(".layout_video", __package__)
-shots = lazy_module(".shots", __package__)
+layout_requests = lazy_module("..requests.layout", __package__)
+shots = lazy_module("..scene.shots", __package__)
 
 TICK_SECONDS = 0.01
 
@@ -41,7 +41,7 @@ class MOVIEDIR_OT_layout_to_video(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        reason = layout_video.why_not(shots.active_shot(context), get_preferences(context))
+        reason = layout_requests.why_not(shots.active_shot(context), get_preferences(context))
         if reason:
             cls.poll_message_set(reason)
             return False
@@ -52,23 +52,23 @@ class MOVIEDIR_OT_layout_to_video(bpy.types.Operator):
 
     def _start(self, context: bpy.types.Context) -> tuple[Any, Any] | None:
         obj = self._shot(context)
-        reason = layout_video.why_not(obj, get_preferences(context))
+        reason = layout_requests.why_not(obj, get_preferences(context))
         if reason:
             self.report({"ERROR"}, reason)
             return None
         scene = shots.scene_of(obj, context)
         self.shot = obj.name  # the modal steps follow this shot even if the active one changes
-        self._render = layout_video.LayoutRender(layout_video.plan(scene, obj, self.quality))
+        self._render = layout_requests.LayoutRender(layout_requests.plan(scene, obj, self.quality))
         return obj, scene
 
     def _status(self, obj: Any, text: str, fraction: float) -> None:
-        tools = director_props.of(obj)
+        tools = tool_props.of(obj)
         tools.layout_status, tools.layout_progress = text, fraction
 
     def _submit(self, obj: Any, scene: Any) -> set[str]:
         try:
             control = self._render.finish()
-            job = layout_video.submit(obj, scene, self._render.plan, control, self.quality)
+            job = layout_requests.submit(obj, scene, self._render.plan, control, self.quality)
         except (OSError, RuntimeError, ValueError) as exc:
             self._status(obj, f"Failed: {exc}", 0.0)
             self.report({"ERROR"}, f"Layout to video failed: {exc}")
@@ -140,4 +140,4 @@ class MOVIEDIR_OT_layout_to_video(bpy.types.Operator):
         return self._submit(obj, shots.scene_of(obj, context))
 
 
-CLASSES = (MOVIEDIR_OT_layout_to_video,)
+classes = (MOVIEDIR_OT_layout_to_video,)

@@ -16,9 +16,8 @@ from typing import Any
 
 import bpy
 
-from . import camera_prompt, catalogs, compat, props
-from .backend.files import safe_filename
-from .backend.jobs.request import (
+from ..backend.files import safe_filename
+from ..backend.jobs.request import (
     PRIORITY_BATCH,
     PRIORITY_FINAL,
     PRIORITY_PREVIEW,
@@ -28,7 +27,9 @@ from .backend.jobs.request import (
     Quality,
     ShotRef,
 )
-from .prefs import get_preferences, output_root
+from ..blender import compat
+from . import camera_prompt, catalogs, props
+from .config import get_preferences, output_root
 
 SEED_MAX = 2**31 - 1
 PREVIEW_LONG_SIDE = 832
@@ -173,7 +174,7 @@ def wan2gp_resolution(scene: bpy.types.Scene, choice: str, quality: str) -> str:
         target = PREVIEW_LONG_SIDE if quality == "PREVIEW" else FINAL_LONG_SIDE
         scale = min(1.0, target / max(width, height))
     else:
-        from .backend.wan2gp.enums import RESOLUTION_PRESETS
+        from ..backend.wan2gp.enums import RESOLUTION_PRESETS
 
         width, height = (int(v) for v in RESOLUTION_PRESETS[choice].split("x"))
         scale = min(1.0, PREVIEW_LONG_SIDE / max(width, height)) if quality == "PREVIEW" else 1.0
@@ -204,7 +205,7 @@ def wavespeed_settings(
     model_id: str, scene: bpy.types.Scene, quality: str, seconds: float, seed: int
 ) -> dict[str, Any]:
     """Fields of the WaveSpeed model's schema, chosen to fit the shot (nearest allowed values)."""
-    from .backend.wavespeed.models import all_models
+    from ..backend.wavespeed.models import all_models
 
     spec = all_models().get(model_id)
     if spec is None:
@@ -248,7 +249,7 @@ def wan2gp_settings(
         "seed": seed,
     }
     if quality == "PREVIEW":
-        from .backend.wan2gp.enums import get_model
+        from ..backend.wan2gp.enums import get_model
 
         info = get_model(model_id)
         if info is not None and info.default_steps > 8:
@@ -264,8 +265,8 @@ def model_for_task(backend: str, model: str, with_image: bool) -> str:
     if not with_image:
         return model
     if backend == "WAVESPEED":
-        from .backend.errors import ValidationError
-        from .backend.wavespeed.models import resolve_model
+        from ..backend.errors import ValidationError
+        from ..backend.wavespeed.models import resolve_model
 
         try:
             return resolve_model(model, task="i2v").model_id

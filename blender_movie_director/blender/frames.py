@@ -25,8 +25,8 @@ from typing import Any
 
 import bpy
 
+from ..backend.media import probe_video
 from . import compat
-from .backend.media import probe_video
 
 TEMP_SCENE_PREFIX = "md_temp"
 

@@ -20,7 +20,7 @@ DEFAULT_MODELS = {
 @cache
 def wan2gp_models() -> tuple[tuple[str, str, str], ...]:
     """``(id, label, description)`` for every Wan2GP video model WanGP lists, best quality first."""
-    from .backend.wan2gp import enums
+    from ..backend.wan2gp import enums
 
     order = {"high_quality": 0, "standard": 1, "fast": 2, "control": 3, "specialized": 4}
     models = [m for m in enums.all_models().values() if m.is_video and m.visible]
@@ -39,7 +39,7 @@ def wan2gp_models() -> tuple[tuple[str, str, str], ...]:
 @cache
 def wavespeed_models() -> tuple[tuple[str, str, str], ...]:
     """``(id, label, description)`` for the WaveSpeed text- and image-to-video models."""
-    from .backend.wavespeed import models
+    from ..backend.wavespeed import models
 
     rows = [
         spec

@@ -13,18 +13,19 @@ from typing import Any
 import bpy
 from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from . import compat, director_props, props
-from .backend.lazy import lazy_module
+from ..backend.lazy import lazy_module
+from ..blender import compat
+from ..scene import props, tool_props
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
-camera_prompt = lazy_module(".camera_prompt", __package__)
-director_jobs = lazy_module(".director_jobs", __package__)
-director_requests = lazy_module(".director_requests", __package__)
-frames = lazy_module(".frames", __package__)
-shots = lazy_module(".shots", __package__)
-storyboard = lazy_module(".storyboard", __package__)
-takes = lazy_module(".takes", __package__)
-vse = lazy_module(".vse", __package__)
+camera_prompt = lazy_module("..scene.camera_prompt", __package__)
+strip_jobs = lazy_module("..session.strip_jobs", __package__)
+strip_requests = lazy_module("..requests.strip", __package__)
+frames = lazy_module("..blender.frames", __package__)
+shots = lazy_module("..scene.shots", __package__)
+storyboard = lazy_module("..scene.storyboard", __package__)
+takes = lazy_module("..scene.takes", __package__)
+vse = lazy_module("..blender.vse", __package__)
 
 BACKEND_ITEMS = (
     ("WAN2GP", "Wan2GP", "Wan2GP image to video (i2v)"),
@@ -67,8 +68,7 @@ def _poll_strip(cls: type, context: bpy.types.Context, types: tuple[str, ...] = 
 
 def _submit(op: bpy.types.Operator, planned: list[Any], scene: Any, **fields: Any) -> list[Any]:
     return [
-        director_jobs.submit(p.request, p.credentials, scene=scene.name, shot=p.shot, **fields)
-        for p in planned
+        strip_jobs.submit(p.request, p.credentials, scene=scene.name, shot=p.shot, **fields) for p in planned
     ]
 
 
@@ -78,7 +78,7 @@ class _StripAction:
     def resolve(self, context: bpy.types.Context) -> tuple[Any, Any]:
         strip = context_strip(context, self.strip)
         if strip is None:
-            raise director_requests.ActionError(
+            raise strip_requests.ActionError(
                 f"No strip named '{self.strip}'" if self.strip else "Select a strip."
             )
         return strip, sequencer_scene(context)
@@ -86,7 +86,7 @@ class _StripAction:
     def run(self, context: bpy.types.Context) -> set[str]:
         try:
             return self.act(context, *self.resolve(context))
-        except director_requests.ActionError as exc:
+        except strip_requests.ActionError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
 
@@ -102,7 +102,7 @@ class MOVIEDIR_OT_strip_regenerate(_StripAction, bpy.types.Operator):
     bl_options = {"REGISTER"}
 
     count: IntProperty(
-        name="Takes", default=1, min=1, max=director_props.MAX_VARIATIONS,
+        name="Takes", default=1, min=1, max=tool_props.MAX_VARIATIONS,
         description="How many new takes (more than one: variations, kept as takes; the strip is unchanged)",
     )  # fmt: skip
 
@@ -111,7 +111,7 @@ class MOVIEDIR_OT_strip_regenerate(_StripAction, bpy.types.Operator):
         strip = _poll_strip(cls, context)
         if strip is None:
             return False
-        if takes.shot_of_strip(strip) is None and director_requests.stored_request(strip) is None:
+        if takes.shot_of_strip(strip) is None and strip_requests.stored_request(strip) is None:
             cls.poll_message_set("This strip was not made by Movie Director: there are no settings to repeat")
             return False
         return True
@@ -125,14 +125,14 @@ class MOVIEDIR_OT_strip_regenerate(_StripAction, bpy.types.Operator):
         return self.run(context)
 
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
-        planned = director_requests.regenerate(strip, scene, self.count)
+        planned = strip_requests.regenerate(strip, scene, self.count)
         if self.count == 1:
             _submit(self, planned, scene, action="regenerate", strip=strip.name, place="replace",
                     frame=int(strip.frame_final_start))  # fmt: skip
             self.report({"INFO"}, f"{strip.name}: regenerating (new seed)")
         else:
             if not planned[0].shot:
-                raise director_requests.ActionError(
+                raise strip_requests.ActionError(
                     "Variations are kept as takes of a shot: use them on a shot's strip."
                 )
             _submit(self, planned, scene, action="variation", strip=strip.name, place="take")
@@ -174,11 +174,11 @@ class MOVIEDIR_OT_strip_switch_take(_StripAction, bpy.types.Operator):
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         obj = takes.shot_of_strip(strip)
         if obj is None:
-            raise director_requests.ActionError("Only a shot's strip has takes.")
+            raise strip_requests.ActionError("Only a shot's strip has takes.")
         try:
             index, swap = takes.step(obj, -1 if self.direction < 0 else 1, context)
         except (IndexError, FileNotFoundError, KeyError) as exc:
-            raise director_requests.ActionError(str(exc)) from exc
+            raise strip_requests.ActionError(str(exc)) from exc
         take = obj.movie_director.takes[index]
         note = (
             f" (fitted: plays at {1 / swap.speed_change:.2f}x)"
@@ -238,7 +238,7 @@ class MOVIEDIR_OT_strip_retake(_StripAction, bpy.types.Operator):
     frame_start: IntProperty(name="From Frame", description="First timeline frame of the section")
     frame_end: IntProperty(name="To Frame", description="Last timeline frame of the section")
     prompt: StringProperty(name="Prompt", description="What happens in the section")
-    mode: EnumProperty(name="Replace", items=director_props.RETAKE_MODES, default="replace_video")
+    mode: EnumProperty(name="Replace", items=tool_props.RETAKE_MODES, default="replace_video")
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -249,14 +249,14 @@ class MOVIEDIR_OT_strip_retake(_StripAction, bpy.types.Operator):
         if strip is None:
             return {"CANCELLED"}
         self.frame_start, self.frame_end = _default_section(context, strip)
-        self.prompt = self.prompt or director_requests.strip_prompt(strip)
+        self.prompt = self.prompt or strip_requests.strip_prompt(strip)
         return context.window_manager.invoke_props_dialog(self, width=420)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         return self.run(context)
 
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
-        planned = director_requests.retake(
+        planned = strip_requests.retake(
             strip, scene, self.frame_start, self.frame_end, self.prompt, self.mode
         )
         _submit(self, [planned], scene, action="retake", strip=strip.name, place="replace",
@@ -280,8 +280,8 @@ class _FromPicture(_StripAction):
         strip = context_strip(context, self.strip)
         if strip is None:
             return {"CANCELLED"}
-        self.prompt = self.prompt or director_requests.strip_prompt(strip)
-        self.backend = director_requests.default_backend(strip)
+        self.prompt = self.prompt or strip_requests.strip_prompt(strip)
+        self.backend = strip_requests.default_backend(strip)
         return context.window_manager.invoke_props_dialog(self, width=420)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
@@ -300,7 +300,7 @@ class MOVIEDIR_OT_strip_image_to_video(_FromPicture, bpy.types.Operator):
 
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         frame = scene.frame_current if self.frame < 0 else self.frame
-        planned = director_requests.image_to_video(
+        planned = strip_requests.image_to_video(
             strip, scene, frame, backend=self.backend, prompt=self.prompt, seconds=self.seconds
         )
         _submit(self, [planned], scene, action="i2v", strip=strip.name, place="new", frame=frame)
@@ -317,7 +317,7 @@ class MOVIEDIR_OT_strip_extend(_FromPicture, bpy.types.Operator):
 
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         last = int(strip.frame_final_end) - 1
-        planned = director_requests.image_to_video(
+        planned = strip_requests.image_to_video(
             strip, scene, last, backend=self.backend, prompt=self.prompt, seconds=self.seconds
         )
         _submit(self, [planned], scene, action="extend", strip=strip.name, place="new", frame=last + 1)
@@ -354,7 +354,7 @@ class MOVIEDIR_OT_strip_reveal(_StripAction, bpy.types.Operator):
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         path = _file_of(strip)
         if not path or not Path(path).exists():
-            raise director_requests.ActionError(f"The file is missing: {path}")
+            raise strip_requests.ActionError(f"The file is missing: {path}")
         folder = str(Path(path).parent)
         open_path(folder)
         self.report({"INFO"}, f"{Path(path).name} is in {folder}")
@@ -481,7 +481,7 @@ class MOVIEDIR_OT_storyboard(bpy.types.Operator):
     bl_options = {"REGISTER"}
 
     filepath: StringProperty(name="File", subtype="FILE_PATH", description="Empty: the output folder")
-    cell_width: IntProperty(name="Cell Width", default=director_props.CELL_WIDTH, min=96, max=1920)
+    cell_width: IntProperty(name="Cell Width", default=tool_props.CELL_WIDTH, min=96, max=1920)
     open_after: bpy.props.BoolProperty(name="Open", default=False, description="Open the sheet when written")
 
     @classmethod
@@ -515,13 +515,13 @@ class MOVIEDIR_OT_cancel_director_job(bpy.types.Operator):
     job_id: StringProperty(name="Job")
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        if not director_jobs.cancel(self.job_id):
+        if not strip_jobs.cancel(self.job_id):
             self.report({"WARNING"}, "That job is not running")
             return {"CANCELLED"}
         return {"FINISHED"}
 
 
-CLASSES = (
+classes = (
     MOVIEDIR_OT_strip_regenerate,
     MOVIEDIR_OT_strip_switch_take,
     MOVIEDIR_OT_make_take_current,

@@ -1,36 +1,38 @@
-"""Add-on preferences: where the servers are, the keys, where results go, and how hard to push.
+"""Add-on preferences (UI): where the servers are, the keys, where results go, and how hard to push.
 
 Secrets (the WaveSpeed key, the Wan2GP password) live here as password fields or in environment variables.
-Preferences are stored in Blender's user preferences, never in a .blend file, and are read at submit time.
+Preferences are stored in Blender's user preferences, never in a .blend file, and are read at submit time
+through :mod:`..scene.config`. Also the Test Connection button. Main thread only (Blender UI classes).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
 
 import bpy
 from bpy.props import FloatProperty, IntProperty, StringProperty
 
-from . import compat
+from ..scene.config import (
+    ADDON_PACKAGE,
+    CONNECTION_TIMEOUT,
+    DEFAULT_OUTPUT_FOLDER,
+    DEFAULT_WAN2GP_URL,
+    DEFAULT_WAVESPEED_BASE_URL,
+    get_preferences,
+)
 
-DEFAULT_WAN2GP_URL = "http://localhost:7860"
-DEFAULT_WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
-DEFAULT_OUTPUT_FOLDER = "//movie_director/"
-CONNECTION_TIMEOUT = 10.0
 #: "//" (beside the .blend) is the default output folder; 4.5+ needs this flag to accept it without a warning.
 _BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
 
 
 def _limits_changed(self: MOVIEDIR_AddonPreferences, context: bpy.types.Context) -> None:
-    from . import engine
+    from ..session import engine
 
     engine.apply_limits(self)
 
 
 class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
-    bl_idname = __package__
+    bl_idname = ADDON_PACKAGE
 
     wan2gp_url: StringProperty(
         name="Wan2GP Server",
@@ -152,7 +154,8 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
 
 def draw_connection(layout: bpy.types.UILayout) -> None:
     """The Test Connection button and each backend's last answer."""
-    from . import connection, shots
+    from ..scene import shots
+    from ..session import connection
 
     box = layout.box()
     row = box.row()
@@ -177,7 +180,8 @@ class MOVIEDIR_OT_test_connection(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        from . import connection, shots
+        from ..scene import shots
+        from ..session import connection
 
         offline = shots.offline_reason()
         if offline:
@@ -189,7 +193,7 @@ class MOVIEDIR_OT_test_connection(bpy.types.Operator):
         return True
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        from . import connection
+        from ..session import connection
 
         prefs = get_preferences(context)
         connection.start(
@@ -204,20 +208,4 @@ class MOVIEDIR_OT_test_connection(bpy.types.Operator):
         return {"FINISHED"}
 
 
-def get_preferences(context: bpy.types.Context | None = None) -> MOVIEDIR_AddonPreferences:
-    context = context or bpy.context
-    return context.preferences.addons[__package__].preferences
-
-
-def output_root(prefs: Any | None = None) -> str:
-    """The output folder, absolute. ``//`` needs a saved .blend; else the extension's own folder."""
-    prefs = prefs or get_preferences()
-    folder = prefs.output_folder.strip() or DEFAULT_OUTPUT_FOLDER
-    if folder.startswith("//"):
-        if not bpy.data.filepath:
-            return compat.extension_user_folder(__package__, "unsaved")
-        folder = bpy.path.abspath(folder)
-    return os.path.normpath(Path(folder).expanduser())
-
-
-CLASSES = (MOVIEDIR_AddonPreferences, MOVIEDIR_OT_test_connection)
+classes = (MOVIEDIR_AddonPreferences, MOVIEDIR_OT_test_connection)

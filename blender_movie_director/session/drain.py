@@ -25,9 +25,8 @@ from typing import Any
 
 import bpy
 
-from . import engine, props, shots, takes, ticker, vse
-from .backend.base import GenerationResult
-from .backend.jobs.events import (
+from ..backend.base import GenerationResult
+from ..backend.jobs.events import (
     Cancelled,
     Failed,
     JobEvent,
@@ -38,7 +37,10 @@ from .backend.jobs.events import (
     Started,
     Succeeded,
 )
-from .backend.jobs.request import ShotRef
+from ..backend.jobs.request import ShotRef
+from ..blender import ticker, vse
+from ..scene import props, shots, takes
+from . import engine
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ class _Import:
 
 _imports: deque[_Import] = deque()
 
-#: Other owners of jobs (the director tools, director_jobs.py): ``consume(event) -> bool`` is offered each
+#: Other owners of jobs (the director tools, strip_jobs.py): ``consume(event) -> bool`` is offered each
 #: event first and keeps those it returns True for; ``idle(report)`` runs once per drain while no save or
 #: render is running (their Sequencer edits).
 _consumers: list[tuple[Callable[[JobEvent], bool], Callable[[DrainReport], None]]] = []
@@ -238,7 +240,7 @@ def _import(item: _Import, report: DrainReport) -> None:
 
 
 def _editor(scene: bpy.types.Scene) -> Any:
-    from . import compat
+    from ..blender import compat
 
     return compat.sequence_editor(scene)
 

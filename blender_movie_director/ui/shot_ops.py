@@ -11,15 +11,16 @@ from pathlib import Path
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from . import catalogs, compat, props, ticker
-from .backend.lazy import lazy_module
-from .prefs import get_preferences
-from .props import QUALITY_ITEMS
+from ..backend.lazy import lazy_module
+from ..blender import compat, ticker
+from ..scene import catalogs, props
+from ..scene.config import get_preferences
+from ..scene.props import QUALITY_ITEMS
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
-shots = lazy_module(".shots", __package__)
-submit = lazy_module(".submit", __package__)
-takes = lazy_module(".takes", __package__)
+shots = lazy_module("..scene.shots", __package__)
+submit = lazy_module("..session.submit", __package__)
+takes = lazy_module("..scene.takes", __package__)
 
 
 def _shot(context: bpy.types.Context, name: str = "") -> bpy.types.Object | None:
@@ -370,7 +371,7 @@ class MOVIEDIR_OT_allow_online_access(bpy.types.Operator):
         return {"FINISHED"}
 
 
-CLASSES = (
+classes = (
     MOVIEDIR_OT_generate_shot,
     MOVIEDIR_OT_choose_model,
     MOVIEDIR_OT_generate_all,

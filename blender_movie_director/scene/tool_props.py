@@ -93,7 +93,7 @@ class MOVIEDIR_DirectorSettings(bpy.types.PropertyGroup):
     layout_status: StringProperty(name="Layout Status")
 
 
-CLASSES = (MOVIEDIR_DirectorSettings,)
+classes = (MOVIEDIR_DirectorSettings,)
 POINTER = "movie_director_tools"
 
 

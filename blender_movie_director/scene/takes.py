@@ -24,7 +24,8 @@ from typing import Any
 
 import bpy
 
-from . import compat, frames, shots, vse
+from ..blender import compat, frames, vse
+from . import shots
 
 THUMB_WIDTH = 128
 SHOT_KEY = vse.PREFIX + "shot"
@@ -48,7 +49,7 @@ def request_json(request: Any) -> str:
 
 def job_request_json(job_id: str) -> str:
     """The stored request of an engine job, as :func:`request_json` ("" if the engine does not know it)."""
-    from . import engine
+    from ..session import engine
 
     manager = engine.current()
     if manager is None:
@@ -244,7 +245,7 @@ def thumbnail_path(filepath: str) -> Path:
 
 def make_thumbnail(filepath: str) -> Path:
     """Render the clip's middle frame to its thumbnail PNG (THUMB_WIDTH wide) and return the path."""
-    from .backend.media import probe_video
+    from ..backend.media import probe_video
 
     clip = bpy.path.abspath(filepath)
     info = probe_video(clip)
@@ -285,7 +286,7 @@ def icon_id(take: Any) -> int:
     clip = bpy.path.abspath(take.filepath)
     if clip not in _failed and Path(clip).is_file():
         _wanted[clip] = None
-        from . import ticker
+        from ..blender import ticker
 
         ticker.start()  # the drain's idle step renders it
     return 0

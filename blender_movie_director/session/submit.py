@@ -11,9 +11,11 @@ from typing import Any
 
 import bpy
 
-from . import compat, engine, props, shots
-from .backend.errors import BackendError
-from .prefs import get_preferences
+from ..backend.errors import BackendError
+from ..blender import compat
+from ..scene import props, shots
+from ..scene.config import get_preferences
+from . import engine
 
 
 class ShotNotReadyError(ValueError):

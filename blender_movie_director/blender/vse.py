@@ -19,8 +19,8 @@ from typing import Any
 
 import bpy
 
+from ..backend.media import probe_video
 from . import compat
-from .backend.media import probe_video
 
 MAX_CHANNEL = 128
 #: Custom properties written on the movie strip (provenance) use this prefix.

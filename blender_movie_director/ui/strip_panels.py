@@ -13,13 +13,14 @@ from typing import Any
 
 import bpy
 
-from . import compat, director_props
-from .backend.lazy import lazy_module
+from ..backend.lazy import lazy_module
+from ..blender import compat
+from ..scene import tool_props
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
-director_jobs = lazy_module(".director_jobs", __package__)
-shots = lazy_module(".shots", __package__)
-takes = lazy_module(".takes", __package__)
+strip_jobs = lazy_module("..session.strip_jobs", __package__)
+shots = lazy_module("..scene.shots", __package__)
+takes = lazy_module("..scene.takes", __package__)
 
 CATEGORY = "Movie Director"
 
@@ -69,7 +70,7 @@ def draw_camera_motion(layout: Any, context: Any) -> None:
     obj = shots.active_shot(context)
     if obj is None:
         return
-    tools = director_props.of(obj)
+    tools = tool_props.of(obj)
     layout.prop(tools, "use_camera_motion")
     col = layout.column()
     col.active = tools.use_camera_motion
@@ -85,7 +86,7 @@ def draw_layout_video(layout: Any, context: Any) -> None:
     obj = shots.active_shot(context)
     if obj is None:
         return
-    tools = director_props.of(obj)
+    tools = tool_props.of(obj)
     layout.use_property_split = True
     layout.use_property_decorate = False
     col = layout.column()
@@ -100,7 +101,7 @@ def draw_layout_video(layout: Any, context: Any) -> None:
 
 def draw_director(layout: Any, context: Any) -> None:
     layout.operator("moviedir.storyboard", icon="IMAGE_PLANE")
-    jobs = director_jobs.jobs()
+    jobs = strip_jobs.jobs()
     if not jobs:
         return
     col = layout.column(align=True)
@@ -144,7 +145,7 @@ def _panels(space: str, prefix: str) -> tuple[type, ...]:
     )
 
 
-CLASSES = (
+classes = (
     MOVIEDIR_UL_takes,
     *_panels("VIEW_3D", "VIEW3D"),
     *_panels("SEQUENCE_EDITOR", "SEQUENCER"),

@@ -21,8 +21,9 @@ from typing import Any
 
 import bpy
 
-from . import compat, frames, props, shots
-from .director_props import CELL_WIDTH
+from ..blender import compat, frames
+from . import props, shots
+from .tool_props import CELL_WIDTH
 
 MAX_COLUMNS = 6
 BACKGROUND = (0.09, 0.09, 0.1)
@@ -246,6 +247,6 @@ def write_storyboard(
 
 def default_path(scene: bpy.types.Scene) -> Path:
     """``<output folder>/storyboard_<scene>.png``."""
-    from .backend.files import safe_filename
+    from ..backend.files import safe_filename
 
     return Path(shots.output_root()) / f"storyboard_{safe_filename(scene.name, 'scene')}.png"

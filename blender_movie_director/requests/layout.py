@@ -29,9 +29,8 @@ from typing import Any
 
 import bpy
 
-from . import camera_prompt, compat, director_props, frames, shots
-from .backend.files import safe_filename
-from .backend.jobs.request import (
+from ..backend.files import safe_filename
+from ..backend.jobs.request import (
     PRIORITY_PREVIEW,
     Backend,
     Credentials,
@@ -39,6 +38,8 @@ from .backend.jobs.request import (
     Quality,
     ShotRef,
 )
+from ..blender import compat, frames
+from ..scene import camera_prompt, shots, tool_props
 
 MIN_FRAMES = 17
 
@@ -85,7 +86,7 @@ def plan(
     import time
 
     settings = obj.movie_director
-    tools = director_props.of(obj)
+    tools = tool_props.of(obj)
     rng = shots.shot_range(scene, obj)
     width, height = (
         int(v) for v in shots.wan2gp_resolution(scene, settings.resolution, quality.upper()).split("x")
@@ -242,11 +243,11 @@ def build_request(
     seed: int | None = None,
 ) -> tuple[GenerationRequest, Credentials]:
     """The VACE request for a rendered layout (Wan2GP only: VACE is a WanGP model family)."""
-    from .backend.wan2gp.enums import CONTROL_MODES, get_model
-    from .prefs import get_preferences
+    from ..backend.wan2gp.enums import CONTROL_MODES, get_model
+    from ..scene.config import get_preferences
 
     prefs = prefs or get_preferences()
-    tools = director_props.of(obj)
+    tools = tool_props.of(obj)
     settings = obj.movie_director
     model = tools.layout_model
     seed = random.randint(0, shots.SEED_MAX) if seed is None else seed
@@ -291,12 +292,12 @@ def submit(
     obj: bpy.types.Object, scene: bpy.types.Scene, layout: LayoutPlan, control: Path, quality: str = "PREVIEW"
 ) -> Any:
     """Queue the VACE job; its clip becomes a take of the shot and replaces the shot's strip in place."""
-    from . import director_jobs
+    from ..session import strip_jobs
 
     request, credentials = build_request(obj, scene, layout, control, quality)
     settings = obj.movie_director
     target = bpy.data.scenes.get(settings.target_scene) or scene
-    return director_jobs.submit(
+    return strip_jobs.submit(
         request, credentials, action="layout", scene=target.name, shot=obj.name, strip=settings.strip_name,
         place="replace", frame=layout.start, quality=quality.lower(),
     )  # fmt: skip

@@ -25,11 +25,13 @@ from typing import Any
 
 import bpy
 
-from . import compat, drain, engine, shots, takes, vse
-from .backend.base import GenerationResult
-from .backend.jobs.events import Cancelled, Failed, JobEvent, Log, Progress, Queued, Started, Succeeded
-from .backend.jobs.request import Credentials, GenerationRequest
-from .backend.media import probe_video
+from ..backend.base import GenerationResult
+from ..backend.jobs.events import Cancelled, Failed, JobEvent, Log, Progress, Queued, Started, Succeeded
+from ..backend.jobs.request import Credentials, GenerationRequest
+from ..backend.media import probe_video
+from ..blender import compat, vse
+from ..scene import shots, takes
+from . import drain, engine
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import bpy
 
-from . import camera_motion, director_props, shots
+from . import camera_motion, shots, tool_props
 from .camera_motion import CameraSample, MotionAnalysis
 
 MAX_SAMPLES = 25
@@ -99,11 +99,11 @@ def read_camera(scene: bpy.types.Scene, obj: bpy.types.Object, model: str) -> st
     get "static shot" words.
     """
     if not is_animated(obj):
-        director_props.write_motion(director_props.of(obj), "", NOT_ANIMATED)
+        tool_props.write_motion(tool_props.of(obj), "", NOT_ANIMATED)
         return ""
     analysis = analyze_shot(scene, obj)
     words = camera_motion.describe(analysis, camera_motion.family_for_model(model))
-    director_props.write_motion(director_props.of(obj), words, summary(analysis))
+    tool_props.write_motion(tool_props.of(obj), words, summary(analysis))
     return words
 
 
@@ -113,7 +113,7 @@ def prompt_for(obj: bpy.types.Object, scene: bpy.types.Scene, prompt: str, model
     Words that follow the camera are read again first (the animation or the model may have changed);
     words the user edited are used as they are.
     """
-    settings = director_props.of(obj)
+    settings = tool_props.of(obj)
     if not settings.use_camera_motion:
         return prompt
     words = settings.camera_motion

@@ -193,7 +193,7 @@ def set_shot_model(settings: MOVIEDIR_ShotSettings, model_id: str) -> None:
         settings.wan2gp_model = model_id
 
 
-CLASSES = (MOVIEDIR_Take, MOVIEDIR_ShotSettings, MOVIEDIR_SceneState)
+classes = (MOVIEDIR_Take, MOVIEDIR_ShotSettings, MOVIEDIR_SceneState)
 
 
 def register_pointers() -> None:

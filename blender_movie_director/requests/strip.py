@@ -16,9 +16,8 @@ from typing import Any
 
 import bpy
 
-from . import catalogs, frames, props, shots, takes, vse
-from .backend.files import safe_filename
-from .backend.jobs.request import (
+from ..backend.files import safe_filename
+from ..backend.jobs.request import (
     PRIORITY_PREVIEW,
     Backend,
     Credentials,
@@ -26,8 +25,10 @@ from .backend.jobs.request import (
     Quality,
     ShotRef,
 )
-from .director_props import MAX_VARIATIONS, RETAKE_MODES
-from .prefs import get_preferences
+from ..blender import frames, vse
+from ..scene import catalogs, props, shots, takes
+from ..scene.config import get_preferences
+from ..scene.tool_props import MAX_VARIATIONS, RETAKE_MODES
 
 RETAKE_MODEL = "lightricks/ltx-2-retake"
 RETAKE_MIN_S = 2.0
@@ -152,8 +153,8 @@ def retake(
     prefs: Any = None,
 ) -> Planned:
     """LTX-2 Retake (WaveSpeed) of the marked section of the strip's clip."""
-    from .backend.errors import ValidationError
-    from .backend.wavespeed.services import retake_prompt
+    from ..backend.errors import ValidationError
+    from ..backend.wavespeed.services import retake_prompt
 
     prefs = prefs or get_preferences()
     if strip.type != "MOVIE":
@@ -217,7 +218,7 @@ def i2v_model(backend: str, obj: Any) -> str:
     if obj is not None and obj.movie_director.backend == backend:
         model = props.shot_model(obj.movie_director)
         if backend == "WAN2GP":
-            from .backend.wan2gp.enums import get_model
+            from ..backend.wan2gp.enums import get_model
 
             info = get_model(model)
             if info is not None and str(info.task.value) in ("i2v", "ti2v", "flf2v"):

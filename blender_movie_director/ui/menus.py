@@ -10,7 +10,7 @@ from typing import Any
 
 import bpy
 
-from . import director_ops
+from . import strip_ops
 
 STRIP_TYPES = ("MOVIE", "IMAGE")
 
@@ -25,45 +25,45 @@ class MOVIEDIR_MT_strip(bpy.types.Menu):
 
 def draw_strip_actions(layout: Any, context: Any) -> None:
     """The entries, in the order of the issue: generate, takes, sections, pictures, files."""
-    strip = director_ops.context_strip(context)
+    strip = strip_ops.context_strip(context)
     layout.operator_context = "INVOKE_DEFAULT"
     op = layout.operator(
-        director_ops.MOVIEDIR_OT_strip_regenerate.bl_idname, text="Regenerate", icon="FILE_REFRESH"
+        strip_ops.MOVIEDIR_OT_strip_regenerate.bl_idname, text="Regenerate", icon="FILE_REFRESH"
     )
     op.count = 1
     op = layout.operator(
-        director_ops.MOVIEDIR_OT_strip_regenerate.bl_idname, text="Variations...", icon="DUPLICATE"
+        strip_ops.MOVIEDIR_OT_strip_regenerate.bl_idname, text="Variations...", icon="DUPLICATE"
     )
     op.count = 3
     layout.separator()
     op = layout.operator(
-        director_ops.MOVIEDIR_OT_strip_switch_take.bl_idname, text="Previous Take", icon="TRIA_LEFT"
+        strip_ops.MOVIEDIR_OT_strip_switch_take.bl_idname, text="Previous Take", icon="TRIA_LEFT"
     )
     op.direction = -1
     op = layout.operator(
-        director_ops.MOVIEDIR_OT_strip_switch_take.bl_idname, text="Next Take", icon="TRIA_RIGHT"
+        strip_ops.MOVIEDIR_OT_strip_switch_take.bl_idname, text="Next Take", icon="TRIA_RIGHT"
     )
     op.direction = 1
     layout.separator()
     layout.operator(
-        director_ops.MOVIEDIR_OT_strip_retake.bl_idname, text="Retake Section...", icon="SEQ_STRIP_DUPLICATE"
+        strip_ops.MOVIEDIR_OT_strip_retake.bl_idname, text="Retake Section...", icon="SEQ_STRIP_DUPLICATE"
     )
     layout.operator(
-        director_ops.MOVIEDIR_OT_strip_image_to_video.bl_idname,
+        strip_ops.MOVIEDIR_OT_strip_image_to_video.bl_idname,
         text="Image to Video from Here...",
         icon="IMAGE_DATA",
     )
-    layout.operator(director_ops.MOVIEDIR_OT_strip_extend.bl_idname, text="Extend...", icon="FORWARD")
+    layout.operator(strip_ops.MOVIEDIR_OT_strip_extend.bl_idname, text="Extend...", icon="FORWARD")
     layout.separator()
-    layout.operator(director_ops.MOVIEDIR_OT_strip_reveal.bl_idname, text="Reveal File", icon="FILEBROWSER")
-    layout.operator(director_ops.MOVIEDIR_OT_strip_info.bl_idname, text="Generation Info", icon="INFO")
-    if strip is not None and not director_ops.is_ours(strip):
+    layout.operator(strip_ops.MOVIEDIR_OT_strip_reveal.bl_idname, text="Reveal File", icon="FILEBROWSER")
+    layout.operator(strip_ops.MOVIEDIR_OT_strip_info.bl_idname, text="Generation Info", icon="INFO")
+    if strip is not None and not strip_ops.is_ours(strip):
         layout.label(text="Not made by Movie Director", icon="QUESTION")
 
 
 def draw_context_menu(self: Any, context: Any) -> None:
     """Appended to SEQUENCER_MT_context_menu: the submenu, for movie and image strips only."""
-    strip = director_ops.context_strip(context)
+    strip = strip_ops.context_strip(context)
     if strip is None or strip.type not in STRIP_TYPES:
         return
     layout = self.layout
@@ -71,7 +71,7 @@ def draw_context_menu(self: Any, context: Any) -> None:
     layout.menu(MOVIEDIR_MT_strip.bl_idname, icon="SEQUENCE")
 
 
-CLASSES = (MOVIEDIR_MT_strip,)
+classes = (MOVIEDIR_MT_strip,)
 
 
 def register() -> None:

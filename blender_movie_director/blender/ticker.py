@@ -2,7 +2,9 @@
 
 It is registered when the extension is enabled but stays a no-op until something can have work for the
 drain (a job engine, a connection check, a thumbnail a panel asked for): those call :func:`start`, which
-loads :mod:`.drain` and the director tools' job handling. A session that never generates never loads them.
+runs the work the composition root installed (:func:`install`; registration loads the drain and its
+consumers there). A session that never generates never loads them. This module imports nothing of the
+extension's own, so anything may call it. Main thread only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ ACTIVE_INTERVAL = 0.1
 IDLE_INTERVAL = 0.5
 
 _run: Callable[[], float] | None = None
+_work: Callable[[], Callable[[], float]] | None = None  # installed by registration: returns the tick
 _busy: set[str] = set()  # "save", "render": Sequencer edits wait while any is set
 
 
@@ -22,14 +25,21 @@ def timer() -> float:
     return run() if run is not None else IDLE_INTERVAL
 
 
-def start() -> None:
-    """From now on each tick drains job events (idempotent; main thread)."""
-    global _run
-    if _run is None:
-        from . import director_jobs, drain
+def install(work: Callable[[], Callable[[], float]] | None) -> None:
+    """What :func:`start` runs: a callable that loads the drain and returns its tick (None: disabled)."""
+    global _work
+    _work = work
 
-        director_jobs.register()
-        _run = drain.timer
+
+def start() -> None:
+    """From now on each tick drains job events (idempotent; main thread).
+
+    Before registration installed the work (the extension is not enabled) there is no timer to drive it
+    and nothing happens.
+    """
+    global _run
+    if _run is None and _work is not None:
+        _run = _work()
 
 
 def started() -> bool:

@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .backend.jobs.request import Backend, Credentials, GenerationRequest, ShotRef
-from .backend.jobs.store import STORE_FILE_NAME
+from ..backend.jobs.request import Backend, Credentials, GenerationRequest, ShotRef
+from ..backend.jobs.store import STORE_FILE_NAME
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def current() -> Any:
 
 
 def store_path() -> Path:
-    from . import shots
+    from ..scene import shots
 
     return Path(shots.output_root()) / STORE_FILE_NAME
 
@@ -38,9 +38,9 @@ def get() -> Any:
     """The manager, created on first use."""
     global _manager
     if _manager is None:
-        from . import ticker
-        from .backend.jobs.manager import JobManager
-        from .prefs import get_preferences
+        from ..backend.jobs.manager import JobManager
+        from ..blender import ticker
+        from ..scene.config import get_preferences
 
         prefs = get_preferences()
         ticker.start()  # its events reach Blender through the drain
@@ -60,7 +60,7 @@ def use_manager(manager: Any) -> None:
     shutdown()
     _manager = manager
     if manager is not None:
-        from . import ticker
+        from ..blender import ticker
 
         ticker.start()
 
@@ -149,8 +149,8 @@ def reattach() -> list[str]:
     or are dropped if the shots are gone). An idle manager whose store belongs to another folder is
     replaced. Jobs an earlier session left unfinished are resumed if online access allows it.
     """
-    from . import shots
-    from .prefs import get_preferences
+    from ..scene import shots
+    from ..scene.config import get_preferences
 
     if _manager is not None and not active_jobs() and _manager.store_path != store_path():
         shutdown()

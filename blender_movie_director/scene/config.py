@@ -1,0 +1,43 @@
+"""Reading the preferences: the add-on's package name, the defaults, and the absolute output folder.
+
+The preferences class itself is UI (:mod:`..ui.preferences`); every reader of today's settings goes
+through :func:`get_preferences` here. Main thread only (reads ``bpy.context``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import bpy
+
+from ..blender import compat
+
+if TYPE_CHECKING:
+    from ..ui.preferences import MOVIEDIR_AddonPreferences
+
+#: The extension's package ("blender_movie_director", or "bl_ext.<repo>.blender_movie_director"): the
+#: preferences' ``bl_idname`` and the key of ``context.preferences.addons``.
+ADDON_PACKAGE = __package__.rpartition(".")[0]
+
+DEFAULT_WAN2GP_URL = "http://localhost:7860"
+DEFAULT_WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
+DEFAULT_OUTPUT_FOLDER = "//movie_director/"
+CONNECTION_TIMEOUT = 10.0
+
+
+def get_preferences(context: bpy.types.Context | None = None) -> MOVIEDIR_AddonPreferences:
+    context = context or bpy.context
+    return context.preferences.addons[ADDON_PACKAGE].preferences
+
+
+def output_root(prefs: Any | None = None) -> str:
+    """The output folder, absolute. ``//`` needs a saved .blend; else the extension's own folder."""
+    prefs = prefs or get_preferences()
+    folder = prefs.output_folder.strip() or DEFAULT_OUTPUT_FOLDER
+    if folder.startswith("//"):
+        if not bpy.data.filepath:
+            return compat.extension_user_folder(ADDON_PACKAGE, "unsaved")
+        folder = bpy.path.abspath(folder)
+    return os.path.normpath(Path(folder).expanduser())

@@ -7,9 +7,8 @@ or a hold of its last frame (a shorter one). When a SPEED effect conforms the cl
 STRETCH spreads the clip over the strip, so a clip of another length plays a little faster or slower
 (:attr:`Swap.speed_change` says by how much; takes of one shot normally have the same length).
 
-Thumbnails: the middle frame of each take, rendered once to ``<take folder>/thumbs/`` and shown through a
-``bpy.utils.previews`` collection. Panels never render while drawing: they ask for a missing thumbnail and
-the drain's idle step (:func:`make_wanted_thumbnails`) renders it. Main thread only.
+Thumbnails: the middle frame of each take, made by Blender's own movie thumbnailer (the file browser's),
+never by a render: see :func:`icon_id`. Main thread only.
 """
 
 from __future__ import annotations
@@ -24,16 +23,13 @@ from typing import Any
 
 import bpy
 
-from ..blender import compat, frames, vse
+from ..blender import compat, vse
 from . import shots
 
-THUMB_WIDTH = 128
 SHOT_KEY = vse.PREFIX + "shot"
 REQUEST_KEY = vse.PREFIX + "request"
 
 _previews: Any = None
-_wanted: dict[str, None] = {}  # take files whose thumbnail a panel asked for (ordered set)
-_failed: set[str] = set()
 
 
 # --- the request a take was made from -----
@@ -238,23 +234,8 @@ def step(obj: Any, delta: int, context: Any = None) -> tuple[int, Swap | None]:
 
 
 # --- thumbnails -----
-def thumbnail_path(filepath: str) -> Path:
-    clip = Path(bpy.path.abspath(filepath))
-    return clip.parent / "thumbs" / f"{clip.stem}_middle.png"
-
-
-def make_thumbnail(filepath: str) -> Path:
-    """Render the clip's middle frame to its thumbnail PNG (THUMB_WIDTH wide) and return the path."""
-    from ..backend.media import probe_video
-
-    clip = bpy.path.abspath(filepath)
-    info = probe_video(clip)
-    height = max(2, round(THUMB_WIDTH * info.height / max(1, info.width)) // 2 * 2)
-    middle = frames.movie_frames(clip) // 2
-    return frames.extract_frame(clip, middle, thumbnail_path(clip), width=THUMB_WIDTH, height=height)
-
-
 def previews() -> Any:
+    """The thumbnails' ``bpy.utils.previews`` collection, keyed by the clip's absolute path."""
     global _previews
     if _previews is None:
         import bpy.utils.previews
@@ -270,42 +251,24 @@ def release_previews() -> None:
 
         bpy.utils.previews.remove(_previews)
         _previews = None
-    _wanted.clear()
-    _failed.clear()
 
 
 def icon_id(take: Any) -> int:
-    """The take's thumbnail icon for ``icon_value`` (0 while it is not rendered yet: it is then queued)."""
-    path = thumbnail_path(take.filepath)
-    key = str(path)
-    collection = previews()
-    if key in collection:
-        return collection[key].icon_id
-    if path.is_file():
-        return collection.load(key, key, "IMAGE").icon_id
+    """The take's thumbnail (its clip's middle frame) for ``icon_value``; 0 while the clip is missing.
+
+    The first call registers the clip as a MOVIE preview: Blender stores the path and reads nothing (tens
+    of microseconds). The picture is made by Blender itself, the way its file browser makes thumbnails:
+    when the icon is first drawn, a preview job decodes the clip's middle frame with Blender's FFmpeg on
+    a worker thread (kept in the user's thumbnail cache, remade when the file changes) and the icon shows
+    it once ready. So neither drawing nor the drain's timer renders or decodes anything (issue 14: the
+    render the drain used to run in a timer crashed Blender). Scripts without a UI read
+    ``previews()[path].image_pixels_float``, which makes the picture there and then.
+    """
     clip = bpy.path.abspath(take.filepath)
-    if clip not in _failed and Path(clip).is_file():
-        _wanted[clip] = None
-        from ..blender import ticker
-
-        ticker.start()  # the drain's idle step renders it
-    return 0
-
-
-def make_wanted_thumbnails(limit: int = 1) -> int:
-    """Render up to ``limit`` thumbnails panels asked for (the drain's idle step); returns how many."""
-    made = 0
-    while _wanted and made < limit:
-        clip = next(iter(_wanted))
-        del _wanted[clip]
-        try:
-            make_thumbnail(clip)
-        except (OSError, RuntimeError, ValueError, IndexError):
-            _failed.add(clip)  # not a readable clip: do not try again every tick
-            continue
-        made += 1
-    return made
-
-
-def wanted_thumbnails() -> list[str]:
-    return list(_wanted)
+    collection = previews()
+    preview = collection.get(clip)
+    if preview is None:
+        if not Path(clip).is_file():  # not yet written, moved, or not a plain file (a pipe would block)
+            return 0
+        preview = collection.load(clip, clip, "MOVIE")
+    return int(preview.icon_id)

@@ -162,7 +162,7 @@ def _end(job: DirectorJob, state: str, text: str) -> None:
 
 
 def idle(report: Any = None) -> None:
-    """Cut finished clips in (the drain calls this when no save or render runs) and make thumbnails."""
+    """Cut finished clips in (the drain calls this when no save or render runs)."""
     for _ in range(min(drain.MAX_IMPORTS_PER_TICK, len(_finished))):
         job_id, result = _finished.popleft()
         job = _jobs.get(job_id)
@@ -174,8 +174,6 @@ def idle(report: Any = None) -> None:
         except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:
             _end(job, "failed", f"The clip could not be added to the Sequencer: {exc}")
         drain.redraw_sidebars()
-    if not _finished:
-        takes.make_wanted_thumbnails(limit=1)
 
 
 def _foreign_provenance(job: DirectorJob, meta: dict[str, Any]) -> dict[str, Any]:
@@ -237,8 +235,6 @@ def _finish(job: DirectorJob, result: GenerationResult) -> None:
         "done",
         f"Done: {job.result_strip or (take.name if take else path)}" + (f" ({job.note})" if job.note else ""),
     )
-    if take is not None:
-        takes.icon_id(take)  # queue its thumbnail
 
 
 # --- waiting (scripts, CLI, tests: no timers fire there) -----

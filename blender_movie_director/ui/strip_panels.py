@@ -4,7 +4,7 @@
 - "Camera Motion" and "Layout to Video" under the Shot panel;
 - "Director" (storyboard button and the director jobs with their progress) under the Shots panel.
 
-Drawing never renders: a missing thumbnail is queued and made by the drain's idle step.
+Drawing never renders or decodes: a take's thumbnail is Blender's own MOVIE preview (scene/takes.py).
 """
 
 from __future__ import annotations

@@ -127,30 +127,40 @@ def test_drain_made_takes_keep_cost_request_and_origin(blender: ModuleType, loca
     assert request["servers"] == ["http://127.0.0.1:9/"]
 
 
-def test_thumbnails_are_the_middle_frame_and_made_outside_drawing(blender: ModuleType, local_engine) -> None:
-    from blender_movie_director.blender import frames
+def test_thumbnails_are_blenders_movie_previews_of_the_middle_frame_never_a_render(
+    blender: ModuleType, local_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from blender_movie_director.scene import takes
+    from blender_movie_director.session import drain
     from blender_movie_director.ui import strip_panels
 
-    scene = _scene(blender)
-    cam = _shot_with_take(blender, scene)
-    take = cam.movie_director.takes[0]
-    thumb = takes.thumbnail_path(take.filepath)
-    assert not thumb.exists()
-    layout = RecordingLayout(blender)
-    strip_panels.draw_take_row(layout, cam.movie_director, take, 0)  # drawing only asks for it
-    assert not thumb.exists() and takes.wanted_thumbnails() == [take.filepath]
-    from blender_movie_director.session import drain
-
-    drain.drain()  # the idle step renders it
-    assert thumb.is_file() and takes.wanted_thumbnails() == []
-    pixels = frames.read_pixels(thumb)
-    assert pixels.shape[:2] == (76, 128)  # 160x96 clip, 128 wide
-    # The local runner's 32-frame clip: frame i is grey 4 i; the middle frame is 16.
-    assert float(pixels[38, 64, 0]) * 255 == pytest.approx(64, abs=1.5)
-    takes.icon_id(take)
-    preview = takes.previews()[str(thumb)]
-    assert tuple(preview.image_size) == (128, 76)
+    cache = tmp_path / "cache" / "thumbnails"
+    (cache / "large").mkdir(parents=True)  # Blender makes the cache's folders only when it starts
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache.parent))  # Blender's thumbnail cache, not the user's
+    renders: list[Any] = []
+    count = lambda *args: renders.append(args)  # noqa: E731
+    blender.app.handlers.render_pre.append(count)
+    try:
+        scene = _scene(blender)
+        cam = _shot_with_take(blender, scene)
+        take = cam.movie_director.takes[0]
+        strip_panels.draw_take_row(RecordingLayout(blender), cam.movie_director, take, 0)
+        drain.drain()
+        assert renders == []  # neither drawing nor the drain's tick renders (issue 14: that crashed)
+        assert not list(cache.rglob("*.png"))  # nor decodes: drawing only named the clip to Blender
+        preview = takes.previews()[blender.path.abspath(take.filepath)]
+        # What Blender's preview job does on a worker thread in the UI; the bpy module runs it here.
+        width, height = preview.image_size
+        assert (width, height) == (160, 96)  # the clip's own size (Blender caps thumbnails at 256 px)
+        pixels = preview.image_pixels_float
+        centre = ((height // 2) * width + width // 2) * 4
+        # The local runner's 32-frame clip: frame i is grey 4 i; the middle frame is 16.
+        assert pixels[centre] * 255 == pytest.approx(64, abs=1.5)
+        assert renders == [] and len(list((cache / "large").glob("*.png"))) == 1  # kept in Blender's cache
+        take.filepath = str(tmp_path / "gone.mp4")
+        assert takes.icon_id(take) == 0 and str(tmp_path / "gone.mp4") not in takes.previews()
+    finally:
+        blender.app.handlers.render_pre.remove(count)
 
 
 def test_sidebar_parts_draw(blender: ModuleType, local_engine) -> None:

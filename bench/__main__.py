@@ -32,6 +32,7 @@ FIGURES: dict[str, str] = {
     "P6": "bench.p6_schedule",
     "P7": "bench.p7_vse_import",
     "P8": "bench.p8_connect",
+    "P9": "bench.p9_thumbnails",
 }
 WHAT: dict[str, str] = {
     "P1": "Main-thread time of one drain tick (16 jobs x 10 Hz progress, plus an import)",
@@ -42,6 +43,7 @@ WHAT: dict[str, str] = {
     "P6": "24 shots over two Wan2GP stand-ins and WaveSpeed",
     "P7": "Import 100 finished clips into the VSE",
     "P8": "Connect to a Wan2GP server (discovery included), first and cached",
+    "P9": "A take's thumbnail: main-thread cost (Blender's MOVIE preview vs the old render in a timer)",
 }
 
 

@@ -1,4 +1,5 @@
-"""File-system helpers for results: safe names from untrusted servers, atomic writes, unique paths."""
+"""File-system helpers for results: safe names from untrusted servers, atomic writes, unique paths, and
+whether a path named by untrusted data lies inside the folder the user chose. Plain functions: any thread."""
 
 from __future__ import annotations
 
@@ -72,3 +73,19 @@ def atomic_output(final_path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` resolves (links followed, ``..`` applied) inside ``folder`` (or is it).
+
+    The check every path named by a .blend, a job store or strip metadata passes before it is opened,
+    read, uploaded or written: such a path is a hint, and only today's output folder is authority.
+    """
+    if not str(path) or not str(folder):
+        return False
+    try:
+        target = Path(path).expanduser().resolve()
+        root = Path(folder).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return target == root or target.is_relative_to(root)

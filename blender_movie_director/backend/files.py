@@ -89,3 +89,25 @@ def inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool
     except (OSError, RuntimeError, ValueError):
         return False
     return target == root or target.is_relative_to(root)
+
+
+def folder_problem(folder: str | os.PathLike[str]) -> str:
+    """Why results cannot be written to ``folder``, in words naming it; "" when they can.
+
+    Creates the folder when it is missing (a local ``mkdir``: cheap, safe on the main thread) and checks that
+    it is a folder this user may write in, so a bad Output Folder preference is reported on the shot before
+    a job starts, instead of failing later on a worker thread with a raw ``OSError``.
+    """
+    path = Path(folder)
+    if not str(folder).strip():
+        return "The output folder is not set: choose one in the preferences (Output Folder)."
+    if path.exists() and not path.is_dir():
+        return f"The output folder {path} is a file, not a folder: choose another in the preferences."
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        return f"The output folder {path} cannot be created ({reason}): choose another in the preferences."
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"The output folder {path} cannot be written to: choose another in the preferences."
+    return ""

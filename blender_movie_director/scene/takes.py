@@ -23,8 +23,14 @@ from typing import Any
 
 import bpy
 
+from ..backend.files import inside
+from ..backend.media import sniff_kind
 from ..blender import compat, vse
 from . import shots
+from .config import output_root
+
+#: What Open Result will hand to the system's player: containers of video, nothing that could run.
+VIDEO_KINDS = frozenset({"mp4", "mov", "webm", "mkv"})
 
 SHOT_KEY = vse.PREFIX + "shot"
 REQUEST_KEY = vse.PREFIX + "request"
@@ -253,6 +259,39 @@ def release_previews() -> None:
         _previews = None
 
 
+def own_clip(take: Any) -> str:
+    """The take's clip as an absolute path when it is one of ours: a plain file inside today's output folder.
+
+    A take's path comes from the .blend, which may have been written by someone else: it is a hint. Only a
+    file inside the output folder is shown, decoded for a thumbnail or opened; "" otherwise. A few ``stat``
+    calls, no read: safe in ``poll()`` and ``draw()``.
+    """
+    clip = bpy.path.abspath(take.filepath)
+    if not clip or not inside(clip, output_root()) or not Path(clip).is_file():
+        return ""
+    return clip
+
+
+def why_not_open(take: Any) -> str:
+    """Why Open Result refuses the take's file, in words; "" when the system's player may open it."""
+    clip = bpy.path.abspath(take.filepath)
+    if not Path(clip).is_file():
+        return f"The clip file is missing: {clip}"
+    if not inside(clip, output_root()):
+        return (
+            f"The clip {clip} is outside the output folder ({output_root()}): Movie Director opens only "
+            "the clips it wrote there"
+        )
+    try:
+        with open(clip, "rb") as f:
+            head = f.read(64)
+    except OSError as exc:
+        return f"The clip {clip} cannot be read: {exc.strerror or exc}"
+    if sniff_kind(head) not in VIDEO_KINDS:
+        return f"{clip} is not a video: Movie Director opens only video files"
+    return ""
+
+
 def icon_id(take: Any) -> int:
     """The take's thumbnail (its clip's middle frame) for ``icon_value``; 0 while the clip is missing.
 
@@ -268,7 +307,10 @@ def icon_id(take: Any) -> int:
     collection = previews()
     preview = collection.get(clip)
     if preview is None:
-        if not Path(clip).is_file():  # not yet written, moved, or not a plain file (a pipe would block)
+        # Not yet written, moved, not a plain file (a pipe would block), or not ours: a path the .blend
+        # names outside the output folder is never handed to Blender's decoder.
+        clip = own_clip(take)
+        if not clip:
             return 0
         preview = collection.load(clip, clip, "MOVIE")
     return int(preview.icon_id)

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..backend.files import folder_problem
 from ..backend.jobs.request import Backend, Credentials, GenerationRequest, ShotRef
 from ..backend.jobs.store import STORE_FILE_NAME
 
@@ -65,7 +66,15 @@ def use_manager(manager: Any) -> None:
         ticker.start()
 
 
+class OutputFolderError(ValueError):
+    """The output folder (the preference, or a job's own folder in it) cannot take results; says which."""
+
+
 def submit(request: GenerationRequest, credentials: Credentials) -> str:
+    """Queue ``request`` (never blocks); raises :class:`OutputFolderError` naming an unusable folder."""
+    problem = folder_problem(store_path().parent) or folder_problem(request.output_dir)
+    if problem:
+        raise OutputFolderError(problem)
     job_id = get().submit(request, credentials)
     _job_shots[job_id] = request.shot
     _active.add(job_id)

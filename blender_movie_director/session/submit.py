@@ -56,7 +56,10 @@ def submit_shot(
         )
     except (BackendError, ValueError, TypeError) as exc:
         raise ShotNotReadyError(f"Shot '{obj.name}' has settings the backend cannot use: {exc}") from exc
-    job_id = engine.submit(request, credentials)
+    try:
+        job_id = engine.submit(request, credentials)
+    except engine.OutputFolderError as exc:
+        raise ShotNotReadyError(str(exc)) from exc
     settings.seed = seed
     settings.job_id = job_id
     settings.job_quality = quality

@@ -269,17 +269,23 @@ class MOVIEDIR_OT_open_result(bpy.types.Operator):
         if take is None:
             cls.poll_message_set("The shot has no generated clip yet")
             return False
-        if not Path(take.filepath).is_file():
-            cls.poll_message_set(f"The clip file is missing: {take.filepath}")
+        if not takes.own_clip(take):
+            cls.poll_message_set(takes.why_not_open(take) or "The clip cannot be opened")
             return False
         return True
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         _obj, take = _take(context, self.index)
-        if take is None or not Path(take.filepath).is_file():
+        if take is None:
             self.report({"ERROR"}, "No clip to open")
             return {"CANCELLED"}
-        bpy.ops.wm.path_open(filepath=take.filepath)
+        # The path comes from the .blend: open it only if it is a video this extension wrote (a .blend
+        # naming payload.sh or an .exe would otherwise have the system run it).
+        reason = takes.why_not_open(take)
+        if reason:
+            self.report({"ERROR"}, reason)
+            return {"CANCELLED"}
+        bpy.ops.wm.path_open(filepath=takes.own_clip(take))
         return {"FINISHED"}
 
 

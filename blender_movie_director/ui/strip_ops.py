@@ -19,6 +19,7 @@ from ..scene import props, tool_props
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
 camera_prompt = lazy_module("..scene.camera_prompt", __package__)
+engine = lazy_module("..session.engine", __package__)
 strip_jobs = lazy_module("..session.strip_jobs", __package__)
 strip_requests = lazy_module("..requests.strip", __package__)
 frames = lazy_module("..blender.frames", __package__)
@@ -86,7 +87,7 @@ class _StripAction:
     def run(self, context: bpy.types.Context) -> set[str]:
         try:
             return self.act(context, *self.resolve(context))
-        except strip_requests.ActionError as exc:
+        except (strip_requests.ActionError, engine.OutputFolderError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
 

@@ -21,11 +21,11 @@ from bpy.app.handlers import persistent
 from .backend.lazy import loaded
 from .blender import ticker
 from .scene import config, props, tool_props
-from .ui import layout_ops, menus, preferences, shot_ops, shot_panels, strip_ops, strip_panels
+from .ui import earlier_ops, layout_ops, menus, preferences, shot_ops, shot_panels, strip_ops, strip_panels
 
 CLASSES: tuple[type, ...] = (
     *props.classes, *tool_props.classes, *preferences.classes, *shot_ops.classes, *strip_ops.classes,
-    *layout_ops.classes, *menus.classes, *shot_panels.classes, *strip_panels.classes,
+    *layout_ops.classes, *menus.classes, *shot_panels.classes, *strip_panels.classes, *earlier_ops.classes,
 )  # fmt: skip
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so
@@ -43,9 +43,10 @@ def _loaded(name: str) -> ModuleType | None:
 
 def _start_drain() -> Callable[[], float]:
     """The ticker's work, loaded when something first has work for it: the drain and its consumers."""
-    from .session import drain, strip_jobs
+    from .session import drain, shot_jobs, strip_jobs
 
-    strip_jobs.register()
+    strip_jobs.register()  # offered each event first: it takes its own jobs' events
+    shot_jobs.register()  # then the shots take the rest
     return drain.timer
 
 
@@ -81,37 +82,25 @@ def _on_render_end(*_args: object) -> None:
 def _on_load_post(*_args: object) -> None:
     ticker.clear_busy()
     if _loaded("session.engine") is not None or _job_store_exists():
-        from .session import engine
+        # Reads the store on the engine's own thread and starts nothing (jobs of an earlier session wait
+        # for the user's Resume); shots saved mid-job are marked once the store is read (earlier.tick).
+        from .session import earlier, engine
 
         engine.reattach()
-    mark_orphaned_shots()
+        earlier.mark_shots()
+    else:
+        mark_orphaned_shots()
 
 
 def _job_store_exists() -> bool:
-    """A job store beside the loaded file: an earlier session may have left jobs to resume."""
+    """A job store beside the loaded file: an earlier session may have left jobs to offer."""
     from .backend.jobs.store import STORE_FILE_NAME
 
     return (Path(config.output_root()) / STORE_FILE_NAME).is_file()
 
 
-def _orphan_message() -> str:
-    from .scene import shots
-
-    offline = shots.offline_reason()
-    if offline:
-        # The job may well be resumable (a paid task keeps running): say why it was not, and how to get it.
-        return (
-            f"{offline}. This shot's job was not resumed: reopen the file once online access is allowed to "
-            "pick it up (generating again would start a new job)."
-        )
-    return "Blender closed while this shot was generating; generate it again."
-
-
 def mark_orphaned_shots() -> int:
-    """Shots saved mid-job whose job this session does not know: say so instead of spinning forever."""
-    engine = _loaded("session.engine")
-    manager = engine.current() if engine is not None else None
-    why = ""
+    """Shots saved mid-job, with no job store beside the file: say so instead of spinning forever."""
     count = 0
     for obj in bpy.data.objects:
         if obj.type != "CAMERA":
@@ -119,14 +108,8 @@ def mark_orphaned_shots() -> int:
         settings = obj.movie_director
         if not props.is_active(settings):
             continue
-        if manager is not None:
-            try:
-                manager.job(settings.job_id)
-                continue
-            except KeyError:
-                pass
         settings.status = "INTERRUPTED"
-        settings.progress_text = why = why or _orphan_message()
+        settings.progress_text = "Blender closed while this shot was generating; generate it again."
         settings.in_batch = False
         count += 1
     return count
@@ -184,7 +167,12 @@ def unregister() -> None:
             bpy.app.timers.unregister(fn)
     ticker.stop()
     ticker.install(None)
-    stops = (("session.engine", "shutdown"), ("session.connection", "join"), ("session.drain", "reset"))
+    stops = (
+        ("session.engine", "shutdown"),
+        ("session.connection", "join"),
+        ("session.shot_jobs", "unregister"),
+        ("session.drain", "reset"),
+    )
     for name, stop in stops:
         module = _loaded(name)
         if module is not None:

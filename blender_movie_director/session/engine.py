@@ -2,7 +2,9 @@
 
 Created on first use with its job store in the output folder (so a job outlives a Blender crash and can be
 resumed), shut down on unregister (no worker thread survives it), and re-attached after a file is loaded.
-Main thread only, except :class:`~.backend.jobs.manager.JobManager` itself, which is thread-safe.
+Re-attaching reads the new file's store on the manager's own thread and starts nothing: jobs of an earlier
+session wait for the user's Resume (see :mod:`.earlier`). Main thread only, except
+:class:`~.backend.jobs.manager.JobManager` itself, which is thread-safe.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..backend.jobs.store import STORE_FILE_NAME
 log = logging.getLogger(__name__)
 
 _manager: Any = None
-#: job id -> the shot it belongs to (by name); filled at submit and recover, read by the drain.
+#: job id -> the shot it belongs to (by name); filled at submit and resume, read by the drain.
 _job_shots: dict[str, ShotRef] = {}
 #: Jobs whose end the drain has not handled yet (cheap "is anything running" for the timer).
 _active: set[str] = set()
@@ -30,9 +32,9 @@ def current() -> Any:
 
 
 def store_path() -> Path:
-    from ..scene import shots
+    from ..scene.config import output_root
 
-    return Path(shots.output_root()) / STORE_FILE_NAME
+    return Path(output_root()) / STORE_FILE_NAME
 
 
 def get() -> Any:
@@ -81,10 +83,26 @@ def submit(request: GenerationRequest, credentials: Credentials) -> str:
     return job_id
 
 
-def refetch(job_id: str, credentials: Credentials) -> str:
-    """A new job fetching the failed job's result by its remote id (nothing submitted); its id."""
+def refetch(job_id: str, credentials: Credentials, context: Any = None) -> str:
+    """A new job fetching the failed job's result by its remote id (nothing submitted); its id.
+
+    A job of an earlier session (known only from the store) is rebuilt with ``context`` (today's
+    ``ResumeContext``), never with the servers or folders its record names."""
     ref = shot_of(job_id)
-    new_id = get().refetch(job_id, credentials)
+    manager = get()
+    try:
+        manager.job(job_id)
+    except KeyError:  # from the store only: today's context, built from the preferences
+        if context is None:
+            from .earlier import resume_context
+
+            context = resume_context()
+        new_id = manager.refetch(job_id, context)
+    else:
+        new_id = manager.refetch(job_id, credentials)
+    if ref is None:
+        record = manager.stored(job_id)
+        ref = record.request.shot if record is not None else None
     if ref is not None:
         _job_shots[new_id] = ref
     _active.add(new_id)
@@ -129,7 +147,7 @@ def apply_limits(prefs: Any) -> None:
 
 
 def shutdown(timeout: float = 10.0) -> bool:
-    """Stop every worker thread. Unfinished jobs stay in the store for a later ``recover``."""
+    """Stop every worker thread. Unfinished jobs stay in the store, offered to a later session."""
     global _manager
     manager, _manager = _manager, None
     _job_shots.clear()
@@ -151,26 +169,43 @@ def follow_output_folder() -> bool:
     return True
 
 
-def reattach() -> list[str]:
-    """After a file load: follow the new file's output folder, and resume its unfinished jobs.
+def reattach() -> None:
+    """After a file load: follow the new file's output folder and read its job store. Puts NOTHING on the
+    network and starts nothing: the store is read on the engine's own thread, and the jobs an earlier
+    session left are offered (:func:`earlier`) until the user resumes (:func:`resume`) or discards them.
 
     A manager with jobs still running keeps going (its events find their shots by name in the new file,
     or are dropped if the shots are gone). An idle manager whose store belongs to another folder is
-    replaced. Jobs an earlier session left unfinished are resumed if online access allows it.
+    replaced. Main-thread cost: a ``stat`` of the store and, when there is one, starting that thread.
     """
-    from ..scene import shots
-    from ..scene.config import get_preferences
-
     if _manager is not None and not active_jobs() and _manager.store_path != store_path():
         shutdown()
-    if shots.offline_reason():
-        return []
-    if _manager is None and not store_path().is_file():
-        return []
-    prefs = get_preferences()
+    if _manager is None and store_path().is_file():
+        get()
+
+
+def earlier(timeout: float = 0.0) -> Any:
+    """What the store beside the open file holds from an earlier session (an ``EarlierJobs``); never
+    blocks longer than ``timeout``. Without a manager: nothing."""
+    from ..backend.jobs.manager import EarlierJobs
+
+    if _manager is None:
+        return EarlierJobs(loaded=True)
+    return _manager.earlier(timeout)
+
+
+def resume(context: Any) -> list[str]:
+    """Start the offered jobs with today's ``context`` (a ``ResumeContext`` built from the preferences);
+    returns the ids of the jobs started. The others end at once, each failing on its shot with the reason."""
     manager = get()
-    resumed = manager.recover(lambda backend: shots.credentials_for(str(backend).upper(), prefs))
-    for job_id in resumed:
-        shot_of(job_id)
-        _active.add(job_id)
-    return resumed
+    offered = manager.earlier(timeout=None).records
+    started = manager.resume(context)
+    for record in offered:
+        _job_shots[record.job_id] = record.request.shot
+        _active.add(record.job_id)
+    return started
+
+
+def discard() -> int:
+    """Drop the offered jobs from the store. Returns how many."""
+    return 0 if _manager is None else _manager.discard()

@@ -15,6 +15,7 @@ from ..backend.lazy import lazy_module
 from ..blender import compat
 from ..scene import catalogs, props
 from ..scene.props import STATUS_ITEMS
+from .earlier_ops import draw_earlier
 from .shot_ops import (
     MOVIEDIR_OT_add_shot,
     MOVIEDIR_OT_allow_online_access,
@@ -96,6 +97,7 @@ def draw_shots(layout: Any, context: Any) -> None:
     if scene is None:
         return
     draw_online_notice(layout)
+    draw_earlier(layout)  # "3 jobs from an earlier session: Resume · Discard"
     state = scene.movie_director
     layout.template_list("MOVIEDIR_UL_shots", "", scene, "objects", state, "active_shot_index", rows=4)
     row = layout.row(align=True)

@@ -276,11 +276,11 @@ def test_clips_go_to_the_scene_the_sequencer_shows(blender: ModuleType, wan2gp_r
     assert scene.sequence_editor is None or len(_strips(scene)) == 0
 
 
-def test_a_job_left_running_is_resumed_when_the_file_is_opened_again(
+def test_a_job_left_running_is_offered_and_resumed_on_the_click(
     blender: ModuleType, wavespeed_standin: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Blender closes (the extension is disabled) after WaveSpeed accepted the task; opening the file
-    again fetches that task's result by its id, without submitting (or paying) twice."""
+    """Blender closes (the extension is disabled) after WaveSpeed accepted the task; opening the file again
+    offers the job, and Resume fetches that task's result by its id, without submitting (or paying) twice."""
     import addon_utils
 
     wavespeed_standin.configure(task_seconds=3.0)
@@ -301,10 +301,14 @@ def test_a_job_left_running_is_resumed_when_the_file_is_opened_again(
         addon_utils.disable(ADDON, default_set=True, handle_error=None)  # Blender closes mid-job
         assert _our_threads() == []
         addon_utils.enable(ADDON, default_set=True, handle_error=None)
-        blender.ops.wm.open_mainfile(filepath=str(blend))
+        blender.ops.wm.open_mainfile(filepath=str(blend))  # offers the job, starts nothing
         settings = blender.data.objects["Shot_010"].movie_director
-        assert settings.job_id == job_id and settings.status in ("QUEUED", "RUNNING")
-        drain_until(lambda: settings.status in ("DONE", "FAILED", "INTERRUPTED"), timeout=120)
+        assert settings.job_id == job_id and settings.status in ("RUNNING", "INTERRUPTED")
+        from blender_movie_director.session import engine
+
+        assert engine.earlier(timeout=20).count == 1
+        assert blender.ops.moviedir.resume_jobs() == {"FINISHED"}  # the user's click
+        drain_until(lambda: settings.status in ("DONE", "FAILED"), timeout=120)
         assert settings.status == "DONE", settings.last_error or settings.progress_text
         assert _strips(blender.context.scene)["Shot_010"].frame_final_start == 7
         assert wavespeed_standin.submit_count() == submits_before + 1  # fetched, never sent again

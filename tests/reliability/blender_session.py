@@ -2,7 +2,8 @@
 
     python blender_session.py submit  '<json settings>'   # 10 WaveSpeed shots, save once all are submitted,
                                                            # then close Blender ("close") or die ("kill")
-    python blender_session.py reopen  '<json settings>'   # open the .blend, let the jobs resume, report
+    python blender_session.py reopen  '<json settings>'   # open the .blend (nothing starts), press Resume,
+                                                           # report
 
 Each phase writes what it saw as JSON to ``settings["report"]``. A crash shows as the process's exit code.
 """
@@ -14,6 +15,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 ADDON = "blender_movie_director"
@@ -108,11 +110,27 @@ def submit(settings: dict[str, Any]) -> None:
 
 def reopen(settings: dict[str, Any]) -> None:
     bpy = _start(settings)
-    bpy.ops.wm.open_mainfile(filepath=settings["blend"])  # load_post: re-attach and resume
+    from blender_movie_director.session import drain, engine
+
+    bpy.ops.wm.open_mainfile(filepath=settings["blend"])  # load_post: read the job store, start nothing
     shots = _shots(bpy)
     before = {o.name: o.movie_director.status for o in shots}
+    offered = engine.earlier(timeout=30)
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:  # the drain's ticks before the user clicks: the shots are marked
+        drain.drain()
+        time.sleep(0.02)
+    waiting = {o.name: [o.movie_director.status, o.movie_director.progress_text] for o in shots}
+    offer = Path(settings["report"] + ".offer")
+    text = json.dumps({"offered": offered.count, "notices": list(offered.notices), "waiting": waiting})
+    offer.with_suffix(".tmp").write_text(text, encoding="utf-8")
+    offer.with_suffix(".tmp").replace(offer)
+    if settings.get("wait_before_resume"):  # the test checks that nothing reached the servers meanwhile
+        while not Path(settings["report"] + ".go").exists():
+            time.sleep(0.02)
+    assert bpy.ops.moviedir.resume_jobs() == {"FINISHED"}  # the user's click
     _drain_until(
-        lambda: all(o.movie_director.status in ("DONE", "FAILED", "CANCELLED", "INTERRUPTED") for o in shots),
+        lambda: all(o.movie_director.status in ("DONE", "FAILED", "CANCELLED") for o in shots),
         timeout=120,
     )
     # Keep draining a little: a second import of the same job would show up now.

@@ -1,7 +1,8 @@
 """Online access off (Preferences > System > Network): no socket is opened, whatever the user does, and every
 entry point says why. Observed with an audit hook on the socket module (real calls, any thread): opening a
-.blend whose shot has a paid task in flight, pressing the buttons, the console API, the drain, enabling the
-extension. Once online access is allowed again, reopening the file picks the task up (no second task)."""
+.blend whose shot has a paid task in flight, pressing the buttons (Resume too), the console API, the drain,
+enabling the extension. Once online access is allowed again, reopening the file offers the task and Resume
+picks it up (no second task)."""
 
 from __future__ import annotations
 
@@ -52,12 +53,14 @@ def test_offline_opens_no_socket_and_says_why(
     try:
         with watch() as net:
             bpy.ops.wm.open_mainfile(filepath=str(blend))  # load_post must not resume anything
+            assert engine.earlier(timeout=20).count == 1  # offered, not started
+            drain.drain()  # the tick that marks the shot once the store is read
             cam = bpy.data.objects["Shot_010"]
             studio.activate(cam)
             settings = cam.movie_director
             said = (settings.status, settings.progress_text)
             for op in (bpy.ops.moviedir.generate_shot, bpy.ops.moviedir.generate_all,
-                       bpy.ops.moviedir.test_connection):  # fmt: skip
+                       bpy.ops.moviedir.test_connection, bpy.ops.moviedir.resume_jobs):  # fmt: skip
                 assert _grey_because(op).startswith("Online access is off"), op
             settings.status = "IDLE"  # as if the user cleared the shot: the API still refuses
             with pytest.raises(api.ShotNotReadyError, match="Online access is off"):
@@ -76,14 +79,17 @@ def test_offline_opens_no_socket_and_says_why(
     finally:
         bpy.context.preferences.system.use_online_access = True
 
-    # What the shot said on load: why its job did not resume, and how to get it (not "generate again").
-    assert said[0] == "INTERRUPTED" and "Online access is off" in said[1] and "reopen" in said[1], said
-    # Online again: reopening the file picks the paid task up by its id. (Disabling the extension above
-    # dropped its preferences: set them again.)
+    # What the shot said on load: its job waits for Resume (greyed while offline, saying why).
+    assert said[0] == "INTERRUPTED" and "earlier session" in said[1] and "Resume" in said[1], said
+    # Online again: reopening the file offers the paid task; Resume picks it up by its id. (Disabling the
+    # extension above dropped its preferences: set them again.)
     studio.prefs = bpy.context.preferences.addons[ADDON].preferences
     studio.prefs.output_folder = str(studio.out)
     studio.use_wavespeed(ws)
     bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert engine.earlier(timeout=20).count == 1
+    drain.drain()
+    assert bpy.ops.moviedir.resume_jobs() == {"FINISHED"}
     cam = bpy.data.objects["Shot_010"]
     drain_until(lambda: cam.movie_director.status in ("DONE", "FAILED"), timeout=60)
     assert cam.movie_director.status == "DONE", cam.movie_director.last_error

@@ -290,10 +290,9 @@ class JobManager:
             self._fail_all(failures)
         return started
 
-    def recover(self, credentials_for: object = None) -> list[str]:
-        """Starts nothing any more: jobs of an earlier session start only on the caller's word, with today's
-        context (:meth:`resume`). Kept, as a no-op, until the Blender layer calls ``resume`` (issue 14)."""
-        return []
+    def stored(self, job_id: str) -> JobRecord | None:
+        """The store's record of a job (this session's or an earlier one's); waits for the store's read."""
+        return self._store.get(job_id)
 
     def discard(self) -> int:
         """Drop the jobs :meth:`earlier` offers from the store (which is compacted); returns how many."""
@@ -348,7 +347,7 @@ class JobManager:
             return job.job_id
 
     def shutdown(self, timeout: float = 10.0) -> bool:
-        """Stop every worker and release the runners. Running jobs stay in the store for ``recover()``.
+        """Stop every worker and release the runners. Running jobs stay in the store for a later ``resume()``.
         Returns True if every thread ended within ``timeout``."""
         with self._lock:
             if self._closed:
@@ -502,7 +501,7 @@ class JobManager:
             error = BackendError(f"Unexpected error: {type(exc).__name__}: {exc}")
         with self._lock:
             if ctx.stop_reason == StopReason.SHUTDOWN:
-                job.state = JobState.INTERRUPTED  # the store keeps RUNNING, for recover()
+                job.state = JobState.INTERRUPTED  # the store keeps RUNNING, for a later resume()
                 return
             if result is not None and result.success:
                 job.result = result

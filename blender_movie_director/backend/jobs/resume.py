@@ -45,8 +45,9 @@ class ResumeContext:
     credentials: Mapping[Backend, Credentials] = field(default_factory=dict)
     request_timeout_s: float = 60.0
     deadline_s: float = 3600.0
-    #: The largest download accepted, in bytes (0: the backend's default cap).
-    max_download_bytes: int = 0
+    #: The largest download accepted, in bytes (the preference; 0: no cap). None: the request's built-in
+    #: default. Never the stored value: a crafted record must not lift the cap.
+    max_download_bytes: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "wan2gp_servers", tuple(self.wan2gp_servers))
@@ -99,8 +100,10 @@ def rebuild(record: JobRecord, context: ResumeContext) -> GenerationRequest:
         "deadline_s": context.deadline_s,
         "servers": _servers(record, context),
     }
-    if DOWNLOAD_CAP_FIELD in {f.name for f in fields(GenerationRequest)}:
-        changes[DOWNLOAD_CAP_FIELD] = context.max_download_bytes
+    cap_field = next((f for f in fields(GenerationRequest) if f.name == DOWNLOAD_CAP_FIELD), None)
+    if cap_field is not None:
+        cap = context.max_download_bytes
+        changes[DOWNLOAD_CAP_FIELD] = cap_field.default if cap is None else cap
     if _submits_again(record):
         for role, value in request.inputs.items():
             for path in value.split("\n") if role == "image_refs" else [value]:

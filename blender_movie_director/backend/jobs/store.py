@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -100,7 +101,8 @@ class JobRecord:
         state = data.get("state", "queued")
         if state not in _STATES:
             raise StoredDataError("state is not a job state")
-        return cls(
+        record = object.__new__(cls)  # fields set at once: building is most of a large store's load
+        record.__dict__.update(
             job_id=job_id,
             request=GenerationRequest.from_dict(data.get("request")),
             state=JobState(state),
@@ -114,6 +116,7 @@ class JobRecord:
             updated_at=float(data.get("updated_at", 0.0)),
             metadata=dict(metadata),
         )
+        return record
 
 
 _STATES = frozenset(str(s) for s in JobState)
@@ -122,14 +125,9 @@ _TERMINAL = frozenset(str(s) for s in JobState if s.terminal)
 
 @dataclass(frozen=True)
 class _Line:
-    """A finished job as read from the file, not yet built into a :class:`JobRecord`."""
+    """A finished job as read from the file, not yet parsed nor built into a :class:`JobRecord`."""
 
-    data: dict[str, Any]
     line: bytes
-
-    def text(self) -> str:
-        text = self.line.decode("utf-8")
-        return text if text.endswith("\n") else text + "\n"
 
 
 @dataclass(frozen=True)
@@ -159,6 +157,8 @@ class JobStore:
         #: store is finished work that no one looks at again, and building records is most of a load.
         self._records: dict[str, JobRecord | _Line] = {}
         self._dead = 0  # lines in the file that no longer describe a record (superseded, damaged)
+        #: The file's own line for a record read and not changed since: compaction writes it back as is.
+        self._lines: dict[str, bytes] = {}
         self.report = LoadReport()
         if self.path is None:
             self._ready.set()
@@ -212,6 +212,7 @@ class JobStore:
         with self._lock:
             self._dead += record.job_id in self._records
             self._records[record.job_id] = record
+            self._lines.pop(record.job_id, None)
             self._append(record.to_line())
         return record
 
@@ -231,6 +232,7 @@ class JobStore:
                     raise KeyError(job_id)
                 record = replace(current, updated_at=now, **change)
                 self._records[job_id] = record
+                self._lines.pop(job_id, None)
                 done.append(record)
             self._dead += len(done)
             self._append("".join(r.to_line() for r in done))
@@ -240,7 +242,9 @@ class JobStore:
         """Forget these jobs and compact the file; returns how many were known."""
         self._ready.wait()
         with self._lock:
-            gone = [self._records.pop(job_id) for job_id in set(job_ids) if job_id in self._records]
+            gone = [job_id for job_id in set(job_ids) if self._records.pop(job_id, None) is not None]
+            for job_id in gone:
+                self._lines.pop(job_id, None)
             if gone and self.path is not None:
                 self._rewrite()
         return len(gone)
@@ -257,7 +261,10 @@ class JobStore:
         value = self._records.get(job_id)
         if isinstance(value, _Line):
             try:
-                value = self._records[job_id] = JobRecord.from_json(value.data)
+                value = JobRecord.from_json(_parse(value.line))
+                if value.job_id != job_id:
+                    raise StoredDataError("the job id is not where it belongs")
+                self._records[job_id] = value
             except (StoredDataError, RecursionError):
                 del self._records[job_id]
                 self._dead += 1
@@ -280,7 +287,7 @@ class JobStore:
         name = self.path.name
         notices: list[str] = []
         damaged: list[int] = []
-        raw: dict[str, tuple[int, dict[str, Any], bytes]] = {}
+        last: dict[str, tuple[int, bytes]] = {}  # job id -> its newest line (number, bytes)
         lines = 0
         try:
             f = self.path.open("rb")
@@ -300,15 +307,12 @@ class JobStore:
                     damaged.append(lines)
                     read += _skip_rest_of_line(f)
                 elif line.strip():
-                    data = _parse(line)
-                    job_id = data.get("job_id") if isinstance(data, dict) else None
-                    if isinstance(job_id, str) and job_id:
-                        previous = raw.get(job_id)
-                        raw[job_id] = (lines, data, line)
-                        if previous is not None:
-                            self._dead += 1
-                    else:
+                    job_id = _scan_job_id(line)
+                    if job_id is None:
                         damaged.append(lines)
+                    else:
+                        self._dead += job_id in last
+                        last[job_id] = (lines, line)
                 if read > MAX_STORE_BYTES:
                     notices.append(
                         f"{name} is larger than {MAX_STORE_BYTES // (1024 * 1024)} MB; "
@@ -318,16 +322,20 @@ class JobStore:
         cutoff = time.time() - KEEP_FINISHED_S
         records: dict[str, JobRecord | _Line] = {}
         old = 0
-        for job_id, (number, data, line) in raw.items():
-            state, updated = data.get("state"), data.get("updated_at", 0.0)
-            if state in _TERMINAL and isinstance(updated, (int, float)) and not isinstance(updated, bool):
-                if updated < cutoff:
+        for job_id, (number, line) in last.items():
+            finished = _scan_finished(line)
+            if finished is not None:  # kept as its line, built (and checked) when asked for
+                if finished < cutoff:
                     old += 1  # finished long ago: dropped by this compaction
                 else:
-                    records[job_id] = _Line(data, line)
+                    records[job_id] = _Line(line)
                 continue
             try:
-                records[job_id] = JobRecord.from_json(data)
+                record = JobRecord.from_json(_parse(line))
+                if record.job_id != job_id:
+                    raise StoredDataError("the job id is not where it belongs")
+                records[job_id] = record
+                self._lines[job_id] = line
             except (StoredDataError, RecursionError):
                 damaged.append(number)
         damaged.sort()
@@ -335,30 +343,73 @@ class JobStore:
         if len(damaged) > MAX_NAMED_LINES:
             more = len(damaged) - MAX_NAMED_LINES
             notices.insert(MAX_NAMED_LINES, f"{more} more damaged lines of {name} were ignored")
-        kept = records
-        self._records = kept
+        self._records = records
         self._dead += len(damaged) + old
         compacted = False
         # Damaged lines go at once (a torn last line would glue itself to the next append); otherwise only
         # when dead lines are many, so opening a large healthy store does not rewrite it.
-        many_dead = self._dead > COMPACT_DEAD_LINES and self._dead > len(kept)
+        many_dead = self._dead > COMPACT_DEAD_LINES and self._dead >= len(records)
         if damaged or old or many_dead:
             try:
                 self._rewrite()
                 compacted = True
             except OSError as exc:
                 notices.append(f"{name} could not be compacted ({exc.strerror or exc}).")
-        return LoadReport(len(kept), lines, len(damaged), compacted, 0.0, tuple(notices))
+        return LoadReport(len(records), lines, len(damaged), compacted, 0.0, tuple(notices))
 
     def _rewrite(self) -> None:
         assert self.path is not None
         tmp = self.path.with_name(self.path.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as f:
-            f.writelines(r.text() if isinstance(r, _Line) else r.to_line() for r in self._records.values())
+            for job_id, record in self._records.items():
+                line = record.line if isinstance(record, _Line) else self._lines.get(job_id)
+                f.write(_text(line) if line is not None else record.to_line())
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(self.path)
         self._dead = 0
+
+
+#: Lines as this version writes them (keys sorted): the top-level job id is the first ``"job_id"`` key (only
+#: text fields sort before it), the state and the time of the last change the last ``"state"`` and
+#: ``"updated_at"`` keys (only numbers and text sort after them). A quote inside a JSON string is always
+#: escaped, so these cannot match inside a value. A line that does not fit is parsed in full.
+_JOB_ID = re.compile(rb'"job_id":\s*"([^"\\]{1,200})"')
+_STATE = re.compile(rb'"state":\s*"([a-z_]{1,20})"')
+_UPDATED = re.compile(rb'"updated_at":\s*(-?[0-9][0-9.eE+-]{0,30})[,}\s]')
+
+
+def _scan_job_id(line: bytes) -> str | None:
+    """The line's job id, cheaply (a regular expression) or by parsing it; None when it has none."""
+    found = _JOB_ID.search(line)
+    if found is not None:
+        try:
+            return found.group(1).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    data = _parse(line)
+    job_id = data.get("job_id") if isinstance(data, dict) else None
+    return job_id if isinstance(job_id, str) and job_id else None
+
+
+def _scan_finished(line: bytes) -> float | None:
+    """When the line's job finished (its last change), if it is finished; None if not, or not clear.
+
+    A guess from the text that can only err towards building the record (which then decides), or towards
+    leaving a finished job unbuilt until it is asked for."""
+    states = _STATE.findall(line)
+    if not states or states[-1].decode() not in _TERMINAL:
+        return None
+    times = _UPDATED.findall(line)
+    try:
+        return float(times[-1]) if times else None
+    except ValueError:
+        return None
+
+
+def _text(line: bytes) -> str:
+    text = line.decode("utf-8")
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _parse(line: bytes) -> Any:

@@ -1,12 +1,20 @@
-"""The typed error hierarchy every backend raises and every layer above understands.
+"""The typed error hierarchy every backend raises and every layer above understands, and the one map from an
+HTTP status or a transport failure to it.
 
-Each error carries a stable ``kind`` (what the job engine and the UI switch on) and a ``user_message``
-written for a film-maker, not a developer. Messages never contain secrets: build them with
-:func:`scrub_secrets` when they quote anything that came from a request or a server.
+Each error carries a stable ``kind`` (what the job engine and the UI switch on), a ``user_message`` written
+for a film-maker, not a developer, and what a retry may do (``retryable``, ``safe_to_resend``; the policy that
+reads them is :mod:`.retry`). The same failure gets the same kind, retry decision and wording whichever
+backend met it: both build their errors with :func:`error_for_status` and :func:`error_for_transport`.
+Messages never contain secrets: build them with :func:`scrub_secrets` when they quote anything that came
+from a request or a server.
+
+Threading: plain values and pure functions; safe from any thread.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -33,6 +41,9 @@ class BackendError(Exception):
     kind: ErrorKind = ErrorKind.SERVER
     #: Whether retrying the same call later may succeed (never implies resubmitting a paid task).
     retryable: bool = False
+    #: Whether the request certainly had no effect on the server (it never arrived, or was refused before
+    #: anything was done), so even a request that is not idempotent (a paid submit) may be sent again.
+    safe_to_resend: bool = False
 
     def __init__(self, user_message: str, *, remote_id: str | None = None, code: int | None = None) -> None:
         super().__init__(user_message)
@@ -63,6 +74,7 @@ class AuthenticationError(BackendError):
 class RateLimitError(BackendError):
     kind = ErrorKind.RATE_LIMIT
     retryable = True
+    safe_to_resend = True  # a 429 is a refusal: nothing was created
 
     def __init__(self, user_message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(user_message, **kwargs)  # type: ignore[arg-type]
@@ -153,11 +165,168 @@ def tls_verify_failure(exc: BaseException) -> str | None:
     """
     import ssl
 
+    for current in _chain(exc):
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current.verify_message or str(current)
+    return None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what caused it, each once."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return current.verify_message or str(current)
+        yield current
         current = current.__cause__ or current.__context__
+
+
+# -- one map from HTTP statuses and transport failures to the errors above ------------------------------
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Whom a request went to, as a message names it: ``service`` ("WaveSpeed", "the Wan2GP server") at
+    ``url``. ``secrets`` are masked out of anything quoted; ``unreachable_hint`` is added when the service
+    cannot be reached at all (e.g. "Is WanGP running (python wgp.py)?")."""
+
+    service: str
+    url: str
+    secrets: tuple[str, ...] = ()
+    unreachable_hint: str = ""
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"Peer({self.service!r}, {self.url!r})"
+
+    @property
+    def name(self) -> str:
+        return f"{self.service} at {self.url}"
+
+    @property
+    def subject(self) -> str:
+        """:attr:`name` opening a sentence."""
+        return self.name[:1].upper() + self.name[1:]
+
+
+#: Said of a non-idempotent request whose outcome is unknown, unless the backend says it better.
+UNCERTAIN = "The request may have been carried out; check before sending it again."
+
+
+def _while(during: str) -> str:
+    return f" while {during}" if during else ""
+
+
+def _detail(detail: str) -> str:
+    return f": {detail.rstrip('.')}" if detail else ""  # the sentence adds its own full stop
+
+
+def _said(exc: BaseException, peer: Peer) -> str:
+    """What an exception says, fit for a message: secrets masked, one line, bounded."""
+    text = " ".join(scrub_secrets(str(exc), *peer.secrets).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _marked(error: BackendError, *, retryable: bool, safe_to_resend: bool = False) -> BackendError:
+    error.retryable = retryable
+    error.safe_to_resend = safe_to_resend
+    return error
+
+
+def error_for_status(
+    status: int,
+    peer: Peer,
+    *,
+    during: str = "",
+    detail: str = "",
+    retry_after: float | None = None,
+    idempotent: bool = True,
+    uncertain: str = UNCERTAIN,
+    remote_id: str | None = None,
+    code: int | None = None,
+) -> BackendError:
+    """The typed error for an HTTP error status (after a backend handled what only it knows, such as which
+    credentials a 401 is about). ``during``: what we were doing ("polling task 1"); ``detail``: the
+    server's own words (scrubbed); ``idempotent``: False for a paid submit, where a 5xx means the task may
+    exist (:class:`SubmissionUncertainError`, ``uncertain`` says what to do) rather than "try again"."""
+    where, said = _while(during), _detail(detail)
+    ids = {"remote_id": remote_id, "code": code}
+    if status in (401, 403):
+        return AuthenticationError(
+            f"{peer.subject} refused the credentials (HTTP {status}){where}{said}.", **ids
+        )
+    if status == 402:
+        return InsufficientBalanceError(f"{peer.subject} asks for payment (HTTP 402){where}{said}.", **ids)
+    if status == 429:
+        wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
+        return RateLimitError(
+            f"{peer.subject} is rate-limiting requests (HTTP 429{wait}){where}{said}.",
+            retry_after=retry_after,
+            **ids,
+        )
+    if status in (400, 422):
+        return ValidationError(f"{peer.subject} rejected the request (HTTP {status}){where}{said}.", **ids)
+    if status == 404:
+        return ServerError(f"{peer.subject} answered 'not found' (HTTP 404){where}{said}.", **ids)
+    if status == 408:  # the server gave up waiting for our request: nothing was done
+        return _marked(
+            BackendTimeoutError(
+                f"{peer.subject} timed out waiting for the request (HTTP 408){where}.", **ids
+            ),
+            retryable=True,
+            safe_to_resend=True,
+        )
+    if status >= 500:
+        text = f"{peer.subject} had a server error (HTTP {status}){where}{said}."
+        if not idempotent:
+            return SubmissionUncertainError(f"{text} {uncertain}", **ids)
+        return _marked(ServerError(text, **ids), retryable=True)
+    return ServerError(f"{peer.subject} answered HTTP {status}{where}{said}.", **ids)
+
+
+def error_for_transport(
+    exc: BaseException,
+    peer: Peer,
+    *,
+    during: str = "",
+    idempotent: bool = True,
+    uncertain: str = UNCERTAIN,
+    remote_id: str | None = None,
+) -> BackendError | None:
+    """The typed error for a failed TLS check, connection or read (httpx and what it wraps); None for any
+    other exception. A failure before the request left (refused, unreachable, TLS) is safe to resend; one
+    after it (timeout, dropped connection) of a request that is not ``idempotent`` means its outcome is
+    unknown (:class:`SubmissionUncertainError`)."""
+    import httpx
+
+    where = _while(during)
+    tls = tls_verify_failure(exc)
+    if tls is not None:  # a certificate does not fix itself: never retried
+        return _marked(
+            BackendConnectionError(
+                f"{peer.subject} did not pass the TLS certificate check ({tls}){where}; "
+                "nothing was sent to it.",
+                remote_id=remote_id,
+            ),
+            retryable=False,
+            safe_to_resend=True,
+        )
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        refused = any(isinstance(e, ConnectionRefusedError) for e in _chain(exc))
+        why = "connection refused" if refused else _said(exc, peer)
+        hint = f" {peer.unreachable_hint}" if peer.unreachable_hint else ""
+        return _marked(
+            BackendConnectionError(f"Cannot reach {peer.name}{where} ({why}).{hint}", remote_id=remote_id),
+            retryable=True,
+            safe_to_resend=True,
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        text = f"{peer.subject} did not answer in time{where}."
+        if not idempotent:
+            return SubmissionUncertainError(f"{text} {uncertain}", remote_id=remote_id)
+        return _marked(BackendTimeoutError(text, remote_id=remote_id), retryable=True)
+    if isinstance(exc, httpx.TransportError):
+        text = f"Lost the connection to {peer.name}{where} ({_said(exc, peer)})."
+        if not idempotent:
+            return SubmissionUncertainError(f"{text} {uncertain}", remote_id=remote_id)
+        return _marked(BackendConnectionError(text, remote_id=remote_id), retryable=True)
     return None

@@ -1,8 +1,12 @@
-"""Check downloaded videos without decoding them: a small, dependency-free MP4 (ISO-BMFF) box reader.
+"""Media files by their bytes, without decoding them: what kind of file the first bytes say it is
+(:func:`sniff_kind`, the one signature table both backends check inputs with), and a small, dependency-free
+MP4 (ISO-BMFF) box reader for downloaded videos (:func:`probe_video`, :func:`video_metadata`).
 
 Blender's Python has no video decoder we can rely on in a worker thread, and a result that is truncated,
 empty or not a video at all must be caught before it reaches the VSE. The container tells enough:
 size, frame count, duration (hence fps), codec and whether there is an audio track.
+
+Threading: pure functions over files, no state; they read from disk, so prefer a worker thread.
 """
 
 from __future__ import annotations
@@ -11,9 +15,46 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import ServerError
+
+
+def sniff_kind(head: bytes) -> str | None:
+    """The file type named by the first bytes of a file, or None if we don't recognise it."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand == b"qt  ":
+            return "mov"
+        if brand in (b"M4A ", b"M4B "):
+            return "m4a"
+        return "mp4"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
+        return "mov"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm" if b"webm" in head[:64] else "mkv"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    return None
+
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"udta"}
 
@@ -27,6 +68,20 @@ class VideoInfo:
     duration: float  # seconds, of the video track
     has_audio: bool
     video_codec: str  # sample entry fourcc, e.g. "avc1", "mp4v", "hvc1"
+
+
+def video_metadata(info: VideoInfo) -> dict[str, Any]:
+    """What a result's metadata says about its video, spelt the same by every backend and every path (a new
+    generation, a resumed task, a recovered file)."""
+    return {
+        "width": info.width,
+        "height": info.height,
+        "frames": info.frames,
+        "fps": info.fps,
+        "duration": round(info.duration, 3),
+        "has_audio": info.has_audio,
+        "video_codec": info.video_codec,
+    }
 
 
 class InvalidVideoError(ServerError):

@@ -15,7 +15,7 @@ import pytest
 
 from blender_movie_director.backend.base import GenerationResult
 from blender_movie_director.backend.errors import JobCancelledError
-from blender_movie_director.backend.wavespeed.ratelimit import WAITING_TEXT, RateLimitWait
+from blender_movie_director.backend.wavespeed.ratelimit import RATE_LIMIT_WAIT, WAITING_TEXT
 from tests.backend.test_wavespeed_support import assert_good_result, make_provider
 
 pytestmark = pytest.mark.standin
@@ -80,7 +80,7 @@ def test_cancel_while_waiting_for_a_turn_ends_the_shot_at_once(wavespeed_standin
     server.configure(rate_limit_per_minute=1, rate_limit_window_seconds=600.0)
     assert server.submit(MODEL, {"prompt": "uses up the account's rate"}).status_code == 200
     # The product's own waits (5 s, then longer): a cancel must not sit them out.
-    provider = make_provider(server, rate_limit_wait=RateLimitWait())
+    provider = make_provider(server, rate_limit_wait=RATE_LIMIT_WAIT)
     cancel = threading.Event()
     texts: list[str] = []
     submitted: list[str] = []

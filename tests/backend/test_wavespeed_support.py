@@ -11,15 +11,15 @@ import numpy as np
 from PIL import Image
 
 from blender_movie_director.backend.base import GenerationResult
-from blender_movie_director.backend.wavespeed.client import RetryPolicy, Timeouts, WaveSpeedClient
+from blender_movie_director.backend.retry import RetryPolicy
+from blender_movie_director.backend.wavespeed.client import Timeouts, WaveSpeedClient
 from blender_movie_director.backend.wavespeed.models import ModelSpec
 from blender_movie_director.backend.wavespeed.polling import PollSchedule
 from blender_movie_director.backend.wavespeed.provider import ProviderOptions, WaveSpeedProvider
-from blender_movie_director.backend.wavespeed.ratelimit import RateLimitWait
 
 FAST_POLL = PollSchedule(first=0.05, factor=1.5, cap=0.3)
 FAST_RETRY = RetryPolicy(attempts=6, base=0.05, cap=0.3, retry_after_cap=5.0)
-FAST_RATE_WAIT = RateLimitWait(first=0.1, factor=1.5, cap=0.5)
+FAST_RATE_WAIT = RetryPolicy(attempts=None, base=0.1, factor=1.5, cap=0.5, retry_after_cap=0.5)
 
 
 def make_provider(

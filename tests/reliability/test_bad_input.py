@@ -307,8 +307,8 @@ def test_bad_input_files_are_refused_before_any_request(which: str, tmp_path: Pa
 def test_random_bytes_named_png_are_an_image_or_refused(tmp_path_factory: Any, blob: bytes) -> None:
     """Accepted exactly when the first bytes are a picture format the backend takes (the decoder has the
     last word on the rest); refused with a ValidationError otherwise."""
+    from blender_movie_director.backend.media import sniff_kind
     from blender_movie_director.backend.wan2gp.schemas import _IMAGE_KINDS
-    from blender_movie_director.backend.wavespeed.inputs import sniff_kind
 
     path = tmp_path_factory.mktemp("blob") / "start.png"
     path.write_bytes(blob)

@@ -1,5 +1,5 @@
-"""Server-free parts of the Wan2GP client: queue files, cache keys, backoff, error mapping, progress parsing,
-gallery parsing, URL handling, lazy imports."""
+"""Server-free parts of the Wan2GP client: queue files, cache keys, error mapping, progress parsing,
+gallery parsing, URL handling, lazy imports (the backoff both backends share: tests/unit/test_retry.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import concurrent.futures
 import json
 import subprocess
 import sys
-import threading
-import time
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +18,6 @@ from blender_movie_director.backend.errors import (
     BackendConnectionError,
     BackendTimeoutError,
     ErrorKind,
-    JobCancelledError,
     RateLimitError,
     ServerError,
     UnsupportedServerError,
@@ -34,7 +31,6 @@ from blender_movie_director.backend.wan2gp.progress import (
     phase_from_text,
     read_progress_units,
 )
-from blender_movie_director.backend.wan2gp.retry import backoff_delays, retry_call
 from blender_movie_director.backend.wan2gp.schemas import validate_settings
 from blender_movie_director.backend.wan2gp.taskfile import write_queue_file
 from blender_movie_director.backend.wan2gp.transport import ConnectionSettings, classify, resolve_url
@@ -122,52 +118,6 @@ def test_cache_key_rules(tmp_path):
     assert cache_key({**base, "image_start": str(copy)}) == cache_key(base)
 
 
-# --- backoff ---------------------------------------------------------------------------------
-
-
-def test_backoff_is_capped_and_jittered():
-    import random
-
-    delays = backoff_delays(base=0.5, cap=4.0, rng=random.Random(1))
-    values = [next(delays) for _ in range(12)]
-    assert all(0 <= v <= 4.0 for v in values)
-    assert len(set(values)) == len(values)
-    assert max(values[:1]) <= 0.5 and max(values) > 1.0
-
-
-def test_retry_call_retries_only_retryable():
-    calls = []
-
-    def flaky():
-        calls.append(time.monotonic())
-        if len(calls) < 3:
-            raise BackendConnectionError("down")
-        return "ok"
-
-    assert retry_call(flaky, deadline=time.monotonic() + 30, what="testing", base=0.01, cap=0.02) == "ok"
-    assert len(calls) == 3
-    with pytest.raises(AuthenticationError):
-        retry_call(
-            lambda: (_ for _ in ()).throw(AuthenticationError("no")),
-            deadline=time.monotonic() + 5,
-            what="testing",
-        )
-
-
-def test_retry_call_respects_deadline_and_cancel():
-    def always_down():
-        raise BackendConnectionError("down")
-
-    started = time.monotonic()
-    with pytest.raises((BackendTimeoutError, BackendConnectionError)):
-        retry_call(always_down, deadline=time.monotonic() + 0.3, what="connecting", max_attempts=100)
-    assert time.monotonic() - started < 1.0
-    cancel = threading.Event()
-    cancel.set()
-    with pytest.raises(JobCancelledError):
-        retry_call(always_down, deadline=time.monotonic() + 30, what="connecting", cancel=cancel)
-
-
 # --- error mapping ---------------------------------------------------------------------------------
 
 
@@ -195,7 +145,7 @@ def test_classify_gradio_and_httpx_errors(settings):
         (gexc.AppError("CUDA out of memory"), ServerError, False),
         (status(401), AuthenticationError, False),
         (status(429), RateLimitError, True),
-        (status(502), BackendConnectionError, True),
+        (status(502), ServerError, True),  # as for WaveSpeed: a server error, retried
         (gutils.QueueError("Queue is full!"), RateLimitError, True),
         (concurrent.futures.CancelledError(), BackendConnectionError, True),
         (ValueError("Could not login to http://x."), AuthenticationError, False),

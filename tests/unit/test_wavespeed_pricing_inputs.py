@@ -15,17 +15,14 @@ from blender_movie_director.backend.errors import (
     InsufficientBalanceError,
     JobCancelledError,
     ModerationError,
+    Peer,
     RateLimitError,
     ServerError,
     ValidationError,
 )
+from blender_movie_director.backend.media import sniff_kind
 from blender_movie_director.backend.wavespeed.control import Control
-from blender_movie_director.backend.wavespeed.error_map import (
-    error_for_status,
-    parse_retry_after,
-    task_failure,
-)
-from blender_movie_director.backend.wavespeed.inputs import sniff_kind
+from blender_movie_director.backend.wavespeed.error_map import error_for_status, task_failure
 from blender_movie_director.backend.wavespeed.models import resolve_model
 from blender_movie_director.backend.wavespeed.pricing import estimate_cost
 from blender_movie_director.backend.wavespeed.validation import prepare_request
@@ -115,14 +112,6 @@ def test_input_size_limit(tmp_path):
         prepare_request(small, {"prompt": "x", "video": str(video)})
 
 
-def test_retry_after_parsing():
-    assert parse_retry_after("3") == 3
-    assert parse_retry_after("0.5") == 0.5
-    assert parse_retry_after(None) is None
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == pytest.approx(10)
-
-
 @pytest.mark.parametrize(
     ("status", "message", "cls"),
     [
@@ -138,7 +127,8 @@ def test_retry_after_parsing():
     ],
 )
 def test_status_mapping(status, message, cls):
-    error = error_for_status(status, message, retry_after=2 if status == 429 else None)
+    peer = Peer("WaveSpeed", "https://api.wavespeed.ai")
+    error = error_for_status(status, message, peer, retry_after=2 if status == 429 else None)
     assert type(error) is cls
     assert error.retryable == (status in (429, 500, 503))
 

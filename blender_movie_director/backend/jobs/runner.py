@@ -91,10 +91,6 @@ class RunContext:
         if self.should_stop():
             raise JobCancelledError(f"Stopped ({self.stop_reason}).", remote_id=self.remote_id or None)
 
-    @property
-    def stop_event(self) -> threading.Event:
-        return self._stop
-
 
 class Runner(Protocol):
     #: False for services that cannot stop a task once submitted (WaveSpeed): cancel then needs abandon.

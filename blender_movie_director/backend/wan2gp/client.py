@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..base import GenerationResult, ProgressCallback
 from ..errors import BackendError, JobInterruptedError, ServerError
+from ..media import video_metadata
 from . import enums
 from .cache import ResultCache, cache_key
 from .download import ServerFile, fetch_video
@@ -390,17 +391,12 @@ class Wan2GPClient:
             )
         except BackendError as err:
             return GenerationResult.failed(err, backend="wan2gp", server_file=name)
-        info = downloaded.info
         return GenerationResult.ok(
             str(downloaded.path),
             backend="wan2gp",
             server_file=name,
             server_path=server_path,
             remote_id=name,
-            width=info.width,
-            height=info.height,
-            frames=info.frames,
-            fps=info.fps,
-            duration=round(info.duration, 3),
+            **video_metadata(downloaded.info),
             recovered=True,
         )

@@ -13,11 +13,10 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from ..base import GenerationResult
-from ..errors import BackendConnectionError, BackendError, JobInterruptedError
+from ..errors import BackendConnectionError, BackendError, ErrorKind, JobInterruptedError
 from .client import Wan2GPClient
 from .job import WaitTimeoutError, Wan2GPJob
 from .progress import JobStatus, Phase
@@ -119,7 +118,12 @@ class PoolJob:
                 result = job.result()
             except BackendError as err:
                 last_error = err
-                movable = isinstance(err, BackendConnectionError) and job.remote_ids is None
+                # Nothing reached the server yet and the server is the problem (unreachable, or a 5xx):
+                # another server may run it.
+                server_side = isinstance(err, BackendConnectionError) or (
+                    err.kind is ErrorKind.SERVER and err.retryable
+                )
+                movable = server_side and job.remote_ids is None
                 movable = movable or (isinstance(err, JobInterruptedError) and job.server_gone)
                 if not movable or self._cancelled():
                     self._error = err
@@ -197,7 +201,3 @@ class Wan2GPPool:
     def close(self) -> None:
         for client in self.clients:
             client.close()
-
-    @property
-    def output_dirs(self) -> list[Path]:
-        return [c.output_dir for c in self.clients]

@@ -60,9 +60,6 @@ class RemoteIds:
     outputs_dir: str | None = None  # the server's output folder, when known
     server_path: str | None = None  # full path of the output on the server, once it exists
 
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
 
 @dataclass(frozen=True)
 class JobStatus:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
+from ..media import sniff_kind
 from .catalog_data import SETTINGS_KEYS
 from .enums import MEDIA_KEYS, RESOLUTION_PRESETS, Task, get_model, unknown_model_message
 
@@ -327,9 +328,6 @@ class GenerationSettings(BaseModel):
 def _check_content(key: str, path: Path, *, picture: bool) -> None:
     """Read the file's first bytes: it must be readable and not empty, and a picture must be one by its
     bytes, not only by its name (else WanGP fails on it after the task was sent)."""
-    # The byte signatures live with the WaveSpeed inputs (one table for both backends).
-    from ..wavespeed.inputs import sniff_kind
-
     try:
         with path.open("rb") as f:
             head = f.read(64)

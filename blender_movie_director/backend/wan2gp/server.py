@@ -11,12 +11,15 @@ import time
 from typing import Any
 
 from ..errors import BackendError, JobCancelledError
+from ..retry import RetryPolicy, retry_call
 from .discovery import Wan2GPEndpoints, discover
-from .retry import retry_call
 from .session import Session
 from .transport import ConnectionSettings, ProbeResult, classify, open_http, probe
 
 log = logging.getLogger(__name__)
+
+#: Connecting to a server that may be (re)starting: 15 tries, about 25 s in all when nothing listens.
+CONNECT_RETRY = RetryPolicy(attempts=15, base=0.5, cap=2.0)
 
 #: (url, gradio app_id) -> endpoints. A restarted server has a new app_id, hence a fresh discovery.
 _DISCOVERY: dict[tuple[str, str], Wan2GPEndpoints] = {}
@@ -80,9 +83,7 @@ class ServerContext:
             deadline=deadline,
             what=f"connecting to {self.settings.url}",
             cancel=cancel,
-            max_attempts=15,
-            base=0.5,
-            cap=4.0,
+            policy=CONNECT_RETRY,
         )
 
     def acquire(

@@ -1,5 +1,6 @@
 """HTTP plumbing shared by the Wan2GP client: connection settings, the light server probe, and the mapping
-of gradio_client / httpx exceptions onto the backend's typed errors.
+of gradio_client / httpx exceptions onto the backend's typed errors (HTTP statuses and transport failures
+through the map both backends share, :mod:`..errors`; what only gradio_client raises, here).
 
 gradio_client and httpx are imported lazily (only when a server is actually contacted). Telemetry is
 switched off before gradio_client is first imported: ``analytics_enabled=False`` alone does not do it.
@@ -17,13 +18,15 @@ from ..errors import (
     AuthenticationError,
     BackendConnectionError,
     BackendError,
-    BackendTimeoutError,
+    Peer,
     RateLimitError,
     ServerError,
     UnsupportedServerError,
+    error_for_status,
+    error_for_transport,
     scrub_secrets,
-    tls_verify_failure,
 )
+from ..retry import parse_retry_after
 from ..tls import verify_context
 
 DEFAULT_URL = "http://localhost:7860"
@@ -88,6 +91,11 @@ class ConnectionSettings:
         if self.auth:
             values.append(self.auth[1])
         return tuple(v for v in values if v and len(v) >= 4)
+
+    @property
+    def peer(self) -> Peer:
+        """This server as error messages name it."""
+        return Peer("the Wan2GP server", self.url, self.secrets, "Is WanGP running (python wgp.py)?")
 
     def __repr__(self) -> str:
         auth = "(user, ***)" if self.auth else None
@@ -188,32 +196,14 @@ def classify(exc: BaseException, settings: ConnectionSettings, *, during: str = 
         status = exc.response.status_code
         if status in (401, 403):
             return _http_auth_error(settings, status)
-        if status == 429:
-            return RateLimitError(f"The Wan2GP server at {settings.url} is busy (HTTP 429){where}.")
-        if status >= 500:
-            err = BackendConnectionError(
-                f"The Wan2GP server at {settings.url} failed{where} (HTTP {status})."
-            )
-            return err
-        return ServerError(f"The Wan2GP server at {settings.url} answered HTTP {status}{where}.")
-    tls = tls_verify_failure(exc)
-    if tls is not None:
-        err = BackendConnectionError(
-            f"The Wan2GP server at {settings.url} did not pass the TLS certificate check ({tls}){where}; "
-            "nothing was sent to it."
+        return error_for_status(
+            status, settings.peer, during=during, retry_after=parse_retry_after(exc.response.headers)
         )
-        err.retryable = False  # a certificate does not fix itself: no retries
-        return err
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-        return BackendConnectionError(
-            f"Cannot reach the Wan2GP server at {settings.url}{where}. Is WanGP running (python wgp.py)?"
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return BackendTimeoutError(f"The Wan2GP server at {settings.url} did not answer in time{where}.")
-    if isinstance(exc, httpx.TransportError):
-        return BackendConnectionError(
-            f"Lost the connection to the Wan2GP server at {settings.url}{where}: {text}"
-        )
+    # Classified as idempotent: a task loaded into a session dies with it (a retry starts a fresh session),
+    # and the one call that starts a generation is never retried (the job judges its failures itself).
+    transport = error_for_transport(exc, settings.peer, during=during)
+    if transport is not None:
+        return transport
     if isinstance(exc, (gutils.QueueError, gutils.TooManyRequestsError)):
         return RateLimitError(f"The Wan2GP server at {settings.url} is too busy{where}: {text}")
     if isinstance(exc, concurrent.futures.CancelledError):

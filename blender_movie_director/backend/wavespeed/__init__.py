@@ -17,7 +17,7 @@ _EXPORTS = {
     "CostEstimate": "pricing",
     "WaveSpeedClient": "client",
     "Timeouts": "client",
-    "RetryPolicy": "client",
+    "RetryPolicy": "..retry",
     "PollSchedule": "polling",
     "WaveSpeedProvider": "provider",
     "ProviderOptions": "provider",

@@ -3,8 +3,9 @@ ever in a message or repr.
 
 Submit is sent exactly once: a timeout, a dropped connection or a 5xx after the request went out means
 the task *may* exist (and be billed), which is reported as :class:`SubmissionUncertainError` with any
-id the answer carried. Everything idempotent (polls, uploads, catalog, price quotes) is retried with
-capped exponential backoff that honours ``Retry-After``.
+id the answer carried. Everything idempotent (polls, uploads, catalog, price quotes) is retried by the
+shared policy (:mod:`..retry`: capped exponential backoff that honours ``Retry-After``); statuses and
+transport failures are mapped by the shared :mod:`..errors` map, so they read as they do for Wan2GP.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import threading
 import urllib.parse
 import weakref
@@ -27,18 +27,20 @@ from ..errors import (
     AuthenticationError,
     BackendConnectionError,
     BackendError,
-    BackendTimeoutError,
     ModerationError,
-    RateLimitError,
+    Peer,
     ServerError,
     SubmissionUncertainError,
     UnsupportedServerError,
     ValidationError,
-    tls_verify_failure,
+    error_for_transport,
 )
+from ..errors import error_for_status as shared_error_for_status
+from ..media import sniff_kind
+from ..retry import RetryPolicy, Verdict, parse_retry_after
 from .control import Control
-from .error_map import clean_message, error_for_status, model_not_found, parse_retry_after
-from .inputs import content_type, sniff_kind
+from .error_map import clean_message, error_for_status, model_not_found
+from .inputs import content_type
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,20 +62,10 @@ class Timeouts:
     download_read: float = 60.0  # per chunk, not for the whole file
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """For idempotent requests only (never a submit)."""
-
-    attempts: int = 10  # consecutive failures before giving up
-    base: float = 0.5
-    cap: float = 8.0  # backoff cap, seconds
-    retry_after_cap: float = 120.0  # longest Retry-After we honour before giving up
-
-    def delay(self, failures: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after
-        backoff = min(self.cap, self.base * 2 ** (failures - 1))
-        return backoff * random.uniform(0.8, 1.0)
+#: What to do after a submit whose outcome is unknown.
+SUBMIT_UNCERTAIN = (
+    "The task may have been created and billed; check your WaveSpeed history before submitting again."
+)
 
 
 class _Secret:
@@ -130,6 +122,12 @@ class WaveSpeedClient:
     def scrub(self, text: Any) -> str:
         return clean_message(text, self._key.reveal())
 
+    @property
+    def peer(self) -> Peer:
+        """This endpoint as error messages name it (the key masked in anything quoted)."""
+        key = self._key.reveal()
+        return Peer("WaveSpeed", self.base_url, secrets=(key,) if key else ())
+
     # -- connection handling -------------------------------------------------------------------
     def http(self) -> httpx.AsyncClient:
         """The ``httpx.AsyncClient`` of the running event loop (created on first use, then reused)."""
@@ -174,9 +172,7 @@ class WaveSpeedClient:
         return httpx.Timeout(read, connect=min(self.timeouts.connect, read))
 
     # -- answers -----------------------------------------------------------------------------------
-    def _read_envelope(
-        self, resp: httpx.Response, *, remote_id: str | None = None, what: str = "WaveSpeed"
-    ) -> Any:
+    def _read_envelope(self, resp: httpx.Response, *, remote_id: str | None = None, during: str = "") -> Any:
         """The ``data`` of a successful envelope, or the typed error for anything else."""
         try:
             body = resp.json()
@@ -185,11 +181,16 @@ class WaveSpeedClient:
         message = self.scrub(body.get("message") or body.get("error")) if isinstance(body, Mapping) else ""
         code = _envelope_code(body)
         if not resp.is_success:
-            retry_after = parse_retry_after(resp.headers.get("retry-after"))
             if not message and resp.status_code >= 500:
                 message = self.scrub(resp.text[:200])
             raise error_for_status(
-                resp.status_code, message, code=code, retry_after=retry_after, remote_id=remote_id, what=what
+                resp.status_code,
+                message,
+                self.peer,
+                during=during,
+                code=code,
+                retry_after=parse_retry_after(resp.headers),
+                remote_id=remote_id,
             )
         if not isinstance(body, Mapping):
             raise UnsupportedServerError(
@@ -197,16 +198,23 @@ class WaveSpeedClient:
                 remote_id=remote_id,
             )
         if code is not None and code != 200:
-            raise self._envelope_error(code, message, resp, remote_id)
+            raise self._envelope_error(code, message, resp, remote_id, during)
         return body.get("data")
 
     def _envelope_error(
-        self, code: int, message: str, resp: httpx.Response, remote_id: str | None
+        self, code: int, message: str, resp: httpx.Response, remote_id: str | None, during: str
     ) -> BackendError:
         """An error reported inside an HTTP 200 body."""
-        retry_after = parse_retry_after(resp.headers.get("retry-after"))
         if 100 <= code < 600:
-            return error_for_status(code, message, code=code, retry_after=retry_after, remote_id=remote_id)
+            return error_for_status(
+                code,
+                message,
+                self.peer,
+                during=during,
+                code=code,
+                retry_after=parse_retry_after(resp.headers),
+                remote_id=remote_id,
+            )
         detail = f" (code {code}): {message}" if message else f" (code {code})"
         if code == 1200:
             return ModerationError(f"WaveSpeed refused the content{detail}.", remote_id=remote_id, code=code)
@@ -218,22 +226,19 @@ class WaveSpeedClient:
         error.retryable = code >= 5000
         return error
 
-    def _transport_error(self, exc: httpx.HTTPError, what: str, remote_id: str | None) -> BackendError:
-        tls = tls_verify_failure(exc)
-        if tls is not None:
+    def _transport_error(
+        self, exc: httpx.HTTPError, during: str, remote_id: str | None, *, idempotent: bool = True
+    ) -> BackendError:
+        peer, uncertain = self.peer, SUBMIT_UNCERTAIN
+        error = error_for_transport(
+            exc, peer, during=during, idempotent=idempotent, uncertain=uncertain, remote_id=remote_id
+        )
+        if error is None:  # an httpx error that is neither a connection nor a read (e.g. a bad URL)
             error = BackendConnectionError(
-                f"{what}: {self.base_url} did not pass the TLS certificate check ({tls}).",
+                f"Cannot send a request to {self.peer.name} while {during} ({type(exc).__name__}).",
                 remote_id=remote_id,
             )
-            error.retryable = False  # a certificate does not fix itself: no retries
-            return error
-        if isinstance(exc, httpx.TimeoutException):
-            return BackendTimeoutError(
-                f"{what}: no answer from {self.base_url} in time.", remote_id=remote_id
-            )
-        return BackendConnectionError(
-            f"{what}: cannot reach {self.base_url} ({type(exc).__name__}).", remote_id=remote_id
-        )
+        return error
 
     # -- retries for idempotent calls ----------------------------------------------------------
     async def with_retries(
@@ -244,43 +249,45 @@ class WaveSpeedClient:
         what: str,
         on_retry: Callable[[BackendError, float], None] | None = None,
     ) -> T:
-        """Run ``call`` until it succeeds; retry 429, 5xx, timeouts and dropped connections."""
+        """Run the idempotent ``call`` until it succeeds or the shared policy says stop (429, 5xx, timeouts
+        and dropped connections are retried; the job's deadline ends them, as it ends a wait)."""
         failures = 0
         while True:
             try:
                 return await control.guard(call())
-            except (RateLimitError, ServerError, BackendConnectionError, BackendTimeoutError) as exc:
-                if not exc.retryable:
-                    raise
+            except BackendError as exc:
                 failures += 1
-                retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-                if failures >= self.retry.attempts or (
-                    retry_after is not None and retry_after > self.retry.retry_after_cap
-                ):
+                decision = self.retry.decide(exc, failures, idempotent=True, remaining=control.remaining())
+                if decision.verdict is Verdict.FINAL:
+                    raise
+                if decision.verdict is Verdict.DEADLINE:
+                    raise control.deadline_error() from exc
+                if not decision.retry:
                     note = f" Gave up after {failures} attempt{'s' if failures > 1 else ''}."
                     if exc.remote_id:
                         note += " The task may still finish: resume it later."
                     exc.user_message += note
                     exc.args = (exc.user_message,)
                     raise
-                delay = self.retry.delay(failures, retry_after)
-                log.info("%s failed (%s); retry %d in %.1f s", what, exc.kind.value, failures, delay)
+                log.info("%s failed (%s); retry %d in %.1f s", what, exc.kind.value, failures, decision.delay)
                 if on_retry is not None:
-                    on_retry(exc, delay)
-                await control.sleep(delay)
+                    on_retry(exc, decision.delay)
+                await control.sleep(decision.delay)
 
     async def _get(
-        self, path: str, control: Control | None, *, remote_id: str | None = None, what: str = "WaveSpeed"
+        self, path: str, control: Control | None, *, during: str, remote_id: str | None = None
     ) -> Any:
         try:
             resp = await self.http().get(
                 self._url(path), headers=self._auth(), timeout=self._timeout(self.timeouts.read, control)
             )
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, what, remote_id) from None
-        return self._read_envelope(resp, remote_id=remote_id, what=what)
+            raise self._transport_error(exc, during, remote_id) from None
+        return self._read_envelope(resp, remote_id=remote_id, during=during)
 
-    async def _post_json(self, path: str, body: Mapping[str, Any], control: Control | None, what: str) -> Any:
+    async def _post_json(
+        self, path: str, body: Mapping[str, Any], control: Control | None, during: str
+    ) -> Any:
         try:
             resp = await self.http().post(
                 self._url(path),
@@ -289,8 +296,8 @@ class WaveSpeedClient:
                 timeout=self._timeout(self.timeouts.read, control),
             )
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, what, None) from None
-        return self._read_envelope(resp)
+            raise self._transport_error(exc, during, None) from None
+        return self._read_envelope(resp, during=during)
 
     # -- the API -------------------------------------------------------------------------------
     async def submit(self, model_id: str, payload: Mapping[str, Any], control: Control | None = None) -> dict:
@@ -306,17 +313,9 @@ class WaveSpeedClient:
                 headers=headers,
                 timeout=self._timeout(self.timeouts.submit, control),
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            tls = tls_verify_failure(exc)
-            why = f"its TLS certificate check failed: {tls}" if tls else type(exc).__name__
-            raise BackendConnectionError(
-                f"Cannot reach WaveSpeed at {self.base_url} ({why}); nothing was submitted."
-            ) from None
         except httpx.HTTPError as exc:
-            raise SubmissionUncertainError(
-                f"The submit to WaveSpeed got no complete answer ({type(exc).__name__}). The task may have "
-                "been created and billed; check your WaveSpeed history before submitting again.",
-            ) from None
+            # Refused or unreachable: nothing was submitted. A timeout or a dropped answer: it may have been.
+            raise self._transport_error(exc, "submitting", None, idempotent=False) from None
         return self._read_submit(resp, model_id)
 
     def _read_submit(self, resp: httpx.Response, model_id: str) -> dict:
@@ -327,17 +326,25 @@ class WaveSpeedClient:
         data = body.get("data") if isinstance(body, Mapping) else None
         task_id = str(data["id"]) if isinstance(data, Mapping) and data.get("id") else None
         code = _envelope_code(body)
-        server_side = resp.status_code >= 500 or (
-            resp.is_success and code is not None and (500 <= code < 600 or code >= 5000)
-        )
+        message = self.scrub(body.get("message") if isinstance(body, Mapping) else resp.text[:200])
+        known = f" Task id: {task_id}." if task_id else ""
+        if resp.status_code >= 500:
+            raise shared_error_for_status(
+                resp.status_code,
+                self.peer,
+                during="submitting",
+                detail=message,
+                idempotent=False,
+                uncertain=f"{SUBMIT_UNCERTAIN}{known}",
+                remote_id=task_id,
+                code=code,
+            )
+        server_side = resp.is_success and code is not None and (500 <= code < 600 or code >= 5000)
         if server_side or (resp.is_success and code in (None, 200) and task_id is None):
-            message = self.scrub(body.get("message") if isinstance(body, Mapping) else resp.text[:200])
-            known = f" Task id: {task_id}." if task_id else ""
             raise SubmissionUncertainError(
-                f"WaveSpeed answered the submit with an error (HTTP {resp.status_code}"
+                f"{self.peer.subject} answered the submit with an error (HTTP {resp.status_code}"
                 f"{', code ' + str(code) if code and code != resp.status_code else ''}"
-                f"{': ' + message if message else ''}). The task may have been created and billed.{known} "
-                "Check your WaveSpeed history before submitting again.",
+                f"{': ' + message if message else ''}). {SUBMIT_UNCERTAIN}{known}",
                 remote_id=task_id,
                 code=code,
             )
@@ -345,7 +352,7 @@ class WaveSpeedClient:
             raise model_not_found(
                 model_id, self.scrub(body.get("message") if isinstance(body, Mapping) else "")
             )
-        data = self._read_envelope(resp)
+        data = self._read_envelope(resp, during="submitting")
         assert isinstance(data, Mapping) and task_id
         return dict(data)
 
@@ -353,7 +360,7 @@ class WaveSpeedClient:
         """One ``GET /api/v3/predictions/{id}/result`` (no retry; see :meth:`with_retries`)."""
         # Quoted whole: an id with "/" or ".." must not turn into another path (httpx resolves dot segments).
         path = f"predictions/{urllib.parse.quote(task_id, safe='').replace('.', '%2E')}/result"
-        data = await self._get(path, control, remote_id=task_id, what=f"WaveSpeed (task {task_id})")
+        data = await self._get(path, control, remote_id=task_id, during=f"polling task {task_id}")
         if not isinstance(data, Mapping):
             raise UnsupportedServerError(
                 f"WaveSpeed returned no task object for {task_id}.", remote_id=task_id
@@ -379,8 +386,8 @@ class WaveSpeedClient:
                         timeout=self._timeout(read, control),
                     )
                 except httpx.HTTPError as exc:
-                    raise self._transport_error(exc, f"Uploading {path.name}", None) from None
-            return self._read_envelope(resp)
+                    raise self._transport_error(exc, f"uploading {path.name}", None) from None
+            return self._read_envelope(resp, during=f"uploading {path.name}")
 
         data = await self.with_retries(once, control, what=f"upload {path.name}")
         url = data.get("download_url") or data.get("url") if isinstance(data, Mapping) else None
@@ -390,7 +397,7 @@ class WaveSpeedClient:
 
     async def list_models(self, control: Control, *, retry: bool = True) -> list[dict]:
         """``GET /api/v3/models``: the live catalog."""
-        call = lambda: self._get("models", control, what="Model catalog")  # noqa: E731
+        call = lambda: self._get("models", control, during="reading the model catalog")  # noqa: E731
         data = await (self.with_retries(call, control, what="catalog") if retry else control.guard(call()))
         if isinstance(data, Mapping):
             data = data.get("items") or data.get("models") or data.get("data") or []
@@ -403,7 +410,7 @@ class WaveSpeedClient:
     ) -> dict:
         """``POST /api/v3/model/price {model_id, inputs}`` -> ``{price, discounted_price, currency, ...}``."""
         body = {"model_id": model_id, "inputs": dict(inputs)}
-        call = lambda: self._post_json("model/price", body, control, "Price quote")  # noqa: E731
+        call = lambda: self._post_json("model/price", body, control, "asking the price")  # noqa: E731
         data = await (
             self.with_retries(call, control, what="price quote") if retry else control.guard(call())
         )
@@ -413,7 +420,7 @@ class WaveSpeedClient:
 
     async def get_balance(self, control: Control) -> float:
         data = await self.with_retries(
-            lambda: self._get("balance", control, what="Balance"), control, what="balance"
+            lambda: self._get("balance", control, during="reading the balance"), control, what="balance"
         )
         balance = data.get("balance") if isinstance(data, Mapping) else None
         if not isinstance(balance, int | float):
@@ -421,4 +428,4 @@ class WaveSpeedClient:
         return float(balance)
 
 
-__all__ = ["API_PREFIX", "DEFAULT_BASE_URL", "RetryPolicy", "Timeouts", "WaveSpeedClient"]
+__all__ = ["API_PREFIX", "DEFAULT_BASE_URL", "SUBMIT_UNCERTAIN", "Timeouts", "WaveSpeedClient"]

@@ -1,12 +1,14 @@
 """WaveSpeed answers -> typed errors. HTTP status and the envelope ``code`` are both checked, because
 the API sometimes reports an error inside an HTTP 200 body, and a failed task arrives as HTTP 200 with
-``data.status == "failed"`` and a task error code (docs ``error-codes``)."""
+``data.status == "failed"`` and a task error code (docs ``error-codes``). Statuses WaveSpeed gives no meaning
+of its own (429, 5xx, 404…) get the wording both backends share (:mod:`..errors`).
+
+Threading: pure functions; safe from any thread."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..errors import (
@@ -16,11 +18,12 @@ from ..errors import (
     InsufficientBalanceError,
     ModelUnavailableError,
     ModerationError,
-    RateLimitError,
+    Peer,
     ServerError,
     ValidationError,
     scrub_secrets,
 )
+from ..errors import error_for_status as shared_error_for_status
 
 TASK_CODES = {
     1200: "content moderation",
@@ -47,43 +50,26 @@ def clean_message(text: Any, *secrets: str | None) -> str:
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        import time
-
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return max(0.0, when - (time.time() if now is None else now))
-
-
-def _retryable(error: BackendError) -> BackendError:
-    error.retryable = True
-    return error
-
-
 def error_for_status(
     status: int,
     message: str,
+    peer: Peer,
     *,
+    during: str = "",
     code: int | None = None,
     retry_after: float | None = None,
     remote_id: str | None = None,
-    what: str = "WaveSpeed",
 ) -> BackendError:
-    """The typed error for an HTTP status (or an envelope code used like one)."""
+    """The typed error for an HTTP status (or an envelope code used like one) of an idempotent request.
+
+    What only WaveSpeed says (which key, the balance, its settings codes) is worded here; every other status
+    gets the wording both backends share (:func:`..errors.error_for_status`)."""
+    where = f" while {during}" if during else ""
     detail = f": {message.rstrip('.')}" if message else ""  # the sentence adds its own full stop
     if status in (401, 403) and not _BALANCE.search(message):
         return AuthenticationError(
-            f"{what} refused the API key (HTTP {status}){detail}. Check the key in the preferences.",
+            f"{peer.subject} refused the API key (HTTP {status}){where}{detail}. Check the key in the "
+            "preferences.",
             remote_id=remote_id,
             code=code,
         )
@@ -93,23 +79,11 @@ def error_for_status(
             remote_id=remote_id,
             code=code,
         )
-    if status == 429:
-        wait = f" (retry after {retry_after:g} s)" if retry_after is not None else ""
-        return RateLimitError(
-            f"WaveSpeed is rate-limiting requests{wait}{detail}.",
-            retry_after=retry_after,
-            remote_id=remote_id,
-            code=code,
-        )
     if status in (400, 422) or (code is not None and 1400 <= code <= 1402):
         return ValidationError(f"WaveSpeed rejected the settings{detail}.", remote_id=remote_id, code=code)
-    if status == 404:
-        return ServerError(f"{what} answered 'not found' (HTTP 404){detail}.", remote_id=remote_id, code=code)
-    if status >= 500:
-        return _retryable(
-            ServerError(f"{what} had a server error (HTTP {status}){detail}.", remote_id=remote_id, code=code)
-        )
-    return ServerError(f"{what} answered HTTP {status}{detail}.", remote_id=remote_id, code=code)
+    return shared_error_for_status(
+        status, peer, during=during, detail=message, retry_after=retry_after, remote_id=remote_id, code=code
+    )
 
 
 def model_not_found(model_id: str, message: str) -> ModelUnavailableError:
@@ -156,6 +130,5 @@ __all__ = [
     "clean_message",
     "error_for_status",
     "model_not_found",
-    "parse_retry_after",
     "task_failure",
 ]

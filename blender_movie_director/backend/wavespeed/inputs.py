@@ -1,11 +1,14 @@
-"""Input media for image-to-video and retake: what a local file really is (by its bytes) and whether the
-model accepts it, checked before anything is uploaded or paid for."""
+"""Input media for image-to-video and retake: what a local file really is (by its bytes, with
+:func:`..media.sniff_kind`) and whether the model accepts it, checked before anything is uploaded or paid for.
+
+Threading: reads a few bytes of a local file; no state, safe from any worker thread."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import ValidationError
+from ..media import sniff_kind
 from .models import InputLimit
 
 _MIME = {
@@ -25,42 +28,6 @@ _MIME = {
     "ogg": "audio/ogg",
     "flac": "audio/flac",
 }
-
-
-def sniff_kind(head: bytes) -> str | None:
-    """The file type named by the first bytes of a file, or None if we don't recognise it."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "wav"
-    if head.startswith(b"BM"):
-        return "bmp"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "tiff"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand == b"qt  ":
-            return "mov"
-        if brand in (b"M4A ", b"M4B "):
-            return "m4a"
-        return "mp4"
-    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
-        return "mov"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "webm" if b"webm" in head[:64] else "mkv"
-    if head.startswith(b"OggS"):
-        return "ogg"
-    if head.startswith(b"fLaC"):
-        return "flac"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    return None
 
 
 def content_type(kind: str) -> str:

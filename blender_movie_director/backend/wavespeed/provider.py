@@ -29,14 +29,15 @@ from ..errors import (
     ValidationError,
 )
 from ..files import safe_filename
-from ..media import InvalidVideoError, check_video
+from ..media import InvalidVideoError, check_video, video_metadata
+from ..retry import RetryPolicy
 from .client import WaveSpeedClient
 from .control import CancelFlag, Control
 from .download import download_video
 from .models import MEDIA_FIELDS, ModelSpec, all_models, resolve_model
 from .polling import PollSchedule, Progress, output_urls, wait_for_task
 from .pricing import CostEstimate, estimate_prepared
-from .ratelimit import RateLimitWait, wait_for_turn
+from .ratelimit import RATE_LIMIT_WAIT, wait_for_turn
 from .validation import PreparedRequest, check_payload_keys, prepare_request
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class ProviderOptions:
     #: estimate from the model's price rule and ``metadata["cost_source"]`` says ``"estimate"``.
     quote_price: bool | None = None
     #: Submits answered 429 were refused (nothing created): they wait their turn until the job's deadline.
-    rate_limit_wait: RateLimitWait = field(default_factory=RateLimitWait)
+    rate_limit_wait: RetryPolicy = RATE_LIMIT_WAIT
     #: Default total wait for one generation (submit to checked file), seconds.
     timeout: float = 1800.0
     output_dir: Path | None = None
@@ -338,18 +339,11 @@ class WaveSpeedProvider:
             self.client, urls[0], dest, control, task_id=task_id, progress=reporter.downloading
         )
         reporter.report(1.0, "Done")
-        info = got.info
         server = outcome.task.get("timings") or {}
         inference = server.get("inference") if isinstance(server, Mapping) else None
         meta.update(
             model=_known_model(outcome.task.get("model")) or meta.get("model"),
-            width=info.width,
-            height=info.height,
-            frames=info.frames,
-            fps=info.fps,
-            duration=round(info.duration, 3),
-            has_audio=info.has_audio,
-            video_codec=info.video_codec,
+            **video_metadata(got.info),
             bytes=got.size,
             output_url=urls[0],
             extra_outputs=urls[1:],
@@ -401,14 +395,7 @@ class WaveSpeedProvider:
             except InvalidVideoError:
                 log.info("existing %s is incomplete; downloading again", dest.name)
             else:
-                meta.update(
-                    width=info.width,
-                    height=info.height,
-                    frames=info.frames,
-                    fps=info.fps,
-                    duration=round(info.duration, 3),
-                    already_downloaded=True,
-                )
+                meta.update(video_metadata(info), already_downloaded=True)
                 return GenerationResult.ok(str(dest), **meta)
         typical = spec.typical_seconds if spec else 120.0
         return await self._finish(

@@ -3,16 +3,20 @@
 A 429 submit creates nothing, so asking again cannot bill twice. WaveSpeed's default Bronze accounts may
 submit 2 videos a minute; more shots than that at once are not an error, they just have to wait their
 turn. The wait lasts until the job's own deadline: a ``Retry-After`` is honoured (each single wait capped),
-otherwise the waits back off. Cancel ends a wait within a tenth of a second (``Control.sleep``).
+otherwise the waits back off; both by the shared policy (:mod:`..retry`), which lets a submit refused with
+429 go again because the refusal created nothing. Cancel ends a wait within a tenth of a second
+(``Control.sleep``).
+
+Threading: runs on the job's own event loop (a worker thread), like the rest of the provider.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 from ..errors import RateLimitError
+from ..retry import RetryPolicy
 from .control import Control
 from .polling import Progress
 
@@ -23,25 +27,15 @@ WAITING_TEXT = (
 _LATER = "Nothing was submitted or billed; generate it again later or give the job more time."
 
 
-@dataclass(frozen=True)
-class RateLimitWait:
-    """Waits between refused submits: ``Retry-After`` when given, else ``first`` times ``factor`` per refusal;
-    no single wait is longer than ``cap`` seconds."""
-
-    first: float = 5.0
-    factor: float = 1.5
-    cap: float = 60.0
-
-    def delay(self, refusals: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(0.0, retry_after), self.cap)
-        return min(self.cap, self.first * self.factor ** max(0, refusals - 1))
+#: Waits between refused submits: the server's ``Retry-After`` when given, else 5 s growing by half per
+#: refusal; no single wait longer than a minute. Only the job's deadline ends them.
+RATE_LIMIT_WAIT = RetryPolicy(attempts=None, base=5.0, factor=1.5, cap=60.0, retry_after_cap=60.0)
 
 
 async def wait_for_turn(
     refused: RateLimitError,
     refusals: int,
-    policy: RateLimitWait,
+    policy: RetryPolicy,
     control: Control,
     reporter: Progress,
 ) -> None:
@@ -52,15 +46,15 @@ async def wait_for_turn(
     """
     left = control.remaining()
     retry_after = refused.retry_after
-    if retry_after is not None and left is not None and retry_after > left:
+    decision = policy.decide(refused, refusals, idempotent=False, remaining=left)
+    if not decision.retry and retry_after is not None and left is not None and retry_after > left:
         raise RateLimitError(
             f"WaveSpeed is rate-limiting this account and asks to wait {retry_after:.0f} s before the next "
             f"submit, longer than this job has left ({max(0.0, left):.0f} s). {_LATER}",
             retry_after=retry_after,
             code=refused.code,
         )
-    wait = policy.delay(refusals, retry_after)
-    if left is not None and wait >= left:
+    if not decision.retry:
         waited = time.monotonic() - control.started
         raise RateLimitError(
             f"WaveSpeed's rate limit for this account left no turn to submit within the job's time limit "
@@ -69,8 +63,9 @@ async def wait_for_turn(
             retry_after=retry_after,
             code=refused.code,
         )
+    wait = decision.delay
     reporter.report(0.01, f"{WAITING_TEXT}; next try in {math.ceil(wait)} s")
     await control.sleep(wait)
 
 
-__all__ = ["WAITING_TEXT", "RateLimitWait", "wait_for_turn"]
+__all__ = ["RATE_LIMIT_WAIT", "WAITING_TEXT", "wait_for_turn"]

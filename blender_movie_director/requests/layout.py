@@ -243,7 +243,7 @@ def build_request(
     seed: int | None = None,
 ) -> tuple[GenerationRequest, Credentials]:
     """The VACE request for a rendered layout (Wan2GP only: VACE is a WanGP model family)."""
-    from ..backend.wan2gp.enums import CONTROL_MODES, get_model
+    from ..backend.wan2gp.catalog import CONTROL_MODES, get_model
     from ..scene.config import get_preferences
 
     prefs = prefs or get_preferences()

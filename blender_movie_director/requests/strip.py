@@ -218,7 +218,7 @@ def i2v_model(backend: str, obj: Any) -> str:
     if obj is not None and obj.movie_director.backend == backend:
         model = props.shot_model(obj.movie_director)
         if backend == "WAN2GP":
-            from ..backend.wan2gp.enums import get_model
+            from ..backend.wan2gp.catalog import get_model
 
             info = get_model(model)
             if info is not None and str(info.task.value) in ("i2v", "ti2v", "flf2v"):

@@ -20,10 +20,10 @@ DEFAULT_MODELS = {
 @cache
 def wan2gp_models() -> tuple[tuple[str, str, str], ...]:
     """``(id, label, description)`` for every Wan2GP video model WanGP lists, best quality first."""
-    from ..backend.wan2gp import enums
+    from ..backend.wan2gp import catalog
 
     order = {"high_quality": 0, "standard": 1, "fast": 2, "control": 3, "specialized": 4}
-    models = [m for m in enums.all_models().values() if m.is_video and m.visible]
+    models = [m for m in catalog.all_models().values() if m.is_video and m.visible]
     models.sort(key=lambda m: (order.get(m.category.value, 9), m.name.lower()))
     return tuple(
         (

@@ -174,7 +174,7 @@ def wan2gp_resolution(scene: bpy.types.Scene, choice: str, quality: str) -> str:
         target = PREVIEW_LONG_SIDE if quality == "PREVIEW" else FINAL_LONG_SIDE
         scale = min(1.0, target / max(width, height))
     else:
-        from ..backend.wan2gp.enums import RESOLUTION_PRESETS
+        from ..backend.wan2gp.catalog import RESOLUTION_PRESETS
 
         width, height = (int(v) for v in RESOLUTION_PRESETS[choice].split("x"))
         scale = min(1.0, PREVIEW_LONG_SIDE / max(width, height)) if quality == "PREVIEW" else 1.0
@@ -249,7 +249,7 @@ def wan2gp_settings(
         "seed": seed,
     }
     if quality == "PREVIEW":
-        from ..backend.wan2gp.enums import get_model
+        from ..backend.wan2gp.catalog import get_model
 
         info = get_model(model_id)
         if info is not None and info.default_steps > 8:

@@ -22,7 +22,7 @@ RETAKE_MODES = (
 MAX_VARIATIONS = 8
 CELL_WIDTH = 320  # storyboard cell width in pixels
 
-#: WanGP's VACE control types (``backend.wan2gp.enums.CONTROL_MODES``), as the UI offers them.
+#: WanGP's VACE control types (``backend.wan2gp.catalog.CONTROL_MODES``), as the UI offers them.
 CONTROL_ITEMS = (
     ("depth", "Depth", "Follow the layout's depth (WanGP extracts a depth map from the control video)"),
     ("canny", "Edges", "Follow the layout's outlines (Canny edges)"),

@@ -90,7 +90,7 @@ def test_seed_001_examples(server_on_7860, tmp_path):
 
     # --- seed 001, as written (result["x"] -> result.x) ---
     from blender_movie_director.backend.wan2gp import Wan2GPClient
-    from blender_movie_director.backend.wan2gp.enums import recommend_models
+    from blender_movie_director.backend.wan2gp.catalog import recommend_models
     from blender_movie_director.backend.wan2gp.templates import apply_template
 
     client = Wan2GPClient("http://localhost:7860")

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from blender_movie_director.backend.errors import ValidationError
-from blender_movie_director.backend.wan2gp import enums as wan_enums
+from blender_movie_director.backend.wan2gp import catalog as wan_catalog
 from blender_movie_director.backend.wan2gp.schemas import validate_settings
 from blender_movie_director.backend.wavespeed.models import MEDIA_FIELDS, all_models
 from blender_movie_director.backend.wavespeed.validation import prepare_request
@@ -152,7 +152,7 @@ def test_wavespeed_refusals_happen_before_any_request(case: tuple[str, dict[str,
 
 
 # --- Wan2GP settings schema ------------------------------------------------------------------------------
-VIDEO_MODELS = sorted(m.id for m in wan_enums.all_models().values() if m.is_video and m.task.value == "t2v")
+VIDEO_MODELS = sorted(m.id for m in wan_catalog.all_models().values() if m.is_video and m.task.value == "t2v")
 RESOLUTIONS = st.one_of(
     st.sampled_from(["720p", "480p", "1080p", "832x480", "160x96", "100x100", "64x64", "4112x16"]),
     st.tuples(st.integers(-100, 5000), st.integers(-100, 5000)).map(lambda wh: f"{wh[0]}x{wh[1]}"),
@@ -208,7 +208,7 @@ def test_wan2gp_schema_refuses_clearly_or_gives_a_task_wangp_can_run(values: dic
     event("accepted")
     task = valid.to_task()
     assert task["prompt"].strip() and len(task["prompt"]) <= 20_000
-    info = wan_enums.get_model(task["model_type"])
+    info = wan_catalog.get_model(task["model_type"])
     assert info is not None and info.is_video
     if "resolution" in task:
         width, height = (int(v) for v in re.fullmatch(r"(\d+)x(\d+)", task["resolution"]).groups())

@@ -1,4 +1,4 @@
-"""The model catalog (enums.py) against WanGP 12.60's own defaults, and the settings schema's validation."""
+"""The model catalog (catalog.py) against WanGP 12.60's own defaults, and the settings schema's validation."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from blender_movie_director.backend.errors import ValidationError
-from blender_movie_director.backend.wan2gp import enums
-from blender_movie_director.backend.wan2gp.enums import CONTROL_MODES, Category, Task
+from blender_movie_director.backend.wan2gp import catalog
+from blender_movie_director.backend.wan2gp.catalog import CONTROL_MODES, Category, Task
 from blender_movie_director.backend.wan2gp.schemas import GenerationSettings, validate_settings
 from blender_movie_director.backend.wan2gp.templates import PROMPT_TEMPLATES, apply_template
 
@@ -23,12 +23,12 @@ def wangp_defaults() -> dict:
 
 
 def test_catalog_has_every_wangp_model(wangp_defaults):
-    assert set(enums.all_models()) == set(wangp_defaults["models"])
-    assert len(enums.all_models()) == 217
+    assert set(catalog.all_models()) == set(wangp_defaults["models"])
+    assert len(catalog.all_models()) == 217
 
 
 def test_catalog_defaults_match_wangp_files(wangp_defaults):
-    for model_id, info in enums.all_models().items():
+    for model_id, info in catalog.all_models().items():
         raw = wangp_defaults["models"][model_id]
         settings = raw.get("settings", {})
         assert info.architecture == raw["architecture"], model_id
@@ -54,57 +54,58 @@ def test_catalog_defaults_match_wangp_files(wangp_defaults):
     ],
 )
 def test_family_fps_and_frame_rules(model, fps, rule):
-    info = enums.get_model(model)
+    info = catalog.get_model(model)
     assert info.fps == fps
     assert info.frame_rule == rule
     assert info.valid_frames(info.default_frames) == info.default_frames
 
 
 def test_valid_frames_rounds_up():
-    wan = enums.get_model("t2v_1.3B")
+    wan = catalog.get_model("t2v_1.3B")
     assert [wan.valid_frames(n) for n in (1, 5, 6, 80, 81, 82)] == [5, 5, 9, 81, 81, 85]
-    ltx = enums.get_model("ltxv_distilled")
+    ltx = catalog.get_model("ltxv_distilled")
     assert [ltx.valid_frames(n) for n in (16, 17, 18, 60)] == [17, 17, 25, 65]
     assert ltx.frames_for_seconds(2.0) == 65
-    assert enums.get_model("t2v_2_2").frames_for_seconds(8.0) == 129
+    assert catalog.get_model("t2v_2_2").frames_for_seconds(8.0) == 129
 
 
 def test_tasks_and_categories():
-    assert enums.get_model("t2v_1.3B").task == Task.T2V
-    assert enums.get_model("i2v").task == Task.I2V
-    assert enums.get_model("vace_14B").task == Task.VACE
-    assert enums.get_model("multitalk").task == Task.AVATAR
-    assert enums.get_model("lucy_edit").task == Task.EDIT
-    assert enums.get_model("flux").task == Task.IMAGE and not enums.get_model("flux").is_video
-    assert enums.get_model("ltxv_distilled").category == Category.FAST
-    assert enums.get_model("t2v_2_2").category == Category.HIGH_QUALITY
-    assert enums.get_model("vace_1.3B").category == Category.CONTROL
-    assert set(enums.models_in_category("fast", task="t2v")) >= {"t2v_sf", "t2v_fusionix", "hunyuan_t2v_fast"}
-    for model in (enums.QUICK_MODEL, enums.HIGH_QUALITY_MODEL, enums.DEFAULT_VACE_MODEL):
-        assert enums.get_model(model).is_video
+    assert catalog.get_model("t2v_1.3B").task == Task.T2V
+    assert catalog.get_model("i2v").task == Task.I2V
+    assert catalog.get_model("vace_14B").task == Task.VACE
+    assert catalog.get_model("multitalk").task == Task.AVATAR
+    assert catalog.get_model("lucy_edit").task == Task.EDIT
+    assert catalog.get_model("flux").task == Task.IMAGE and not catalog.get_model("flux").is_video
+    assert catalog.get_model("ltxv_distilled").category == Category.FAST
+    assert catalog.get_model("t2v_2_2").category == Category.HIGH_QUALITY
+    assert catalog.get_model("vace_1.3B").category == Category.CONTROL
+    fast = set(catalog.models_in_category("fast", task="t2v"))
+    assert fast >= {"t2v_sf", "t2v_fusionix", "hunyuan_t2v_fast"}
+    for model in (catalog.QUICK_MODEL, catalog.HIGH_QUALITY_MODEL, catalog.DEFAULT_VACE_MODEL):
+        assert catalog.get_model(model).is_video
 
 
 def test_recommend_models_by_vram():
-    small = enums.recommend_models(6)
-    assert small and all(enums.get_model(m).min_vram_gb <= 6 for m in small)
-    assert "t2v_1.3B" in enums.recommend_models(6, limit=20)
-    big = enums.recommend_models(24)
-    assert enums.get_model(big[0]).category == Category.HIGH_QUALITY
-    assert all(enums.get_model(m).task == Task.VACE for m in enums.recommend_models(12, task="vace"))
-    assert enums.recommend_models(1)  # below every model: the smallest ones anyway
+    small = catalog.recommend_models(6)
+    assert small and all(catalog.get_model(m).min_vram_gb <= 6 for m in small)
+    assert "t2v_1.3B" in catalog.recommend_models(6, limit=20)
+    big = catalog.recommend_models(24)
+    assert catalog.get_model(big[0]).category == Category.HIGH_QUALITY
+    assert all(catalog.get_model(m).task == Task.VACE for m in catalog.recommend_models(12, task="vace"))
+    assert catalog.recommend_models(1)  # below every model: the smallest ones anyway
 
 
 def test_unknown_model_messages():
-    assert "ltxv_distilled" in enums.unknown_model_message("ltxv_13B_distilled")
-    assert "LoRA" in enums.unknown_model_message("causvid")
-    assert "t2v_1.3B" in enums.unknown_model_message("t2v_1.3b")
+    assert "ltxv_distilled" in catalog.unknown_model_message("ltxv_13B_distilled")
+    assert "LoRA" in catalog.unknown_model_message("causvid")
+    assert "t2v_1.3B" in catalog.unknown_model_message("t2v_1.3b")
 
 
 def test_templates():
     settings = apply_template("character_focus", "a detective lights a cigarette")
     assert "a detective lights a cigarette" in settings["prompt"]
-    assert enums.get_model(settings["model"]).is_video
-    assert all(enums.get_model(t.model).is_video for t in PROMPT_TEMPLATES.values())
+    assert catalog.get_model(settings["model"]).is_video
+    assert all(catalog.get_model(t.model).is_video for t in PROMPT_TEMPLATES.values())
     with pytest.raises(KeyError, match="establishing_shot"):
         apply_template("nope", "x")
 

@@ -10,7 +10,7 @@ Quick use::
     if result.success:
         print(result.video_path)
 
-Importing this package loads nothing heavy: the model catalog (``enums``) is plain data, pydantic loads with
+Importing this package loads nothing heavy: the model catalog (``catalog``) is plain data, pydantic loads with
 the settings schemas and gradio_client/httpx when a server is first contacted. Names load on first access.
 """
 
@@ -22,15 +22,14 @@ _EXPORTS = {
     "ServerStatus": "client",
     "Wan2GPClient": "client",
     "default_output_dir": "client",
-    "PROMPT_TEMPLATES": "enums",
-    "Category": "enums",
-    "ModelInfo": "enums",
-    "Task": "enums",
-    "apply_template": "enums",
-    "get_model": "enums",
-    "recommend_models": "enums",
-    "video_model_ids": "enums",
-    "generate_with_fallback": "fallback",
+    "PROMPT_TEMPLATES": "templates",
+    "Category": "catalog",
+    "ModelInfo": "catalog",
+    "Task": "catalog",
+    "apply_template": "templates",
+    "get_model": "catalog",
+    "recommend_models": "catalog",
+    "video_model_ids": "catalog",
     "WaitTimeoutError": "job",
     "Wan2GPJob": "job",
     "PoolJob": "pool",
@@ -38,7 +37,7 @@ _EXPORTS = {
     "JobStatus": "progress",
     "Phase": "progress",
     "RemoteIds": "progress",
-    "CONTROL_MODES": "enums",
+    "CONTROL_MODES": "catalog",
     "GenerationSettings": "schemas",
     "validate_settings": "schemas",
     "resolve_url": "transport",

@@ -20,7 +20,7 @@ from typing import Any
 from ..base import GenerationResult
 from ..errors import ServerError
 from ..media import check_video
-from .enums import MEDIA_KEYS
+from .catalog import MEDIA_KEYS
 
 log = logging.getLogger(__name__)
 

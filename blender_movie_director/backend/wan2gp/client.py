@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 from ..base import GenerationResult, ProgressCallback
 from ..errors import BackendError, JobInterruptedError, ServerError
 from ..media import video_metadata
-from . import enums
+from . import catalog, fallback
 from .cache import ResultCache, cache_key
+from .catalog import CONTROL_MODES
 from .download import ServerFile, fetch_video
-from .enums import CONTROL_MODES
 from .job import JobOptions, Wan2GPJob
 from .progress import RemoteIds
 from .server import ServerContext
@@ -261,14 +261,14 @@ class Wan2GPClient:
         return job.outcome()
 
     def generate_text_to_video(
-        self, prompt: str, model: str = enums.DEFAULT_T2V_MODEL, **kwargs: Any
+        self, prompt: str, model: str = catalog.DEFAULT_T2V_MODEL, **kwargs: Any
     ) -> GenerationResult:
         return self.generate(model=model, prompt=prompt, **kwargs)
 
     def generate_image_to_video(
         self,
         image_path: str | Path,
-        model: str = enums.DEFAULT_I2V_MODEL,
+        model: str = catalog.DEFAULT_I2V_MODEL,
         prompt: str | None = None,
         end_image_path: str | Path | None = None,
         **kwargs: Any,
@@ -288,7 +288,7 @@ class Wan2GPClient:
         mode: str = "pose",
         mask_path: str | Path | None = None,
         reference_images: Iterable[str | Path] = (),
-        model: str = enums.DEFAULT_VACE_MODEL,
+        model: str = catalog.DEFAULT_VACE_MODEL,
         **kwargs: Any,
     ) -> GenerationResult:
         """VACE: follow a control video (``mode``: pose, depth, canny, inpaint, raw, …)."""
@@ -315,17 +315,17 @@ class Wan2GPClient:
 
     def generate_quick(self, prompt: str, **kwargs: Any) -> GenerationResult:
         """The fastest general model, about two seconds of video."""
-        kwargs.setdefault("model", enums.QUICK_MODEL)
+        kwargs.setdefault("model", catalog.QUICK_MODEL)
         if "video_length" not in kwargs:
-            kwargs.setdefault("duration", enums.QUICK_SECONDS)
+            kwargs.setdefault("duration", catalog.QUICK_SECONDS)
         return self.generate(prompt=prompt, **kwargs)
 
     def generate_high_quality(self, prompt: str, **kwargs: Any) -> GenerationResult:
         """The best text-to-video model at 720p, about eight seconds."""
-        kwargs.setdefault("model", enums.HIGH_QUALITY_MODEL)
-        kwargs.setdefault("resolution", enums.HIGH_QUALITY_RESOLUTION)
+        kwargs.setdefault("model", catalog.HIGH_QUALITY_MODEL)
+        kwargs.setdefault("resolution", catalog.HIGH_QUALITY_RESOLUTION)
         if "video_length" not in kwargs:
-            kwargs.setdefault("duration", enums.HIGH_QUALITY_SECONDS)
+            kwargs.setdefault("duration", catalog.HIGH_QUALITY_SECONDS)
         return self.generate(prompt=prompt, **kwargs)
 
     def generate_with_fallback(
@@ -333,9 +333,7 @@ class Wan2GPClient:
     ) -> GenerationResult:
         """Try ``primary_model``; on failure run ``fallback_model``. ``metadata['used_fallback']`` and
         ``metadata['fallback_reason']`` say what happened. Cancellation is not retried."""
-        from .fallback import generate_with_fallback
-
-        return generate_with_fallback(self, prompt, primary_model, fallback_model, **kwargs)
+        return fallback.generate_with_fallback(self, prompt, primary_model, fallback_model, **kwargs)
 
     # --- queue control -------------------------------------------------------------------------------------
     def _active(self) -> list[Wan2GPJob]:

@@ -21,8 +21,8 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
 from ..media import sniff_kind
+from .catalog import MEDIA_KEYS, RESOLUTION_PRESETS, Task, get_model, unknown_model_message
 from .catalog_data import SETTINGS_KEYS
-from .enums import MEDIA_KEYS, RESOLUTION_PRESETS, Task, get_model, unknown_model_message
 
 _RESOLUTION = re.compile(r"^\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*$")
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .enums import MEDIA_KEYS
+from .catalog import MEDIA_KEYS
 
 
 def write_queue_file(task: dict[str, Any], folder: Path, stem: str) -> Path:

@@ -3,7 +3,9 @@ defaults and a category, plus the queries the rest of Movie Director asks of it.
 
 The rows come from :mod:`.catalog_data` (generated from WanGP's own defaults files). Nothing here talks to a
 server; a server may know models this catalog does not (finetunes, plugins) — see ``allow_unknown_model`` in
-:mod:`.schemas`.
+:mod:`.schemas`. Prompt templates live in :mod:`.templates`, the model fallback in :mod:`.fallback`.
+
+Threading: immutable data and pure queries (the parsed catalog is cached once); safe from any thread.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ from enum import StrEnum
 from functools import lru_cache
 
 from .catalog_data import MODEL_ROWS
-from .fallback import generate_with_fallback
-from .templates import PROMPT_TEMPLATES, PromptTemplate, apply_template
 
 
 class Task(StrEnum):
@@ -189,7 +189,7 @@ def unknown_model_message(model_id: str) -> str:
         )
     hint = suggest_models(model_id)
     tail = f" Did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
-    return f"Unknown Wan2GP model '{model_id}'.{tail} See enums.video_model_ids() for the full list."
+    return f"Unknown Wan2GP model '{model_id}'.{tail} See catalog.video_model_ids() for the full list."
 
 
 def models_in_category(category: Category | str, task: Task | str | None = None) -> list[str]:
@@ -274,7 +274,6 @@ __all__ = [
     "HIGH_QUALITY_SECONDS",
     "IMAGE_TASKS",
     "LEGACY_ALIASES",
-    "PROMPT_TEMPLATES",
     "QUICK_MODEL",
     "QUICK_SECONDS",
     "RESOLUTION_PRESETS",
@@ -282,11 +281,8 @@ __all__ = [
     "VIDEO_TASKS",
     "Category",
     "ModelInfo",
-    "PromptTemplate",
     "Task",
     "all_models",
-    "apply_template",
-    "generate_with_fallback",
     "get_model",
     "models_in_category",
     "recommend_models",

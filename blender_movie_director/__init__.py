@@ -18,11 +18,13 @@ _API_NAMES = frozenset(
         "ShotNotReadyError",
         "ai_video_generate",
         "cancel",
+        "discard_jobs",
         "fetch_result",
         "generate_all",
         "generate_shot",
         "jobs",
         "quick_video",
+        "resume",
         "wait",
     }
 )

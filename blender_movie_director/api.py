@@ -23,6 +23,7 @@ import bpy
 from . import _API_NAMES
 from .backend.base import GenerationResult
 from .backend.errors import OfflineError
+from .backend.jobs.request import ShotRef
 from .scene import props, shots
 from .scene.config import get_preferences
 from .session import drain, engine, submit
@@ -172,6 +173,29 @@ def wait(job_or_jobs: Job | Iterable[Job], timeout: float | None = None, poll: f
             unfinished = ", ".join(j.id for j in waiting if not j.done)
             raise TimeoutError(f"Jobs still running after {timeout} s: {unfinished}")
         time.sleep(poll)
+
+
+def resume(timeout: float | None = 60.0) -> list[Job]:
+    """Resume the jobs an earlier session left in the open file's job store, with today's preferences
+    (servers, keys, output folder, limits): the Shots panel's Resume button. Opening a file never does this
+    by itself. Returns handles on the jobs started (``md.wait(md.resume())``); a job that cannot run today
+    fails on its shot, saying why. Waits up to ``timeout`` s for the store to be read. Raises OfflineError
+    when online access is off."""
+    _require_online()
+    from .session import earlier
+
+    engine.earlier(timeout)
+    started = earlier.resume()
+    return [Job(job_id, (engine.shot_of(job_id) or ShotRef()).shot) for job_id in started]
+
+
+def discard_jobs(timeout: float | None = 60.0) -> int:
+    """Forget the jobs an earlier session left in the open file's job store (the panel's Discard); returns
+    how many. A paid task still running on the service is not stopped."""
+    from .session import earlier
+
+    engine.earlier(timeout)
+    return earlier.discard()
 
 
 # --- the backend functions, with the preferences' defaults -----

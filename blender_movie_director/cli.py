@@ -2,7 +2,7 @@
 
     movie-director list film.blend [--json]
     movie-director generate film.blend [--shot Shot_010 ...] [--backend wan2gp|wavespeed]
-                   [--quality preview|final] [--timeout 1800] [--no-save]
+                   [--quality preview|final] [--timeout 1800] [--no-save] [--resume]
     movie-director storyboard film.blend [--out board.png] [--cell-width 320]
     movie-director save film.blend [--as copy.blend]
 
@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wavespeed-url", help="WaveSpeed address (default: WAVESPEED_BASE_URL or the service)")
     p.add_argument("--output", help="output folder for clips (default: beside the .blend)")
     p.add_argument("--no-save", action="store_true", help="do not save the .blend afterwards")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="first take up the jobs an earlier session left in the file's job store (with today's servers "
+        "and keys; a paid task is fetched by its id), then generate the shots that have none",
+    )
     p = with_file("storyboard", "Write a PNG contact sheet of the scene's shots.")
     p.add_argument("--out", help="PNG path (default: the output folder)")
     p.add_argument("--cell-width", type=int, default=320)
@@ -235,8 +241,12 @@ def cmd_generate(bpy: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -
         raise CliError(f"Scene '{scene.name}' has no shots (cameras) to generate.", EXIT_FAILED)
     failures: list[str] = []
     started = []
+    earlier_shots = _resume(bpy, args.resume, err)
     for obj in cams:
         settings = obj.movie_director
+        if obj.name in earlier_shots:  # resumed (running now) or failed to resume: never submitted twice
+            started.append(obj)
+            continue
         if args.backend and settings.backend != args.backend.upper():
             settings.backend = args.backend.upper()
             props.set_shot_model(settings, "")  # the backend's default model
@@ -269,6 +279,28 @@ def cmd_generate(bpy: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -
         err.write(f"{len(failures)} of {len(cams)} shot(s) failed.\n")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _resume(bpy: Any, resume: bool, err: TextIO) -> set[str]:
+    """The jobs an earlier session left in the file's store: with ``--resume``, start them (today's
+    settings) and return their shots' names; without it, say they wait (opening a file starts nothing)."""
+    from .session import drain, earlier, engine
+
+    offer = engine.earlier(timeout=60)
+    for notice in offer.notices:
+        err.write(f"job store: {notice}\n")
+    if not offer.count:
+        return set()
+    if not resume:
+        err.write(
+            f"{offer.count} job(s) from an earlier session wait in the file's job store: add --resume to "
+            "take them up (generating their shots again starts new jobs).\n"
+        )
+        return set()
+    started = earlier.resume()
+    drain.drain()  # the shots take their jobs' first state (queued, or failed with the reason)
+    err.write(f"Resumed {len(started)} of {offer.count} job(s) from an earlier session.\n")
+    return {r.request.shot.shot for r in offer.records if r.request.shot.shot}
 
 
 def _bar(fraction: float, width: int = 24) -> str:

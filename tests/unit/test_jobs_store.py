@@ -224,3 +224,20 @@ def test_an_unreadable_store_is_a_notice(tmp_path: Path) -> None:
     path.mkdir()  # a folder where the file should be: reading fails with an OSError
     store = JobStore(path)
     assert list(store) == [] and "could not be read" in store.notices[0]
+
+
+def test_an_output_folder_that_cannot_be_written_is_a_typed_error_naming_it(tmp_path: Path) -> None:
+    from blender_movie_director.backend.jobs.manager import JobManager
+    from blender_movie_director.backend.jobs.store import JobStoreError
+
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be", encoding="utf-8")
+    engine = JobManager(blocker / STORE_FILE_NAME)
+    try:
+        assert engine.earlier(timeout=10).loaded  # reading found nothing (a notice), never a traceback
+        with pytest.raises(JobStoreError, match=str(blocker)) as excinfo:
+            engine.submit(request())
+        assert "output folder" in excinfo.value.user_message
+        assert engine.jobs() == []  # nothing half-made: a retry after fixing the folder works
+    finally:
+        assert engine.shutdown()

@@ -164,16 +164,17 @@ class JobManager:
 
     # -- the caller's side (any thread; never blocks on the network) ----------------------------------------
     def submit(self, request: GenerationRequest, credentials: Credentials | None = None) -> str:
-        """Queue ``request`` and return its job id; an identical unfinished request returns the same id."""
+        """Queue ``request`` and return its job id; an identical unfinished request returns the same id.
+        Raises ``JobStoreError`` (a BackendError naming the folder) when the job store cannot be written."""
         with self._lock:
             self._ensure_open()
             same = self._by_fingerprint.get(request.fingerprint())
             if same is not None and not self._jobs[same].state.terminal:
                 return same
             job = _Job(uuid.uuid4().hex[:12], request, credentials or Credentials(), next(self._order))
+            self._store.put(JobRecord(job.job_id, request))  # may raise JobStoreError: before any state
             self._jobs[job.job_id] = job
             self._by_fingerprint[job.fingerprint] = job.job_id
-            self._store.put(JobRecord(job.job_id, request))
             self._enqueue(job)
             return job.job_id
 

@@ -21,6 +21,7 @@ Secrets never reach this file: requests hold none, and error texts are scrubbed 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -30,8 +31,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import BackendError, ErrorKind
 from .events import JobState
 from .request import GenerationRequest, StoredDataError
+
+log = logging.getLogger(__name__)
 
 STORE_FILE_NAME = "movie_director_jobs.jsonl"
 #: Finished jobs older than this are dropped when the store is compacted.
@@ -46,6 +50,12 @@ MAX_NAMED_LINES = 20
 COMPACT_DEAD_LINES = 200
 
 _RECORD_TEXT = ("job_id", "remote_id", "remote_kind", "server", "video_path", "error_kind", "error_message")
+
+
+class JobStoreError(BackendError):
+    """The job store's folder cannot be written (a file where the folder should be, no permission, full)."""
+
+    kind = ErrorKind.VALIDATION
 
 
 @dataclass(frozen=True)
@@ -235,7 +245,7 @@ class JobStore:
                 self._lines.pop(job_id, None)
                 done.append(record)
             self._dead += len(done)
-            self._append("".join(r.to_line() for r in done))
+            self._append("".join(r.to_line() for r in done), strict=False)
         return done
 
     def discard(self, job_ids: Iterable[str]) -> int:
@@ -271,16 +281,28 @@ class JobStore:
                 return None
         return value
 
-    def _append(self, text: str) -> None:
+    def _append(self, text: str, *, strict: bool = True) -> None:
+        """Append and flush to disk. A folder that cannot be written raises :class:`JobStoreError` naming it
+        (``strict``, a new job: the caller says so); a later change of a job already running is kept in
+        memory and logged (``strict=False``: the job's result still reaches Blender through its events)."""
         if self.path is None or not text:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, text.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, text.encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            error = JobStoreError(
+                f"The job store cannot be written in the output folder '{self.path.parent}' "
+                f"({exc.strerror or exc}): choose an output folder you can write to in the preferences."
+            )
+            if strict:
+                raise error from None
+            log.warning("%s", error.user_message)
 
     def _load_locked(self) -> LoadReport:
         assert self.path is not None

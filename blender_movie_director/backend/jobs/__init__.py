@@ -8,7 +8,8 @@ Threading contract
 - The only channel from workers to Blender is the event queue; the only reader is ``JobManager.drain()``,
   called by the Blender layer's one timer (and by tests and ``wait()`` in background mode).
 - Cancel is an Event per job plus the backend's real remote cancel where the service has one.
-- ``shutdown()`` stops every worker thread; jobs still running stay in the store for ``recover()``.
+- ``shutdown()`` stops every worker thread; jobs still running stay in the store, offered to the next
+  session (``earlier()``) and started only by its ``resume()``.
 """
 
 from .events import (

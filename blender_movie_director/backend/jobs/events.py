@@ -20,7 +20,7 @@ class JobState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    #: Known to the store from an earlier session, waiting for ``recover()``.
+    #: Known to the store from an earlier session, waiting for ``resume()``.
     INTERRUPTED = "interrupted"
 
     @property

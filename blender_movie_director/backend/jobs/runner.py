@@ -23,7 +23,7 @@ class StopReason:
     CANCEL = "cancel"  # the user cancelled: cancel remotely where possible
     ABANDON = "abandon"  # the user gave up on a paid task that cannot be cancelled: stop polling, keep its id
     DEADLINE = "deadline"
-    SHUTDOWN = "shutdown"  # Blender is closing: stop locally, leave the remote work for recover()
+    SHUTDOWN = "shutdown"  # Blender is closing: stop locally, leave the remote work for a later resume()
 
 
 class RunContext:

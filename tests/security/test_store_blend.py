@@ -19,6 +19,7 @@ import pytest
 
 from blender_movie_director.backend.jobs import JobState, ShotRef
 from blender_movie_director.backend.jobs.store import STORE_FILE_NAME, JobRecord
+from tests.blender.recording_layout import RecordingLayout
 from tests.fixtures.blender import ADDON_MODULE, add_shot, drain_until
 from tests.reliability.netwatch import watch
 from tests.security.attacker import Attacker
@@ -77,6 +78,7 @@ def test_opening_a_crafted_file_sends_nothing_and_resume_goes_only_to_todays_ser
     film: Any, ws: Any, start_wan2gp_standin: Any, tmp_path: Path
 ) -> None:
     from blender_movie_director.session import earlier, engine
+    from blender_movie_director.ui import shot_panels
 
     bpy, prefs, project = film
     wan = start_wan2gp_standin(auth=f"{WAN_USER}:{WAN_PASSWORD}", step_seconds=0.02, load_seconds=0.05)
@@ -135,6 +137,13 @@ def test_opening_a_crafted_file_sends_nothing_and_resume_goes_only_to_todays_ser
         settings = bpy.data.objects["Shot_010"].movie_director
         assert settings.status == "INTERRUPTED" and settings.progress_text == earlier.WAITING_TEXT
         assert bpy.ops.moviedir.resume_jobs.poll() and bpy.ops.moviedir.discard_jobs.poll()
+        # The Shots panel shows the offer, its two buttons and Blender's own distrust of the file.
+        layout = RecordingLayout(bpy)
+        shot_panels.draw_shots(layout, bpy.context)
+        labels, ops = layout.labels(), [(idname, props) for idname, _, props in layout.operators()]
+        assert f"{len(crafted)} jobs from an earlier session" in labels, labels
+        assert ("moviedir.resume_jobs", {}) in ops and ("moviedir.discard_jobs", {}) in ops
+        assert any("does not trust this file" in label for label in labels), labels
         # Blender itself does not trust the file (auto-run of scripts is off in a factory Blender): said.
         assert "does not trust" in earlier.untrusted_reason()
         bpy.context.preferences.filepaths.use_scripts_auto_execute = True
@@ -177,6 +186,7 @@ DAMAGED = {
 @pytest.mark.parametrize("kind", list(DAMAGED))
 def test_a_damaged_store_line_is_named_and_generate_still_works(film: Any, ws: Any, kind: str) -> None:
     from blender_movie_director.session import engine
+    from blender_movie_director.ui import shot_panels
 
     bpy, prefs, project = film
     prefs.wavespeed_api_key, prefs.wavespeed_base_url = ws.api_key, ws.url
@@ -188,6 +198,9 @@ def test_a_damaged_store_line_is_named_and_generate_still_works(film: Any, ws: A
     bpy.ops.wm.open_mainfile(filepath=str(project / "film.blend"))
     offer = engine.earlier(timeout=20)
     assert offer.notices == (f"line 2 of {STORE_FILE_NAME} is damaged and was ignored",), offer.notices
+    layout = RecordingLayout(bpy)
+    shot_panels.draw_shots(layout, bpy.context)  # the notice is shown; no job is offered
+    assert offer.notices[0] in layout.labels() and "moviedir.resume_jobs" not in str(layout.operators())
     _settle(bpy, 0.1)
     cam = bpy.data.objects["Shot_010"]
     bpy.context.scene.movie_director.active_shot_index = list(bpy.context.scene.objects).index(cam)

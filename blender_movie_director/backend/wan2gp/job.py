@@ -42,6 +42,7 @@ from ..errors import (
     UnsupportedServerError,
     ValidationError,
 )
+from ..media import video_metadata
 from .discovery import Wan2GPEndpoints
 from .download import ServerFile, fetch_video, file_data_items
 from .progress import (
@@ -340,13 +341,7 @@ class Wan2GPJob:
             info = downloaded.info
             metadata = {
                 **self._base_metadata,
-                "width": info.width,
-                "height": info.height,
-                "frames": info.frames,
-                "fps": info.fps,
-                "duration": round(info.duration, 3),
-                "has_audio": info.has_audio,
-                "video_codec": info.video_codec,
+                **video_metadata(info),
                 "server_file": outcome.name,
                 "server_path": outcome.path,
                 "remote_id": outcome.name,

@@ -183,36 +183,37 @@ class WaveSpeedClient:
         if not resp.is_success:
             if not message and resp.status_code >= 500:
                 message = self.scrub(resp.text[:200])
-            raise error_for_status(
-                resp.status_code,
-                message,
-                self.peer,
-                during=during,
-                code=code,
-                retry_after=parse_retry_after(resp.headers),
-                remote_id=remote_id,
-            )
+            raise self._error_answer(resp.status_code, message, resp, remote_id, during, code=code)
         if not isinstance(body, Mapping):
             raise UnsupportedServerError(
                 f"{self.base_url} did not answer with WaveSpeed JSON (HTTP {resp.status_code}).",
                 remote_id=remote_id,
             )
         if code is not None and code != 200:
-            raise self._envelope_error(code, message, resp, remote_id, during)
+            raise self._error_answer(code, message, resp, remote_id, during, code=code)
         return body.get("data")
 
-    def _envelope_error(
-        self, code: int, message: str, resp: httpx.Response, remote_id: str | None, during: str
+    def _error_answer(
+        self,
+        status: int,
+        message: str,
+        resp: httpx.Response,
+        remote_id: str | None,
+        during: str,
+        *,
+        code: int | None,
     ) -> BackendError:
-        """An error reported inside an HTTP 200 body."""
-        if 100 <= code < 600:
+        """The typed error for an HTTP error status, or for an error code inside an HTTP 200 body (WaveSpeed
+        uses HTTP statuses there too, and its own 1xxx/5xxx codes)."""
+        if 100 <= status < 600:
+            retry_after = parse_retry_after(resp.headers)
             return error_for_status(
-                code,
+                status,
                 message,
                 self.peer,
                 during=during,
                 code=code,
-                retry_after=parse_retry_after(resp.headers),
+                retry_after=retry_after,
                 remote_id=remote_id,
             )
         detail = f" (code {code}): {message}" if message else f" (code {code})"

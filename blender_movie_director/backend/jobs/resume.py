@@ -7,7 +7,8 @@ record only what says *which* work it was (model, prompt, settings, the remote i
 
 - a Wan2GP server named by the record is contacted only if it is one of today's servers;
 - WaveSpeed work goes to today's WaveSpeed address, whatever the record names;
-- an input file is used only when it resolves (links followed) inside today's output folder;
+- an input file (or a local path hidden in the settings) is used only when it resolves (links followed)
+  inside today's output folder;
 - the job's output folder is the stored one only when it resolves inside today's output folder, else the
   output folder itself (a project moved to another disk still resumes); never a folder outside it;
 - a Wan2GP server file must be a plain file name (it is joined to the server's output folder).
@@ -105,13 +106,16 @@ def rebuild(record: JobRecord, context: ResumeContext) -> GenerationRequest:
         cap = context.max_download_bytes
         changes[DOWNLOAD_CAP_FIELD] = cap_field.default if cap is None else cap
     if _submits_again(record):
-        for role, value in request.inputs.items():
-            for path in value.split("\n") if role == "image_refs" else [value]:
-                if path and not inside(path, root):
-                    raise NotResumableError(
-                        f"The stored job's input file '{path}' is outside the output folder '{root}', so "
-                        "it was not used. Pick the file again on the shot and generate it."
-                    )
+        paths = [
+            p for role, v in request.inputs.items() for p in (v.split("\n") if role == "image_refs" else [v])
+        ]
+        paths += [p for p in _strings(request.settings) if _looks_like_a_path(p)]  # a file hidden in settings
+        for path in paths:
+            if path and not inside(path, root):
+                raise NotResumableError(
+                    f"The stored job's input file '{path}' is outside the output folder '{root}', so "
+                    "it was not used. Pick the file again on the shot and generate it."
+                )
     if record.request.backend == Backend.WAN2GP and record.remote_id and not _plain_name(record.remote_id):
         raise NotResumableError(
             f"The stored job names the server file '{record.remote_id}', which is not a plain file name; "
@@ -144,6 +148,26 @@ def _servers(record: JobRecord, context: ResumeContext) -> tuple[str, ...]:
             "not contacted. Add the server in the preferences if you trust it, then resume again."
         )
     return kept
+
+
+def _strings(value: object) -> list[str]:
+    """Every text inside a settings value (maps and lists walked; stored settings are JSON)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _looks_like_a_path(text: str) -> bool:
+    """A local path a backend would read (and upload): absolute, home-relative or ``file:``; not a URL."""
+    text = text.strip()
+    if text.startswith("file:"):
+        return True
+    drive = text[1:3] in (":\\", ":/")  # C:\ on any system: the file may have been written on Windows
+    return "://" not in text and (Path(text).is_absolute() or text.startswith("~") or drive)
 
 
 def _plain_name(name: str) -> bool:

@@ -77,7 +77,12 @@ def submit(request: GenerationRequest, credentials: Credentials) -> str:
     problem = folder_problem(store_path().parent) or folder_problem(request.output_dir)
     if problem:
         raise OutputFolderError(problem)
-    job_id = get().submit(request, credentials)
+    from ..backend.jobs.store import JobStoreError
+
+    try:
+        job_id = get().submit(request, credentials)
+    except JobStoreError as exc:  # checked above, but a full disk or a race still ends here
+        raise OutputFolderError(exc.user_message) from exc
     _job_shots[job_id] = request.shot
     _active.add(job_id)
     return job_id

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..backend.files import folder_problem
 from ..backend.jobs.request import Backend, Credentials, GenerationRequest, ShotRef
-from ..backend.jobs.store import STORE_FILE_NAME
+from ..backend.jobs.store import STORE_FILE_NAME, JobStoreError
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,6 @@ def submit(request: GenerationRequest, credentials: Credentials) -> str:
     problem = folder_problem(store_path().parent) or folder_problem(request.output_dir)
     if problem:
         raise OutputFolderError(problem)
-    from ..backend.jobs.store import JobStoreError
-
     try:
         job_id = get().submit(request, credentials)
     except JobStoreError as exc:  # checked above, but a full disk or a race still ends here

@@ -33,6 +33,8 @@ FIGURES: dict[str, str] = {
     "P7": "bench.p7_vse_import",
     "P8": "bench.p8_connect",
     "P9": "bench.p9_thumbnails",
+    "P10": "bench.p10_store_load",
+    "P11": "bench.p11_hostile",
 }
 WHAT: dict[str, str] = {
     "P1": "Main-thread time of one drain tick (16 jobs x 10 Hz progress, plus an import)",
@@ -44,6 +46,8 @@ WHAT: dict[str, str] = {
     "P7": "Import 100 finished clips into the VSE",
     "P8": "Connect to a Wan2GP server (discovery included), first and cached",
     "P9": "A take's thumbnail: main-thread cost (Blender's MOVIE preview vs the old render in a timer)",
+    "P10": "Open a .blend with a 40k-record job store: main-thread cost; the store's own read and compaction",
+    "P11": "Peak memory growth under each hostile answer (huge poll, error body, /config; endless download)",
 }
 
 

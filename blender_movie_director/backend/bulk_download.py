@@ -12,7 +12,12 @@ Why not httpx here: its cost is per chunk (h11 parsing and, on the async client,
 * Transport failures are raised as httpx's exception classes (``ConnectError``, ``ReadTimeout``,
   ``RemoteProtocolError`` …, chained to the original), so callers keep one mapping onto typed errors.
 * Redirects are followed only when asked; a redirect to another origin drops ``Authorization`` and
-  ``Cookie`` (like httpx).
+  ``Cookie`` (like httpx). Every hop must be http(s) (else :class:`~.addresses.RefusedTargetError`, never
+  retried) and, given a :class:`~.addresses.TargetPolicy`, an address no more internal than the configured
+  server's; the direct path then connects to the very addresses that were checked.
+* ``save(max_bytes=…)`` stops at the size limit (announced or counted) with
+  :class:`~.limits.BodyTooLargeError`; :func:`stop_when` flips an :class:`Abort` from a small watcher
+  thread once a cancel or deadline turns true, so a stalled or trickling transfer ends within 0.1 s.
 
 httpx is imported lazily (only to build the TLS context, raise its errors, or go through a proxy).
 """
@@ -32,6 +37,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
+from .addresses import IPAddress, TargetPolicy, check_scheme
+from .limits import BodyTooLargeError
 from .tls import verify_context
 
 CHUNK = 1 << 20
@@ -112,15 +119,25 @@ class Stream:
         return int(raw) if raw and raw.strip().isdigit() else None
 
     def save(
-        self, out: IO[bytes], *, progress: ByteProgress | None = None, check: Callable[[], None] | None = None
+        self,
+        out: IO[bytes],
+        *,
+        progress: ByteProgress | None = None,
+        check: Callable[[], None] | None = None,
+        max_bytes: int | None = None,
     ) -> int:
         """Write the body to ``out``; returns the byte count, which the caller compares with :attr:`length`
         (a connection closed early ends the body short, without an error). ``check()`` runs after every
-        read (it may raise, e.g. on cancel)."""
+        read (it may raise, e.g. on cancel). More than ``max_bytes`` (announced, or counted; 0 or None: no
+        limit) raises :class:`~.limits.BodyTooLargeError` before the excess is written."""
         total = self.length
+        if max_bytes and total is not None and total > max_bytes:
+            raise BodyTooLargeError(max_bytes)
         done = 0
         for chunk in self._chunks():
             self._abort.check()
+            if max_bytes and done + len(chunk) > max_bytes:
+                raise BodyTooLargeError(max_bytes)
             out.write(chunk)
             done += len(chunk)
             if progress is not None:
@@ -201,10 +218,10 @@ def _translated(*, read: bool) -> Iterator[None]:
         raise (httpx.ReadError if read else httpx.ConnectError)(str(exc) or type(exc).__name__) from exc
 
 
-def _connect(url: str, timeouts: Timeouts, verify: bool) -> tuple[http.client.HTTPConnection, str]:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _httpx().UnsupportedProtocol(f"Cannot download from a '{parts.scheme}' address.")
+def _connect(
+    url: str, timeouts: Timeouts, verify: bool, addresses: list[IPAddress] | None = None
+) -> tuple[http.client.HTTPConnection, str]:
+    parts = check_scheme(url)
     target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     conn: http.client.HTTPConnection
     if parts.scheme == "https":
@@ -213,6 +230,9 @@ def _connect(url: str, timeouts: Timeouts, verify: bool) -> tuple[http.client.HT
         )
     else:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeouts.connect)
+    if addresses:
+        # Connect to the checked addresses (TLS still verifies the host name): no second DNS answer.
+        conn._create_connection = functools.partial(_connect_to, addresses)  # type: ignore[attr-defined]
     with _translated(read=False):
         try:
             conn.connect()
@@ -222,6 +242,19 @@ def _connect(url: str, timeouts: Timeouts, verify: bool) -> tuple[http.client.HT
     assert conn.sock is not None
     conn.sock.settimeout(timeouts.read)
     return conn, target
+
+
+def _connect_to(
+    addresses: list[IPAddress], address: tuple[str, int], timeout: float | None = None, source: Any = None
+) -> socket.socket:
+    error: OSError | None = None
+    for ip in addresses:
+        try:
+            return socket.create_connection((str(ip), address[1]), timeout, source)
+        except OSError as exc:
+            error = exc
+    assert error is not None
+    raise error
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -239,48 +272,86 @@ def open_stream(
     trust_env: bool = True,
     verify: bool = True,
     abort: Abort | None = None,
+    policy: TargetPolicy | None = None,
 ) -> Iterator[Stream]:
-    """``GET url``; yields the answered :class:`Stream` (any status: the caller judges it)."""
+    """``GET url``; yields the answered :class:`Stream` (any status: the caller judges it). Every address
+    (the first and each redirect) is checked: http(s) only, and ``policy`` when given."""
     abort = abort or Abort()
-    if trust_env and proxy_configured(url):
-        with _open_httpx(url, headers, timeouts, follow_redirects, verify) as response:
-            yield _HttpxStream(response, abort)
-        return
+    proxied = trust_env and proxy_configured(url)
     sent = dict(headers)
     current = url
-    for _ in range(MAX_REDIRECTS + 1):
+    for hop in range(MAX_REDIRECTS + 1):
         abort.check()
-        conn, target = _connect(current, timeouts, verify)
-        abort.attach(conn.sock)
-        try:
-            with _translated(read=True):
-                conn.request("GET", target, headers=sent)
-                response = conn.getresponse()
-            location = response.getheader("location")
-            if not (follow_redirects and response.status in _REDIRECTS and location):
-                yield _DirectStream(response, current, abort)
-                return
-            nxt = urllib.parse.urljoin(current, location)
-            if _origin(nxt) != _origin(current):
-                sent = {k: v for k, v in sent.items() if k.lower() not in _SENSITIVE}
-            current = nxt
-        finally:
-            abort.attach(None)
-            conn.close()
+        check_scheme(current, redirected=hop > 0)
+        # Through a proxy the proxy connects: the check is on what this machine resolves the name to.
+        addresses = policy.vet(current, redirected=hop > 0) if policy is not None else None
+        if proxied:
+            with _open_httpx(current, sent, timeouts, verify) as response:
+                location = response.headers.get("location")
+                if not (follow_redirects and response.status_code in _REDIRECTS and location):
+                    yield _HttpxStream(response, abort)
+                    return
+        else:
+            conn, target = _connect(current, timeouts, verify, addresses)
+            abort.attach(conn.sock)
+            try:
+                with _translated(read=True):
+                    conn.request("GET", target, headers=sent)
+                    response = conn.getresponse()
+                location = response.getheader("location")
+                if not (follow_redirects and response.status in _REDIRECTS and location):
+                    yield _DirectStream(response, current, abort)
+                    return
+            finally:
+                abort.attach(None)
+                conn.close()
+        nxt = urllib.parse.urljoin(current, location)
+        if _origin(nxt) != _origin(current):
+            sent = {k: v for k, v in sent.items() if k.lower() not in _SENSITIVE}
+        current = nxt
     raise _httpx().TooManyRedirects(f"More than {MAX_REDIRECTS} redirects.")
 
 
 @contextmanager
-def _open_httpx(
-    url: str, headers: Mapping[str, str], timeouts: Timeouts, follow_redirects: bool, verify: bool
-) -> Iterator[Any]:
+def _open_httpx(url: str, headers: Mapping[str, str], timeouts: Timeouts, verify: bool) -> Iterator[Any]:
+    """One hop through the environment's proxy (redirects are followed, and checked, by the caller)."""
     httpx = _httpx()
     timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
-    client = httpx.Client(
-        headers=dict(headers), timeout=timeout, follow_redirects=follow_redirects, verify=verify
-    )
+    client = httpx.Client(headers=dict(headers), timeout=timeout, follow_redirects=False, verify=verify)
     with client, client.stream("GET", url) as response:
         yield response
 
 
-__all__ = ["CHUNK", "Abort", "ByteProgress", "Stream", "Timeouts", "open_stream", "proxy_configured"]
+@contextmanager
+def stop_when(abort: Abort, stop: Callable[[], bool], *, poll: float = 0.1) -> Iterator[None]:
+    """For the block's duration, flip ``abort`` as soon as ``stop()`` is true (checked every ``poll`` s on
+    a small daemon thread that ends with the block): a blocked connect or read then returns at once."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(poll):
+            if stop():
+                abort.set()
+                return
+
+    if stop():
+        abort.set()
+    watcher = threading.Thread(target=watch, name="movie-director-transfer-stop", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
+__all__ = [
+    "CHUNK",
+    "Abort",
+    "ByteProgress",
+    "Stream",
+    "Timeouts",
+    "open_stream",
+    "proxy_configured",
+    "stop_when",
+]

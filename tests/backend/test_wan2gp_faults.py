@@ -256,8 +256,9 @@ def test_pool_with_no_server(tmp_path):
     assert not result.success and result.error_kind == ErrorKind.CONNECTION
 
 
-def test_abort_during_a_model_load_waits_for_the_load(start_wan2gp_standin, tmp_path):
-    """WanGP cannot interrupt a model load: the abort lands when loading ends, and no video is made."""
+def test_abort_during_a_model_load_ends_the_job_at_once(start_wan2gp_standin, tmp_path):
+    """WanGP cannot interrupt a model load (it handles the abort once loading ends): the job still ends as
+    cancelled within a second, the abort stays with the server, and no video is made."""
     server = start_wan2gp_standin(load_seconds=4.0)
     client = Wan2GPClient(server.url, output_dir=tmp_path)
     job = client.submit(prompt="slow load", seed=3, **SMALL)
@@ -270,14 +271,14 @@ def test_abort_during_a_model_load_waits_for_the_load(start_wan2gp_standin, tmp_
         time.sleep(0.05)
     asked = time.monotonic()
     job.abort()
-    deadline = time.monotonic() + 3.0  # the load still has ~4 s to go: the text must say why it waits
-    while "finishes loading the model" not in job.status().text:
-        assert time.monotonic() < deadline and not job.done(), job.status()
-        time.sleep(0.05)
-    outcome = job.outcome(timeout=60)
-    assert outcome.error_kind == ErrorKind.CANCELLED
-    assert 2.0 < time.monotonic() - asked < 20
+    outcome = job.outcome(timeout=10)
+    took = time.monotonic() - asked
+    assert outcome.error_kind == ErrorKind.CANCELLED, outcome
+    assert took < 1.5, took
+    assert "still loading the model" in outcome.error_message
+    time.sleep(5.0)  # the load ends; the server then handles the abort and drops the task
     assert not list(server.outputs.glob(f"{job.token}*"))
+    client.close()
 
 
 OTHER_GRADIO_APP = """

@@ -56,6 +56,29 @@ def test_failed_model_load_empties_the_queue_like_the_real_app(start_wan2gp_stan
         client.close()
 
 
+def test_an_abort_during_a_model_load_is_handled_once_the_load_ends(start_wan2gp_standin, tmp_path):
+    """Like the real WanGP 12.60 (wgp-standin-fidelity.md item 7): the abort sent 1 s into a failing 3 s load
+    is answered only after the load failed, the run ends with the load's own error, and the abort then
+    finds the session still marked running ("Processing Request to abort Current Generation")."""
+    standin = start_wan2gp_standin(fail_load=True, load_seconds=3.0)
+    client = drv.connect(standin.url, tmp_path / "dl")
+    try:
+        run = drv.start_queue(client, drv.write_json(tmp_path / "a.json", task("abort in load")))
+        time.sleep(1.0)
+        asked = time.monotonic()
+        abort = client.submit(api_name="/abort_generation")
+        abort.result(timeout=30)
+        answered = time.monotonic() - asked
+        run = drv.finish_queue(client, run)
+        assert answered > 1.5, answered  # not while loading
+        assert isinstance(run.process_error, AppError) and run.process_error.message == LOAD_FAILURE
+        assert ("Error Queue autosaved successfully to error_queue.zip", "info") in run.process_logs
+        assert ("Processing Request to abort Current Generation", "info") in drv.logs(abort)
+        assert list(standin.outputs.glob("*.mp4")) == []
+    finally:
+        client.close()
+
+
 def test_failure_at_a_step_reaches_the_client(start_wan2gp_standin, tmp_path):
     standin = start_wan2gp_standin(
         fail_at_step=2, fail_message="CUDA out of memory. Tried to allocate 2.00 GiB"

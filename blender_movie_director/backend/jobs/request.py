@@ -19,6 +19,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from ..limits import DOWNLOAD_MAX_BYTES
+
 
 class StoredDataError(ValueError):
     """A stored record (job store line, request) is not what this version writes: the caller skips it."""
@@ -71,6 +73,8 @@ class GenerationRequest:
     servers: tuple[str, ...] = ()
     #: Free text shown to the user (e.g. "Shot_010 · preview").
     label: str = ""
+    #: The largest result video the job downloads, in bytes (the preference; 0: no limit).
+    max_download_bytes: int = DOWNLOAD_MAX_BYTES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "backend", Backend(self.backend))
@@ -125,7 +129,7 @@ class GenerationRequest:
     def fingerprint(self) -> str:
         """Identity for de-duplication: the same work, whoever asked and whatever its priority or label."""
         data = self.to_dict()
-        for volatile in ("priority", "label", "deadline_s", "request_timeout_s"):
+        for volatile in ("priority", "label", "deadline_s", "request_timeout_s", "max_download_bytes"):
             data.pop(volatile, None)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -187,6 +191,7 @@ _FIELD_CHECKS = {
     "request_timeout_s": _number,
     "servers": _text_list,
     "label": _text,
+    "max_download_bytes": _integer,
 }
 _FIELD_NAMES = frozenset(_FIELD_CHECKS)
 _DEFAULTS = {

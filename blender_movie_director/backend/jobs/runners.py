@@ -31,7 +31,7 @@ class Wan2GPRunner:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._clients: dict[tuple[tuple[str, ...], str, str, bool], Any] = {}
+        self._clients: dict[tuple[tuple[str, ...], str, str, bool, int], Any] = {}
 
     def _client_for(self, ctx: RunContext, *, local_copy: bool = True) -> Any:
         """The client for the request's servers (a job of an earlier session has today's, see resume.py).
@@ -40,12 +40,17 @@ class Wan2GPRunner:
 
         urls = ctx.request.servers or ("",)
         creds = ctx.credentials
-        key = (urls, creds.username, creds.password, local_copy)
+        cap = ctx.request.max_download_bytes
+        key = (urls, creds.username, creds.password, local_copy, cap)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
                 auth = (creds.username, creds.password) if creds.username else None
-                kwargs: dict[str, Any] = {"auth": auth, "output_dir": ctx.request.output_dir}
+                kwargs: dict[str, Any] = {
+                    "auth": auth,
+                    "output_dir": ctx.request.output_dir,
+                    "download_max_bytes": cap,
+                }
                 if not local_copy:
                     kwargs["local_copy"] = False
                 if len(urls) > 1:
@@ -138,6 +143,7 @@ class Wan2GPRunner:
                 ctx.record.remote_id,
                 outputs_dir=outputs_dir,
                 output_dir=ctx.request.output_dir,
+                stop=lambda: _stop_error(ctx),  # cancel, deadline, shutdown end the download within 0.1 s
             )
             if result.success:
                 return result
@@ -170,7 +176,7 @@ class WaveSpeedRunner:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._providers: dict[tuple[str, str, float], Any] = {}
+        self._providers: dict[tuple[str, str, float, int], Any] = {}
 
     def _provider(self, ctx: RunContext) -> Any:
         """One provider per account, address and timeout, shared by the jobs: its catalog check is then
@@ -181,12 +187,18 @@ class WaveSpeedRunner:
 
         base_url = ctx.request.servers[0] if ctx.request.servers else ""
         wait = ctx.request.request_timeout_s
-        key = (base_url, ctx.credentials.api_key, wait)
+        cap = ctx.request.max_download_bytes
+        key = (base_url, ctx.credentials.api_key, wait, cap)
         with self._lock:
             provider = self._providers.get(key)
             if provider is None:
                 timeouts = Timeouts(connect=min(10.0, wait), read=wait, submit=wait, download_read=wait)
-                client = WaveSpeedClient(ctx.credentials.api_key or None, base_url or None, timeouts=timeouts)
+                client = WaveSpeedClient(
+                    ctx.credentials.api_key or None,
+                    base_url or None,
+                    timeouts=timeouts,
+                    download_max_bytes=cap,
+                )
                 provider = self._providers[key] = WaveSpeedProvider(client=client)
             return provider
 
@@ -229,6 +241,13 @@ class WaveSpeedRunner:
         """Forget the providers (each job's event loop already closed its connections)."""
         with self._lock:
             self._providers.clear()
+
+
+def _stop_error(ctx: RunContext) -> JobCancelledError | None:
+    """The error a transfer ends with once the job must stop (its kind is settled by the stop reason)."""
+    if not ctx.should_stop():
+        return None
+    return JobCancelledError(f"Stopped ({ctx.stop_reason}).", remote_id=ctx.remote_id or None)
 
 
 class _StopFlag:

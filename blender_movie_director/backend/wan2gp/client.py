@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..base import GenerationResult, ProgressCallback
 from ..errors import BackendError, JobInterruptedError, ServerError
+from ..limits import DOWNLOAD_MAX_BYTES
 from ..media import video_metadata
 from . import catalog, fallback
 from .cache import ResultCache, cache_key
@@ -86,6 +87,7 @@ class Wan2GPClient:
         use_cache: bool = True,
         local_copy: bool = True,
         server_outputs_dir: str | None = None,
+        download_max_bytes: int = DOWNLOAD_MAX_BYTES,
     ) -> None:
         self.url = resolve_url(url)
         self.timeout = float(timeout)
@@ -100,6 +102,7 @@ class Wan2GPClient:
             headers=dict(headers or {}),
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
+            download_max_bytes=download_max_bytes,
         )
         self._server = ServerContext(self._settings)
         #: WanGP's output folder on the server (its ``save_path``), for :meth:`recover` after a crash.
@@ -357,12 +360,14 @@ class Wan2GPClient:
         server_path: str | None = None,
         outputs_dir: str | None = None,
         output_dir: str | Path | None = None,
+        stop: Callable[[], BackendError | None] | None = None,
     ) -> GenerationResult:
         """Fetch a video a job left on the server (after Blender or the job engine restarted).
 
         Give ``server_path`` (:attr:`RemoteIds.server_path`, known once the job finished) or ``server_file``
         (:attr:`RemoteIds.server_file`, known as soon as the task was loaded) with the server's output folder
         (``outputs_dir``, :attr:`RemoteIds.outputs_dir`, or the client's ``server_outputs_dir``).
+        ``stop()`` returns the error to end the download with (cancel, deadline): it ends within 0.1 s.
         """
         folder = outputs_dir or self._server.outputs_dir
         if server_path is None and server_file and folder:
@@ -378,7 +383,15 @@ class Wan2GPClient:
         remote = ServerFile(path=server_path)
         target = Path(output_dir) if output_dir else self.output_dir
         try:
-            downloaded = fetch_video(remote, self._settings, target, allow_local_copy=self.local_copy)
+            downloaded = fetch_video(
+                remote,
+                self._settings,
+                target,
+                allow_local_copy=self.local_copy,
+                local_root=self._server.outputs_dir,  # today's settings, never the stored hint
+                max_bytes=self._settings.download_max_bytes,
+                stop=stop,
+            )
         except ServerError as err:
             return GenerationResult.failed(
                 JobInterruptedError(

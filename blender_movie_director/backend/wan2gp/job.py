@@ -15,6 +15,14 @@ The pipeline is WanGP's "Load Queue" chain, called step by step in one session (
 Steps before ``process_tasks`` may be retried in a fresh session (nothing runs until ``process_tasks``);
 after it, nothing is ever re-sent. Cancellation calls WanGP's own abort in this session.
 
+Stopping (abort, cancel event, deadline) ends the job within a second from the client's side, whatever the
+server does: the abort is sent without waiting for its answer, and a server that has not stopped within
+:data:`STOP_WAIT` (WanGP finishes a model load before it looks at an abort) is left to finish on its own:
+the session is handed to :meth:`ServerContext.finish_later`, which finalizes and closes it once the server
+is done.
+An abort or deadline wins over the error the stopped run reports (a load that fails after an abort is
+``cancelled``, after the deadline ``timeout``). Downloads stop within 0.1 s (:func:`.download.fetch_video`).
+
 Threading: the job's thread is the only one that talks to its session. ``abort()``, ``status()`` and
 ``result()`` are safe from any thread; the progress callback runs on the job's thread.
 """
@@ -63,10 +71,9 @@ _LOADED = re.compile(r"\b(?:Loaded|Merged)\s+(\d+)\s+task", re.IGNORECASE)
 _POLL = 0.2
 #: gradio_client status codes of an event that has not started running on the server.
 _WAITING = frozenset({"IN_QUEUE", "JOINING_QUEUE", "STARTING", "SENDING_DATA"})
-#: How long WanGP may take to confirm an abort. It stops within one denoising step, but it cannot interrupt
-#: a model load or download (minutes on a first use), so the wait is long; a dead server is caught sooner
-#: by the watchdog.
-_ABORT_GRACE = 600.0
+#: How long the job waits for the server to confirm a stop before it ends anyway (the server keeps the
+#: abort; the session is finished in the background).
+STOP_WAIT = 0.5
 
 
 class _StillRunningError(BackendTimeoutError):
@@ -124,6 +131,11 @@ class Wan2GPJob:
         self._done = threading.Event()
         self._abort = threading.Event()
         self._stop_with_clear = False
+        self._deadline = float("inf")
+        #: (session, process) when the server had not stopped in time: finished by the server context.
+        self._left_running: tuple[Session, Call] | None = None
+        self._dequeued = False  # the abort took the task out of a queue it had not left
+        self._loading_when_stopped = False
         #: True when the job failed because its server went away (so re-running elsewhere is safe).
         self.server_gone = False
         self._result: GenerationResult | None = None
@@ -261,6 +273,21 @@ class Wan2GPJob:
         event = self._options.cancel_event
         return self._abort.is_set() or (event is not None and event.is_set())
 
+    def _stop_error(self, now: float | None = None) -> BackendError | None:
+        """Why the job must stop now (cancel, then deadline), as the error it ends with; None to go on."""
+        if self._cancel_requested():
+            return JobCancelledError("Generation cancelled on the Wan2GP server.")
+        if (time.monotonic() if now is None else now) > self._deadline:
+            return BackendTimeoutError(
+                f"The generation passed its {self._options.deadline_seconds:g} s deadline and was stopped."
+            )
+        return None
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, waking at once on a cancel."""
+        event = self._options.cancel_event
+        (event if event is not None else self._abort).wait(seconds)
+
     def _finish(self, result: GenerationResult | None, error: BackendError | None) -> None:
         if error is not None:
             phase = Phase.CANCELLED if isinstance(error, JobCancelledError) else Phase.FAILED
@@ -308,6 +335,7 @@ class Wan2GPJob:
 
     def _pipeline(self) -> GenerationResult:
         deadline = self._started + self._options.deadline_seconds
+        self._deadline = deadline
         timings: dict[str, float] = {}
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="wan2gp-task-") as tmp:
@@ -320,9 +348,10 @@ class Wan2GPJob:
                 # Nothing runs until process_tasks is called: dropping the session drops the task.
                 raise JobCancelledError("Generation cancelled before it started on the Wan2GP server.")
             t1 = time.monotonic()
-            gallery, run_error, aborted = self._process(session, endpoints, deadline, timings)
+            gallery, run_error, stopped = self._process(session, endpoints, deadline, timings)
+            aborted = stopped is not None
             timings["generation"] = round(time.monotonic() - t1, 3)
-            outcome = self._pick_output(gallery, run_error, aborted)
+            outcome = self._pick_output(gallery, run_error, stopped)
             self._set(Phase.DOWNLOADING, "downloading the video")
             t2 = time.monotonic()
             downloaded = fetch_video(
@@ -331,6 +360,9 @@ class Wan2GPJob:
                 self._options.output_dir,
                 cookies=session.cookies,
                 allow_local_copy=self._options.allow_local_copy,
+                local_root=self._server.outputs_dir,  # today's settings: never a path the server named
+                max_bytes=self._server.settings.download_max_bytes,
+                stop=self._stop_error,
             )
             timings["download"] = round(time.monotonic() - t2, 3)
             timings["total"] = round(time.monotonic() - self._started, 3)
@@ -352,7 +384,10 @@ class Wan2GPJob:
             }
             return GenerationResult.ok(str(downloaded.path), **metadata)
         finally:
-            self._server.release(session, reusable=clean)
+            if self._left_running is not None:
+                self._server.finish_later(*self._left_running, endpoints, self._options.call_timeout)
+            else:
+                self._server.release(session, reusable=clean)
 
     # --- step 1: load the queue file ---------------------------------------------------------------
     def _load_with_retries(self, queue_file: Path, deadline: float) -> tuple[Session, Wan2GPEndpoints]:
@@ -417,7 +452,8 @@ class Wan2GPJob:
     # --- step 2: run ---------------------------------------------------------------------------------------
     def _process(
         self, session: Session, endpoints: Wan2GPEndpoints, deadline: float, timings: dict[str, float]
-    ) -> tuple[Any, BackendError | None, bool]:
+    ) -> tuple[Any, BackendError | None, BackendError | None]:
+        """Run the task; returns (gallery, the run's own error, the stop error if we stopped it)."""
         timeout = self._options.call_timeout
         session.call(endpoints.init_queue, timeout=timeout)
         activated, _ = session.call(endpoints.activate_status, timeout=timeout)
@@ -426,17 +462,37 @@ class Wan2GPJob:
             refresh = session.submit(endpoints.refresh_status)
         process = session.submit(endpoints.process_tasks)
         self._set(Phase.QUEUED, "waiting for the Wan2GP server")
-        run_error, aborted = self._watch(session, endpoints, process, refresh, deadline, timings)
+        run_error, stopped = self._watch(session, endpoints, process, refresh, deadline, timings)
+        if stopped is not None and not process.done() and not self._dequeued:
+            # The server has not stopped yet (a model load runs to its end first): end the job now, and
+            # leave the session, with the abort in it, to be finalized once the server is done.
+            self._left_running = (session, process)
+            raise self._left_running_error(stopped)
         if isinstance(run_error, (JobInterruptedError, BackendConnectionError, _StillRunningError)):
             raise run_error  # the session is gone with the server, or still busy: nothing to finalize
         self._set(Phase.FINALIZING, "collecting the result")
-        gallery, _ = session.call(endpoints.finalize, timeout=timeout)
+        try:
+            gallery, _ = session.call(endpoints.finalize, timeout=timeout)
+        except BackendError:
+            if stopped is not None:
+                raise stopped from None  # the stop is the outcome, not the failed clean-up after it
+            raise
         if endpoints.unload is not None:
             try:
                 session.call(endpoints.unload, timeout=timeout)
             except BackendError as err:  # only frees GPU memory; the result is already safe
                 log.info("Wan2GP unload_model_if_needed failed: %s", err)
-        return gallery, run_error, aborted
+        return gallery, run_error, stopped
+
+    def _left_running_error(self, stopped: BackendError) -> BackendError:
+        loading = "loading the model" if self._loading_when_stopped else "working"
+        note = (
+            f" The Wan2GP server was still {loading}; it drops the task when it gets to the abort, and "
+            "Movie Director no longer waits for it."
+        )
+        stopped.user_message += note
+        stopped.args = (stopped.user_message,)
+        return stopped
 
     def _watch(
         self,
@@ -446,38 +502,47 @@ class Wan2GPJob:
         refresh: Call | None,
         deadline: float,
         timings: dict[str, float],
-    ) -> tuple[BackendError | None, bool]:
-        """Follow the run until ``process_tasks`` ends. Returns (error of the run, whether we aborted)."""
+    ) -> tuple[BackendError | None, BackendError | None]:
+        """Follow the run until ``process_tasks`` ends, or until a stop the server has not confirmed within
+        :data:`STOP_WAIT`. Returns (error of the run, the stop error when we stopped it)."""
         abort_sent_at: float | None = None
-        timed_out = False
+        abort_call: Call | None = None
+        stopped: BackendError | None = None
         last_seen = time.monotonic()
         last_text = ""
         queued_since = time.monotonic()
         started_running: float | None = None
+        self._dequeued = False
+        self._loading_when_stopped = False
         while not process.done():
             now = time.monotonic()
-            if abort_sent_at is None and (self._cancel_requested() or now > deadline):
-                timed_out = not self._cancel_requested()
-                text = "deadline reached, stopping Wan2GP" if timed_out else "stopping Wan2GP"
-                if self.status().phase == Phase.LOADING:
-                    text += " (WanGP finishes loading the model first)"
-                self._set(Phase.ABORTING, text)
-                self._send_abort(session, endpoints)
-                abort_sent_at = now
+            if stopped is None:
+                stopped = self._stop_error(now)
+                if stopped is not None:
+                    timed_out = isinstance(stopped, BackendTimeoutError)
+                    text = "deadline reached, stopping Wan2GP" if timed_out else "stopping Wan2GP"
+                    self._loading_when_stopped = self.status().phase == Phase.LOADING
+                    if self._loading_when_stopped:
+                        text += " (WanGP finishes loading the model first)"
+                    self._set(Phase.ABORTING, text)
+                    abort_call = self._send_abort(session, endpoints)
+                    abort_sent_at = now
+            if abort_sent_at is not None:
                 waiting = getattr(getattr(process.status(), "code", None), "value", "") in _WAITING
-                if started_running is None and waiting and not process.done():
+                if started_running is None and waiting and abort_call is not None and abort_call.done():
                     # Still waiting for the GPU: the abort removed the task from this session's queue, so
                     # when Gradio gets to process_tasks it finds nothing to run. No need to wait for that.
-                    if timed_out:
-                        return BackendTimeoutError(
+                    self._dequeued = True
+                    if isinstance(stopped, BackendTimeoutError):
+                        stopped = BackendTimeoutError(
                             f"The generation was still waiting for the Wan2GP server when its "
                             f"{self._options.deadline_seconds:g} s deadline passed."
-                        ), True
-                    return None, True
-            if abort_sent_at is not None and now - abort_sent_at > _ABORT_GRACE:
-                return _StillRunningError(
-                    f"Wan2GP did not confirm the abort within {_ABORT_GRACE:g} s; it may still be busy."
-                ), True
+                        )
+                    return None, stopped
+                if time.monotonic() - abort_sent_at > STOP_WAIT:
+                    return None, stopped  # not confirmed in time: the caller leaves the session to finish
+                time.sleep(0.05)
+                continue
             status = process.status()
             code = getattr(getattr(status, "code", None), "value", "")
             activity = max(process.last_activity, refresh.last_activity if refresh else 0.0)
@@ -498,18 +563,15 @@ class Wan2GPJob:
             if now - last_seen > self._options.watchdog_seconds:
                 self._watchdog(session)
                 last_seen = time.monotonic()
-            time.sleep(_POLL)
+            self._pause(min(_POLL, max(0.01, self._deadline - time.monotonic())))
         error = process.exception()
         if refresh is not None and abort_sent_at is None:
             self._follow_refresh(refresh, last_text)
         if error is None:
-            if timed_out:
-                return BackendTimeoutError(
-                    f"The generation passed its {self._options.deadline_seconds:g} s deadline "
-                    "and was stopped."
-                ), True
-            return None, abort_sent_at is not None
-        return self._run_error(error, session), abort_sent_at is not None
+            return None, stopped
+        if stopped is not None:
+            return None, stopped  # the stopped run's own error (e.g. the load failing) is not the outcome
+        return self._run_error(error, session), None
 
     def _follow_refresh(self, refresh: Call | None, last_text: str) -> str:
         if refresh is None:
@@ -526,16 +588,18 @@ class Wan2GPJob:
             self._set(phase, shown)
         return text
 
-    def _send_abort(self, session: Session, endpoints: Wan2GPEndpoints) -> None:
+    def _send_abort(self, session: Session, endpoints: Wan2GPEndpoints) -> Call | None:
+        """Queue WanGP's abort (or Clear Queue) in this session without waiting for its answer: WanGP
+        answers it only once a model load ends."""
         try:
             if self._stop_with_clear:
-                session.call(endpoints.clear_queue, timeout=self._options.call_timeout)
-            elif endpoints.abort_by_client_id is not None:
-                session.call(endpoints.abort_by_client_id, self.token, timeout=self._options.call_timeout)
-            else:
-                session.call(endpoints.abort, timeout=self._options.call_timeout)
+                return session.submit(endpoints.clear_queue)
+            if endpoints.abort_by_client_id is not None:
+                return session.submit(endpoints.abort_by_client_id, self.token)
+            return session.submit(endpoints.abort)
         except BackendError as err:
             log.warning("Wan2GP abort request failed: %s", err)
+            return None
 
     def _watchdog(self, session: Session) -> None:
         """Nothing heard for a while: is the server still there? (Model loads are silent for minutes.)"""
@@ -576,17 +640,19 @@ class Wan2GPJob:
         )
 
     # --- step 3: the output --------------------------------------------------------------------------------
-    def _pick_output(self, gallery: Any, run_error: BackendError | None, aborted: bool) -> ServerFile:
+    def _pick_output(
+        self, gallery: Any, run_error: BackendError | None, stopped: BackendError | None
+    ) -> ServerFile:
         items = [
             f for f in file_data_items(gallery) if f.name.lower().endswith((".mp4", ".mov", ".mkv", ".webm"))
         ]
         ours = [f for f in items if f.name.startswith(self.token)]
+        if ours and run_error is None:
+            return ours[-1]  # finished before the stop landed: the clip is whole, keep it
+        if stopped is not None:
+            raise stopped  # our cancel or deadline is the outcome, whatever the stopped run reported
         if run_error is not None:
             raise run_error
-        if ours:
-            return ours[-1]
-        if aborted:
-            raise JobCancelledError("Generation aborted on the Wan2GP server.")
         raise ServerError(
             "Wan2GP finished without producing this video"
             + (f" (its gallery holds {len(items)} other file(s))." if items else ".")

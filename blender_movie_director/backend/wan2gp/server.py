@@ -11,12 +11,17 @@ import time
 from typing import Any
 
 from ..errors import BackendError, JobCancelledError
+from ..limits import CONFIG_MAX_BYTES, capped_get
 from ..retry import RetryPolicy, retry_call
 from .discovery import Wan2GPEndpoints, discover
 from .session import Session
 from .transport import ConnectionSettings, ProbeResult, classify, open_http, probe
 
 log = logging.getLogger(__name__)
+
+#: How long a stopped job's session is kept to be finalized once its server is done (a model download can
+#: take minutes); then it is closed unfinished.
+FINISH_GRACE = 600.0
 
 #: Connecting to a server that may be (re)starting: 15 tries, about 25 s in all when nothing listens.
 CONNECT_RETRY = RetryPolicy(attempts=15, base=0.5, cap=2.0)
@@ -59,6 +64,9 @@ class ServerContext:
         self._active = 0
         self.last_endpoints: Wan2GPEndpoints | None = None
         self.last_app_id: str | None = None
+        #: Threads finishing stopped jobs' sessions (see finish_later); close() ends them.
+        self._finishers: list[threading.Thread] = []
+        self._closing = threading.Event()
 
     @property
     def active_jobs(self) -> int:
@@ -123,10 +131,49 @@ class ServerContext:
         session.close()
 
     def close(self) -> None:
+        """Close idle sessions; end every :meth:`finish_later` thread (its session closed unfinished)."""
         with self._lock:
             idle, self._idle = self._idle, []
+            finishers, self._finishers = self._finishers, []
         for session in idle:
             session.close()
+        self._closing.set()
+        for thread in finishers:
+            thread.join(timeout=2.0)
+        self._closing.clear()
+
+    def finish_later(
+        self, session: Session, process: Any, endpoints: Wan2GPEndpoints, timeout: float
+    ) -> None:
+        """A stopped job whose server had not confirmed the abort: on a daemon thread, wait for its run to end
+        (at most :data:`FINISH_GRACE` s, or until :meth:`close`), then finalize the session like the browser
+        does (so WanGP does not keep it marked as running) and close it."""
+
+        def finish() -> None:
+            end = time.monotonic() + FINISH_GRACE
+            while not process.done() and time.monotonic() < end:
+                if self._closing.wait(0.1):
+                    break
+            try:
+                if process.done():
+                    session.call(endpoints.finalize, timeout=timeout)
+                    log.info("Wan2GP at %s: a stopped job's session finished", self.settings.url)
+                else:
+                    log.warning(
+                        "Wan2GP at %s: a stopped job's session was closed unfinished", self.settings.url
+                    )
+            except BackendError as err:
+                log.info(
+                    "Wan2GP at %s: finalizing a stopped job's session failed: %s", self.settings.url, err
+                )
+            finally:
+                session.close()
+
+        thread = threading.Thread(target=finish, name="movie-director-wan2gp-finish", daemon=True)
+        with self._lock:
+            self._finishers = [t for t in self._finishers if t.is_alive()]
+            self._finishers.append(thread)
+        thread.start()
 
     # --- probes --------------------------------------------------------------------------------------
     def probe(self) -> ProbeResult:
@@ -139,7 +186,7 @@ class ServerContext:
         except BackendError:
             return None
         try:
-            response = http.get(f"{self.settings.url}/config")
+            response = capped_get(http, f"{self.settings.url}/config", limit=CONFIG_MAX_BYTES)
             response.raise_for_status()
             return _app_id(response.json())
         except Exception as exc:

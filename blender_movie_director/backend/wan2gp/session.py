@@ -11,17 +11,25 @@ Two things plain ``Client.submit`` cannot do are done here with gradio_client's 
   file instead of taking its autoload branch;
 * read every ``gr.Info``/``gr.Warning`` log message (``job.status()`` keeps only the latest status, and the
   load's log arrives in the same burst as completion).
+
+The ``Client`` is gradio_client's own with two reads replaced (:class:`_CappedClient`): ``/config`` and
+``/gradio_api/info`` are streamed and cut at :data:`..limits.CONFIG_MAX_BYTES` (WanGP 12.60 sends 2.6 MB and
+4.5 MB; a hostile server cannot make us hold 400 MB), and a server claiming a Gradio older than 4 is refused
+(gradio_client would post its whole config to a Hugging Face Space to describe it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import BackendError
+from ..limits import CONFIG_MAX_BYTES, BodyTooLargeError, TooLargeError, capped_get
 from ..tls import verify_context
 from .discovery import EndpointRef
 from .transport import ConnectionSettings, classify, quiet_telemetry
@@ -88,12 +96,80 @@ class Call:
         return self._job.exception(timeout=0) if self._job.done() else None
 
 
+@functools.lru_cache(maxsize=1)
+def _capped_client_class() -> type:
+    """gradio_client's ``Client`` whose ``/config`` and ``/info`` reads stop at the size limit."""
+    import json
+    import urllib.parse
+
+    import httpx
+    from gradio_client import Client
+    from gradio_client import utils as gutils
+    from gradio_client.exceptions import AuthenticationError
+
+    class _CappedClient(Client):  # type: ignore[misc, valid-type]
+        def _capped(self, url: str, what: str) -> Any:
+            try:
+                response = capped_get(
+                    httpx,
+                    url,
+                    limit=CONFIG_MAX_BYTES,
+                    headers=self.headers,
+                    cookies=self.cookies,
+                    verify=self.ssl_verify,
+                    **self.httpx_kwargs,
+                )
+            except BodyTooLargeError as exc:
+                raise TooLargeError(f"The Wan2GP server's {what}", exc.limit) from None
+            return response
+
+        def _get_config(self) -> dict:
+            response = self._capped(urllib.parse.urljoin(self.src, gutils.CONFIG_URL), "/config")
+            if response.status_code == 401:
+                raise AuthenticationError(f"Could not load {self.src}: credentials were not provided.")
+            if response.status_code == 429:
+                raise gutils.TooManyRequestsError("Too many requests to the API, please try again later.")
+            if not response.is_success:
+                raise ValueError(f"Could not fetch config for {self.src}")
+            self.cookies.update(
+                {k: v for k, v in response.cookies.items() if v is not None and k not in self.cookies}
+            )
+            config = json.loads(response.content)
+            if not isinstance(config, dict) or _major(config.get("version")) < 4:
+                raise ValueError(f"Could not fetch config for {self.src} (not a Gradio 4+ app)")
+            return config
+
+        def _get_api_info(self) -> dict:
+            url = urllib.parse.urljoin(self.src_prefixed, gutils.RAW_API_INFO_URL)
+            response = self._capped(url, "API description (/gradio_api/info)")
+            if not response.is_success:
+                raise ValueError(f"Could not fetch api info for {self.src} (HTTP {response.status_code})")
+            info = json.loads(response.content)
+            for key in ("named_endpoints", "unnamed_endpoints"):  # as gradio_client keeps them
+                kept = {}
+                for name, endpoint in dict(info.get(key) or {}).items():
+                    endpoint.pop("code_snippets", None)
+                    if ("api_visibility" in endpoint and endpoint.pop("api_visibility") != "private") or (
+                        endpoint.pop("show_api", True)
+                    ):
+                        kept[name] = endpoint
+                info[key] = kept
+            return info
+
+    return _CappedClient
+
+
+def _major(text: Any) -> int:
+    head = str(text or "2").split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
 class Session:
     """A gradio_client ``Client`` (one session hash, one WanGP queue)."""
 
     def __init__(self, settings: ConnectionSettings) -> None:
         quiet_telemetry()
-        from gradio_client import Client
+        Client = _capped_client_class()  # noqa: N806 - a class
 
         self.settings = settings
         self.created = time.monotonic()
@@ -108,6 +184,8 @@ class Session:
                 ssl_verify=verify_context(),  # full verification, without reloading the CA bundle each call
                 analytics_enabled=False,
             )
+        except BackendError:
+            raise
         except Exception as exc:
             raise classify(exc, settings, during="connecting") from exc
         self.closed = False

@@ -26,6 +26,7 @@ from ..errors import (
     error_for_transport,
     scrub_secrets,
 )
+from ..limits import DOWNLOAD_MAX_BYTES, JSON_MAX_BYTES, capped_get
 from ..retry import parse_retry_after
 from ..tls import verify_context
 
@@ -69,6 +70,8 @@ class ConnectionSettings:
     read_timeout: float = 60.0
     #: Probes (is the server alive?) must answer fast; a frozen server is "not alive".
     probe_timeout: float = 5.0
+    #: The largest result video a job downloads (a preference; the default is in :mod:`..limits`).
+    download_max_bytes: int = DOWNLOAD_MAX_BYTES
 
     def __post_init__(self) -> None:
         if self.read_timeout <= HEARTBEAT_SECONDS:
@@ -151,7 +154,7 @@ def probe(settings: ConnectionSettings, http: Any | None = None) -> ProbeResult:
     try:
         if own:
             http = open_http(settings, timeout=settings.probe_timeout)
-        response = http.get(api_url(settings, "queue/status"))
+        response = capped_get(http, api_url(settings, "queue/status"), limit=JSON_MAX_BYTES)
         if response.status_code in (401, 403):
             return ProbeResult(False, error=_http_auth_error(settings, response.status_code))
         response.raise_for_status()

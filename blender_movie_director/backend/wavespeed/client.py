@@ -36,6 +36,14 @@ from ..errors import (
     error_for_transport,
 )
 from ..errors import error_for_status as shared_error_for_status
+from ..limits import (
+    CATALOG_MAX_BYTES,
+    DOWNLOAD_MAX_BYTES,
+    JSON_MAX_BYTES,
+    BodyTooLargeError,
+    TooLargeError,
+    capped_request,
+)
 from ..media import sniff_kind
 from ..retry import RetryPolicy, Verdict, parse_retry_after
 from .control import Control
@@ -101,12 +109,15 @@ class WaveSpeedClient:
         *,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        download_max_bytes: int = DOWNLOAD_MAX_BYTES,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("WAVESPEED_API_KEY", "")
         self._key = _Secret(key.strip())
         self.base_url = (base_url or os.environ.get("WAVESPEED_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
+        #: The largest result video this client downloads (a preference; :mod:`..limits` has the default).
+        self.download_max_bytes = int(download_max_bytes)
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
         )
@@ -275,13 +286,38 @@ class WaveSpeedClient:
                     on_retry(exc, decision.delay)
                 await control.sleep(decision.delay)
 
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        during: str,
+        remote_id: str | None = None,
+        limit: int = JSON_MAX_BYTES,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One request whose answer is read under ``limit`` (:mod:`..limits`), whatever the server sends."""
+        try:
+            return await capped_request(self.http(), method, url, limit=limit, **kwargs)
+        except BodyTooLargeError as exc:
+            raise TooLargeError(
+                f"The answer of {self.peer.name} while {during}", exc.limit, remote_id=remote_id
+            ) from None
+
     async def _get(
-        self, path: str, control: Control | None, *, during: str, remote_id: str | None = None
+        self,
+        path: str,
+        control: Control | None,
+        *,
+        during: str,
+        remote_id: str | None = None,
+        limit: int = JSON_MAX_BYTES,
     ) -> Any:
         try:
-            resp = await self.http().get(
-                self._url(path), headers=self._auth(), timeout=self._timeout(self.timeouts.read, control)
-            )
+            resp = await self._request(
+                "GET", self._url(path), during=during, remote_id=remote_id, limit=limit,
+                headers=self._auth(), timeout=self._timeout(self.timeouts.read, control),
+            )  # fmt: skip
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, during, remote_id) from None
         return self._read_envelope(resp, remote_id=remote_id, during=during)
@@ -290,8 +326,10 @@ class WaveSpeedClient:
         self, path: str, body: Mapping[str, Any], control: Control | None, during: str
     ) -> Any:
         try:
-            resp = await self.http().post(
+            resp = await self._request(
+                "POST",
                 self._url(path),
+                during=during,
                 json=dict(body),
                 headers=self._auth(),
                 timeout=self._timeout(self.timeouts.read, control),
@@ -308,12 +346,16 @@ class WaveSpeedClient:
         """
         headers = self._auth()
         try:
-            resp = await self.http().post(
+            resp = await self._request(
+                "POST",
                 self._url(model_id),
+                during="submitting",
                 json=dict(payload),
                 headers=headers,
                 timeout=self._timeout(self.timeouts.submit, control),
             )
+        except TooLargeError as exc:  # the submit arrived: its task may exist
+            raise SubmissionUncertainError(f"{exc.user_message} {SUBMIT_UNCERTAIN}") from None
         except httpx.HTTPError as exc:
             # Refused or unreachable: nothing was submitted. A timeout or a dropped answer: it may have been.
             raise self._transport_error(exc, "submitting", None, idempotent=False) from None
@@ -380,8 +422,10 @@ class WaveSpeedClient:
         async def once() -> Any:
             with path.open("rb") as stream:
                 try:
-                    resp = await self.http().post(
+                    resp = await self._request(
+                        "POST",
                         self._url("media/upload/binary"),
+                        during=f"uploading {path.name}",
                         files={"file": (path.name, stream, ctype)},
                         headers=self._auth(),
                         timeout=self._timeout(read, control),
@@ -398,7 +442,9 @@ class WaveSpeedClient:
 
     async def list_models(self, control: Control, *, retry: bool = True) -> list[dict]:
         """``GET /api/v3/models``: the live catalog."""
-        call = lambda: self._get("models", control, during="reading the model catalog")  # noqa: E731
+        call = lambda: self._get(  # noqa: E731
+            "models", control, during="reading the model catalog", limit=CATALOG_MAX_BYTES
+        )
         data = await (self.with_retries(call, control, what="catalog") if retry else control.guard(call()))
         if isinstance(data, Mapping):
             data = data.get("items") or data.get("models") or data.get("data") or []

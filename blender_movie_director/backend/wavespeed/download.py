@@ -1,7 +1,11 @@
 """Fetch a finished video: streamed to disk (never held in memory) in 1 MiB reads on a worker thread
 (:mod:`..bulk_download`), size checked against Content-Length,
 checked to be a playable MP4, moved into place atomically. Retried on dropped or short transfers,
-because the video is already paid for; an expired URL (outputs live 7 days) is reported as such."""
+because the video is already paid for; an expired URL (outputs live 7 days) is reported as such.
+
+Limits (:mod:`..limits`, :mod:`..addresses`): at most ``client.download_max_bytes``; the output URL and
+every redirect must be http(s) and no more internal than the configured WaveSpeed address (a public
+account cannot send us to this machine or the LAN). Either refusal is final, never retried."""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from pathlib import Path
 
 import httpx
 
+from ..addresses import TargetPolicy
 from ..bulk_download import Abort, Timeouts, open_stream
 from ..errors import BackendConnectionError, BackendError, BackendTimeoutError, ServerError
 from ..files import atomic_output
+from ..limits import BodyTooLargeError, TooLargeError
 from ..media import InvalidVideoError, VideoInfo, check_video
 from .client import WaveSpeedClient
 from .control import Control
@@ -52,8 +58,14 @@ def _fetch_once(
     """One attempt, on a worker thread; returns the announced size (Content-Length) or None."""
     timeouts = Timeouts(connect=client.timeouts.connect, read=client.timeouts.download_read)
     # No Authorization header: output URLs are pre-signed CDN links on another host.
+    policy = TargetPolicy.for_server(client.base_url)
     with open_stream(
-        url, headers=client.identity_headers(), timeouts=timeouts, follow_redirects=True, abort=abort
+        url,
+        headers=client.identity_headers(),
+        timeouts=timeouts,
+        follow_redirects=True,
+        abort=abort,
+        policy=policy,
     ) as resp:
         if resp.status in _EXPIRED:
             raise ServerError(
@@ -70,7 +82,18 @@ def _fetch_once(
             raise ServerError(f"Downloading the result failed (HTTP {resp.status}).", remote_id=task_id)
         total = resp.length
         with tmp.open("wb") as out:
-            done = resp.save(out, progress=progress, check=control.check)
+            try:
+                done = resp.save(
+                    out, progress=progress, check=control.check, max_bytes=client.download_max_bytes
+                )
+            except BodyTooLargeError as exc:
+                raise TooLargeError(
+                    f"The result of WaveSpeed task {task_id}",
+                    exc.limit,
+                    remote_id=task_id,
+                    hint="The video is paid for: raise the download limit in the add-on preferences, then "
+                    "resume the task.",
+                ) from None
         if total is not None and done != total:
             raise _ShortDownloadError(
                 f"The download stopped after {done} of {total} bytes.", remote_id=task_id
@@ -147,6 +170,8 @@ async def download_video(
             if not exc.retryable:
                 raise
             error = exc
+        except BackendError:
+            raise  # cancel, deadline (a TimeoutError, so an OSError too), refusals: never "disk full"
         except OSError as exc:  # our side: folder not writable, disk full
             raise BackendError(
                 f"Could not save the result of WaveSpeed task {task_id} to {dest.parent} "

@@ -24,7 +24,16 @@ from PIL import Image
 from .. import videogen  # scripts/standins/videogen.py, shared with the WaveSpeed stand-in
 from . import catalog
 from .knobs import LOAD_FAILURE_MESSAGE, current
-from .session import Globals, format_time, get_gen_info, get_latest_status, lock, merge_status_context
+from .session import (
+    Globals,
+    begin_load,
+    end_load,
+    format_time,
+    get_gen_info,
+    get_latest_status,
+    lock,
+    merge_status_context,
+)
 
 log = logging.getLogger("wan2gp_standin")
 SendCmd = Callable[..., None]
@@ -173,10 +182,13 @@ def generate_media(task: dict[str, Any], send_cmd: SendCmd, state: dict[str, Any
     if Globals.loaded_model != model_type:
         Globals.loaded_model = None
         send_cmd("status", f"Loading model {model.name}...")
-        time.sleep(knobs.load_seconds)  # like the real load, an abort does not shorten it
+        # Like the real load: an abort or clear is not handled until it ends (handlers wait, see session.py).
+        begin_load(gen)
+        time.sleep(knobs.load_seconds)
         if knobs.fail_load:
-            raise RuntimeError(LOAD_FAILURE_MESSAGE)
+            raise RuntimeError(LOAD_FAILURE_MESSAGE)  # the load ends once process_tasks handled the error
         Globals.loaded_model = model_type
+        end_load(gen)
         send_cmd("status", "Model loaded")
     if gen.get("abort", False):
         return True

@@ -24,12 +24,14 @@ from .knobs import current
 from .queue_zip import save_queue_to_zip
 from .session import (
     Globals,
+    end_load,
     format_time,
     gen_lock,
     generate_queue_html,
     get_gen_info,
     lock,
     update_global_queue_ref,
+    wait_for_load,
 )
 
 log = logging.getLogger("wan2gp_standin")
@@ -243,6 +245,7 @@ def process_tasks(state: dict[str, Any]):
             gen["prompt"] = ""
             gen["status_display"] = False
             _release_gen(gen)
+            end_load(gen)  # a failed load has ended: waiting aborts and clears now run (still "running")
             raise gr.Error(data, print_exception=False, duration=0)
         elif cmd == "status":
             gen["status"] = data
@@ -262,6 +265,7 @@ def process_tasks(state: dict[str, Any]):
         gen["status"] = f"Total Generation Time: {elapsed}"
     gen["status_display"] = False
     _release_gen(gen)
+    end_load(gen)
 
 
 def _pack_audio_gallery_state(files: list[str], selected: int) -> list[Any]:
@@ -349,6 +353,7 @@ def unload_model_if_needed(state: dict[str, Any]) -> None:
 
 def abort_generation(state: dict[str, Any], client_id: str = "", notify: bool = True) -> tuple[Any, Any]:
     gen = get_gen_info(state)
+    wait_for_load(gen)  # the real server handles an abort only once a model load has ended
     queue = gen.get("queue", [])
     client_id = client_id or ""
     with lock:
@@ -386,6 +391,7 @@ def abort_generation(state: dict[str, Any], client_id: str = "", notify: bool = 
 
 def clear_queue_action(state: dict[str, Any]) -> Any:
     gen = get_gen_info(state)
+    wait_for_load(gen)  # like abort: handled once a model load has ended
     gen["resume"] = True
     queue = gen.get("queue", [])
     aborted_current = cleared_pending = False

@@ -23,6 +23,33 @@ class Globals:
     gen_in_progress = False
 
 
+# Model loads in progress, by session (id of its ``gen`` dict). The real WanGP handles an abort or a Clear
+# Queue only once a load has ended (a failing load: once its error has been handled), so those handlers
+# wait here (wgp-standin-fidelity.md item 7). Kept outside ``gen`` so Gradio never copies an Event.
+_loads: dict[int, threading.Event] = {}
+_loads_lock = threading.Lock()
+
+
+def begin_load(gen: dict[str, Any]) -> None:
+    with _loads_lock:
+        _loads[id(gen)] = threading.Event()
+
+
+def end_load(gen: dict[str, Any]) -> None:
+    with _loads_lock:
+        event = _loads.pop(id(gen), None)
+    if event is not None:
+        event.set()
+
+
+def wait_for_load(gen: dict[str, Any], timeout: float = 3600.0) -> None:
+    """Block (an abort or clear handler) until this session's model load, if any, has ended."""
+    with _loads_lock:
+        event = _loads.get(id(gen))
+    if event is not None:
+        event.wait(timeout)
+
+
 def get_gen_info(state: dict[str, Any]) -> dict[str, Any]:
     cache = state.get("gen")
     if cache is None:

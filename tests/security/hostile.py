@@ -1,0 +1,205 @@
+"""A real hostile HTTP server on 127.0.0.1 for the transfer attacks: huge, endless, slow and redirecting
+answers, each on its own route, every request logged.
+
+Routes (the path before ``?``; anything after the route's name is ignored, so it can play WaveSpeed's
+``/api/v3/...`` or Gradio's ``/gradio_api/file=...`` by prefix, see :meth:`Hostile.route`):
+
+* ``huge-json``: HTTP 200 (or ``status``), ``Content-Length`` of ``size`` bytes (none with
+  ``announce=False``), a JSON string that never closes, sent as fast as the client reads;
+* ``endless``: HTTP 200 without ``Content-Length``, bytes until the client hangs up;
+* ``announced``: ``Content-Length: size`` but nothing sent (the limit must act on the header alone);
+* ``trickle``: one byte per ``interval`` seconds, forever;
+* ``gzip-bomb``: ``Content-Encoding: gzip``, a small body that inflates to ``size`` bytes;
+* ``redirect``: 302 to ``location``;
+* ``json``: a small JSON answer (``body``);
+* ``file``: the bytes of the file at path ``body``, with their length.
+
+``sent`` counts the body bytes the server managed to hand to the socket per request: after a client hung
+up at its limit it shows how much was written before the connection died (bounded by the socket buffers
+plus the limit). Threads are named ``test-hostile…``.
+
+Not a mock: the client under test speaks real HTTP over a real socket, as it would to a real server.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+CHUNK = 64 * 1024
+
+
+@dataclass
+class Plan:
+    kind: str
+    status: int = 200
+    size: int = 0
+    location: str = ""
+    interval: float = 1.0
+    body: Any = None
+    #: False: no Content-Length (the body ends when the connection does): the client must count.
+    announce: bool = True
+
+
+@dataclass
+class Hit:
+    method: str
+    path: str
+    headers: dict[str, str]
+    sent: int = 0
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+
+
+class Hostile:
+    """``with Hostile() as evil: evil.route("/api/v3/predictions", Plan("huge-json", size=500 << 20))``"""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._lock = threading.Lock()
+        self.hits: list[Hit] = []
+        self._routes: list[tuple[str, Plan]] = []
+        self.stop = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                hit = Hit(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+                with outer._lock:
+                    outer.hits.append(hit)
+                try:
+                    outer._serve(self, hit, outer.plan_for(self.path))
+                except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
+                    self.close_connection = True
+                finally:
+                    hit.ended = time.monotonic()
+
+            do_GET = do_POST = _handle  # noqa: N815
+
+        self._server = ThreadingHTTPServer((host, 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="test-hostile",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def route(self, prefix: str, plan: Plan) -> Hostile:
+        with self._lock:
+            self._routes.insert(0, (prefix, plan))
+        return self
+
+    def plan_for(self, path: str) -> Plan:
+        with self._lock:
+            for prefix, plan in self._routes:
+                if path.startswith(prefix):
+                    return plan
+        return Plan("json", status=404, body={"error": "no such route"})
+
+    def _serve(self, handler: BaseHTTPRequestHandler, hit: Hit, plan: Plan) -> None:
+        out = handler.wfile
+        if plan.kind == "redirect":
+            handler.send_response(plan.status if plan.status != 200 else 302)
+            handler.send_header("Location", plan.location)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        if plan.kind == "json":
+            data = json.dumps(plan.body).encode()
+            handler.send_response(plan.status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            out.write(data)
+            hit.sent += len(data)
+            return
+        if plan.kind == "file":  # a real file (``body``: its path), with its length
+            data = Path(plan.body).read_bytes()
+            handler.send_response(plan.status)
+            handler.send_header("Content-Type", "video/mp4")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            out.write(data)
+            hit.sent += len(data)
+            return
+        if plan.kind == "gzip-bomb":
+            data = _bomb(plan.size)
+            handler.send_response(plan.status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Encoding", "gzip")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            out.write(data)
+            hit.sent += len(data)
+            return
+        handler.send_response(plan.status)
+        handler.send_header("Content-Type", "application/json" if "json" in plan.kind else "video/mp4")
+        if plan.kind == "announced" or (plan.kind == "huge-json" and plan.announce):
+            handler.send_header("Content-Length", str(plan.size))
+        else:
+            handler.close_connection = True  # the body ends when the connection does
+        handler.end_headers()
+        if plan.kind == "announced":
+            self.stop.wait(30)
+            return
+        if plan.kind == "trickle":
+            while not self.stop.is_set():
+                out.write(b"\0")
+                out.flush()
+                hit.sent += 1
+                if self.stop.wait(plan.interval):
+                    return
+            return
+        block = (
+            (b'{"code": 200, "data": {"id": "' + b"a" * CHUNK)[:CHUNK]
+            if "json" in plan.kind
+            else b"\0" * CHUNK
+        )
+        limit = plan.size if plan.kind == "huge-json" else None
+        while not self.stop.is_set() and (limit is None or hit.sent < limit):
+            piece = block if limit is None else block[: limit - hit.sent]
+            out.write(piece)
+            hit.sent += len(piece)
+
+    def close(self) -> None:
+        self.stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def __enter__(self) -> Hostile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _bomb(size: int) -> bytes:
+    """A gzip body that inflates to ``size`` bytes of a JSON string (about 1000:1)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=9) as z:
+        z.write(b'{"code": 200, "data": {"id": "')
+        block = b"a" * (1 << 20)
+        left = size
+        while left > 0:
+            z.write(block[: min(left, len(block))])
+            left -= len(block)
+    return buffer.getvalue()

@@ -31,18 +31,22 @@ _AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac"}
 #: What a picture may really be, by its first bytes (Pillow opens each of these).
 _IMAGE_KINDS = {"png", "jpeg", "webp", "bmp", "gif", "tiff"}
 
-#: Keys this schema sets itself; ``extra`` may not override them.
-_OWN_KEYS = {
-    "model_type",
-    "prompt",
+#: Settings sent only when set (else the server's per-model default applies).
+_OPTIONAL_KEYS = (
     "negative_prompt",
     "resolution",
     "video_length",
     "num_inference_steps",
     "guidance_scale",
     "flow_shift",
-    "seed",
     "sample_solver",
+)
+#: Keys this schema sets itself; ``extra`` may not override them.
+_OWN_KEYS = {
+    "model_type",
+    "prompt",
+    "seed",
+    *_OPTIONAL_KEYS,
     "image_prompt_type",
     "video_prompt_type",
     "activated_loras",
@@ -284,15 +288,7 @@ class GenerationSettings(BaseModel):
         """
         task: dict[str, Any] = dict(self.extra)
         task.update(model_type=self.model, prompt=self.prompt, seed=self.seed)
-        for key in (
-            "negative_prompt",
-            "resolution",
-            "video_length",
-            "num_inference_steps",
-            "guidance_scale",
-            "flow_shift",
-            "sample_solver",
-        ):
+        for key in _OPTIONAL_KEYS:
             value = getattr(self, key)
             if value not in (None, ""):
                 task[key] = value

@@ -14,7 +14,6 @@ Defaults (servers, key, output folder) come from the add-on preferences, which f
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,8 +24,8 @@ from .backend.base import GenerationResult
 from .backend.errors import OfflineError
 from .backend.jobs.request import ShotRef
 from .scene import props, shots
-from .scene.config import get_preferences
-from .session import drain, engine, submit
+from .scene.config import get_preferences, output_root
+from .session import drain, engine, shot_jobs, submit
 
 __all__ = sorted(_API_NAMES)
 
@@ -106,7 +105,7 @@ class Job:
 
 
 def _import_pending(job_id: str) -> bool:
-    return any(item.job_id == job_id for item in drain._imports)
+    return shot_jobs.import_pending(job_id)
 
 
 def _camera(camera: Any) -> bpy.types.Object:
@@ -164,15 +163,7 @@ def wait(job_or_jobs: Job | Iterable[Job], timeout: float | None = None, poll: f
     Raises ``TimeoutError`` if ``timeout`` seconds pass first.
     """
     waiting = [job_or_jobs] if isinstance(job_or_jobs, Job) else list(job_or_jobs)
-    end = None if timeout is None else time.monotonic() + timeout
-    while True:
-        drain.drain()
-        if all(job.done for job in waiting):
-            return waiting
-        if end is not None and time.monotonic() > end:
-            unfinished = ", ".join(j.id for j in waiting if not j.done)
-            raise TimeoutError(f"Jobs still running after {timeout} s: {unfinished}")
-        time.sleep(poll)
+    return drain.wait_for(waiting, lambda job: job.done, lambda job: job.id, timeout, poll)
 
 
 def resume(timeout: float | None = 60.0) -> list[Job]:
@@ -212,7 +203,7 @@ def quick_video(prompt: str, url: str | None = None, **kwargs: Any) -> str:
 
     prefs = get_preferences()
     url = url or prefs.wan2gp_urls()[0]
-    kwargs.setdefault("output_dir", shots.output_root(prefs))
+    kwargs.setdefault("output_dir", output_root(prefs))
     return backend_quick_video(prompt, url=url, **kwargs)
 
 
@@ -227,5 +218,5 @@ async def ai_video_generate(prompt: str, provider: str = "wavespeed", **kwargs: 
         kwargs.setdefault("base_url", prefs.effective_wavespeed_base_url())
     else:
         kwargs.setdefault("url", prefs.wan2gp_urls()[0])
-    kwargs.setdefault("output_dir", shots.output_root(prefs))
+    kwargs.setdefault("output_dir", output_root(prefs))
     return await backend_generate(prompt, provider=provider, **kwargs)

@@ -14,10 +14,6 @@ from typing import Any
 import bpy
 
 
-def strip_base_type() -> type:
-    return getattr(bpy.types, "Strip", None) or bpy.types.Sequence
-
-
 def sequence_editor(scene: bpy.types.Scene, create: bool = True) -> Any:
     editor = scene.sequence_editor
     if editor is None and create:
@@ -79,13 +75,6 @@ def new_effect(strips: Any, name: str, effect_type: str, channel: int, frame_sta
         return strips.new_effect(
             name=name, type=effect_type, channel=channel, frame_start=frame_start, seq1=input1
         )
-
-
-def effect_input(strip: Any) -> Any:
-    """The first input of an effect strip (``input_1`` on 4.4+, ``seq1`` on 4.2)."""
-    if hasattr(strip, "input_1"):
-        return strip.input_1
-    return getattr(strip, "seq1", None)
 
 
 def online_access() -> bool:

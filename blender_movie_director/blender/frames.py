@@ -17,7 +17,6 @@ Main thread only.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,12 +134,6 @@ def source_position(strip: Any, scene: bpy.types.Scene, frame: float) -> float:
     if _speed_of(strip, scene) is not None:
         return (frame - start) * media / max(1, end - start)
     return frame - int(strip.frame_start)
-
-
-def source_index(strip: Any, scene: bpy.types.Scene, frame: int) -> int:
-    """The file frame nearest to timeline ``frame`` (clamped to the file)."""
-    media = max(1, int(getattr(strip, "frame_duration", 1)))
-    return min(max(math.floor(source_position(strip, scene, frame) + 0.5), 0), media - 1)
 
 
 def source_seconds(strip: Any, scene: bpy.types.Scene, frame: float) -> float:

@@ -1,7 +1,7 @@
 """The extension's one persistent ``bpy.app.timers`` function.
 
 It is registered when the extension is enabled but stays a no-op until something can have work for the
-drain (a job engine, a connection check, a thumbnail a panel asked for): those call :func:`start`, which
+drain (a job engine, a connection check): those call :func:`start`, which
 runs the work the composition root installed (:func:`install`; registration loads the drain and its
 consumers there). A session that never generates never loads them. This module imports nothing of the
 extension's own, so anything may call it. Main thread only.

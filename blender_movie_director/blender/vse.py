@@ -49,17 +49,6 @@ def _span(strip: Any) -> tuple[int, int]:
     return int(strip.frame_final_start), int(strip.frame_final_end)
 
 
-def channel_is_free(editor: Any, channel: int, start: int, end: int, ignore: Iterable[str] = ()) -> bool:
-    skip = set(ignore)
-    for strip in compat.all_strips(editor):
-        if strip.channel != channel or strip.name in skip:
-            continue
-        s, e = _span(strip)
-        if s < end and start < e:
-            return False
-    return True
-
-
 def find_free_channel(
     editor: Any, start: int, end: int, count: int = 1, first: int = 1, ignore: Iterable[str] = ()
 ) -> int:

@@ -30,16 +30,11 @@ from typing import Any
 import bpy
 
 from ..backend.files import safe_filename
-from ..backend.jobs.request import (
-    PRIORITY_PREVIEW,
-    Backend,
-    Credentials,
-    GenerationRequest,
-    Quality,
-    ShotRef,
-)
+from ..backend.jobs.request import PRIORITY_PREVIEW, Credentials, GenerationRequest, Quality, ShotRef
 from ..blender import compat, frames
 from ..scene import camera_prompt, shots, tool_props
+from . import shot as shot_requests
+from .envelope import envelope, shot_output_dir
 
 MIN_FRAMES = 17
 
@@ -88,11 +83,10 @@ def plan(
     settings = obj.movie_director
     tools = tool_props.of(obj)
     rng = shots.shot_range(scene, obj)
-    width, height = (
-        int(v) for v in shots.wan2gp_resolution(scene, settings.resolution, quality.upper()).split("x")
-    )
+    size = shot_requests.wan2gp_resolution(scene, settings.resolution, quality.upper())
+    width, height = (int(v) for v in size.split("x"))
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = Path(shots.shot_output_dir(obj, prefs)) / "layout" / f"{safe_filename(obj.name, 'shot')}_{stamp}"
+    folder = Path(shot_output_dir(obj, prefs)) / "layout" / f"{safe_filename(obj.name, 'shot')}_{stamp}"
     return LayoutPlan(
         scene=scene.name,
         shot=obj.name,
@@ -250,7 +244,7 @@ def build_request(
     tools = tool_props.of(obj)
     settings = obj.movie_director
     model = tools.layout_model
-    seed = random.randint(0, shots.SEED_MAX) if seed is None else seed
+    seed = random.randint(0, shot_requests.SEED_MAX) if seed is None else seed
     values: dict[str, Any] = {
         "resolution": f"{layout.width}x{layout.height}",
         "video_length": layout.control_frames,
@@ -261,22 +255,17 @@ def build_request(
     info = get_model(model)
     if quality.upper() == "PREVIEW" and info is not None and info.default_steps > 8:
         values["num_inference_steps"] = max(8, round(info.default_steps * 0.4))
-    request = GenerationRequest(
-        backend=Backend.WAN2GP,
+    shot = ShotRef(scene=scene.name, shot=obj.name, strip=settings.strip_name)
+    return envelope("WAN2GP", shot=shot, obj=obj, prefs=prefs).request(
         model=model,
         prompt=camera_prompt.prompt_for(obj, scene, settings.prompt.strip(), model),
         negative_prompt=settings.negative_prompt.strip(),
         settings=values,
         inputs={"video_guide": str(control)},
-        output_dir=shots.shot_output_dir(obj, prefs),
-        shot=ShotRef(scene=scene.name, shot=obj.name, strip=settings.strip_name),
         quality=Quality(quality.lower()),
         priority=PRIORITY_PREVIEW,
-        deadline_s=float(prefs.job_deadline_minutes) * 60.0,
-        servers=shots.servers_for("WAN2GP", prefs),
         label=f"{obj.name} · layout to video ({tools.control_type})",
     )
-    return request, shots.credentials_for("WAN2GP", prefs)
 
 
 def why_not(obj: Any, prefs: Any) -> str:

@@ -1,15 +1,16 @@
 """Frozen requests for the strip actions: regenerate, variations, retake, image to video, extend.
 
 Everything is read from Blender here, on the main thread; the requests are plain data and the secrets
-travel beside them (:class:`Credentials`), as for shots (see :mod:`.shots`). Each builder raises
-:class:`ActionError` with a message saying what to fix.
+travel beside them (:class:`Credentials`), as for shots (see :mod:`.shot`); output folder, deadline,
+timeout, servers and credentials come from :mod:`.envelope`. Each builder raises :class:`ActionError` with a
+message saying what to fix. Main thread only.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,24 +18,18 @@ from typing import Any
 import bpy
 
 from ..backend.files import safe_filename
-from ..backend.jobs.request import (
-    PRIORITY_PREVIEW,
-    Backend,
-    Credentials,
-    GenerationRequest,
-    Quality,
-    ShotRef,
-)
+from ..backend.jobs.request import PRIORITY_PREVIEW, Credentials, GenerationRequest, Quality, ShotRef
 from ..blender import frames, vse
 from ..scene import catalogs, props, shots, takes
 from ..scene.config import get_preferences
 from ..scene.tool_props import MAX_VARIATIONS, RETAKE_MODES
+from . import shot as shot_requests
+from .envelope import envelope, output_dir
 
 RETAKE_MODEL = "lightricks/ltx-2-retake"
 RETAKE_MIN_S = 2.0
 RETAKE_MAX_S = 16.0
 I2V_MODELS = {"WAN2GP": "i2v", "WAVESPEED": "wavespeed-ai/hunyuan-video-1.5/image-to-video"}
-BACKEND_NAMES = {"WAN2GP": "Wan2GP", "WAVESPEED": "WaveSpeed"}
 
 
 class ActionError(ValueError):
@@ -52,12 +47,6 @@ def _ready(backend: str, prefs: Any) -> None:
     reason = shots.offline_reason() or shots.backend_reason(backend, prefs)
     if reason:
         raise ActionError(reason + ".")
-
-
-def output_dir(obj: Any, prefs: Any) -> str:
-    if obj is not None:
-        return shots.shot_output_dir(obj, prefs)
-    return str(Path(shots.output_root(prefs)) / "director")
 
 
 def strip_prompt(strip: Any) -> str:
@@ -84,15 +73,6 @@ def stored_request(strip: Any) -> GenerationRequest | None:
         return None
 
 
-def _refresh(request: GenerationRequest, prefs: Any, **changes: Any) -> GenerationRequest:
-    """The stored request with today's servers and deadline (preferences may have changed since)."""
-    backend = str(request.backend).upper()
-    changes.setdefault("servers", shots.servers_for(backend, prefs))
-    changes.setdefault("deadline_s", float(prefs.job_deadline_minutes) * 60.0)
-    changes.setdefault("priority", PRIORITY_PREVIEW)
-    return replace(request, **changes)
-
-
 def regenerate(strip: Any, scene: bpy.types.Scene, count: int = 1, prefs: Any = None) -> list[Planned]:
     """``count`` new requests with the settings of the strip's clip and new seeds."""
     prefs = prefs or get_preferences()
@@ -101,28 +81,25 @@ def regenerate(strip: Any, scene: bpy.types.Scene, count: int = 1, prefs: Any = 
     obj = takes.shot_of_strip(strip)
     base = stored_request(strip)
     if base is None and obj is not None:
-        base, _ = shots.build_request(obj, obj.movie_director.quality, prefs=prefs, scene=scene)
+        base, _ = shot_requests.build_request(obj, obj.movie_director.quality, prefs=prefs, scene=scene)
     if base is None:
         raise ActionError(
             f"'{strip.name}' was not made by Movie Director, so there are no settings to repeat."
         )
     backend = str(base.backend).upper()
     _ready(backend, prefs)
-    seeds = random.sample(range(0, shots.SEED_MAX), count)
+    seeds = random.sample(range(0, shot_requests.SEED_MAX), count)
+    shot = ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name)
+    wrap = envelope(backend, shot=shot, obj=obj, prefs=prefs)
     planned = []
     for seed in seeds:
         settings = dict(base.settings)
         if "seed" in settings or backend == "WAN2GP":
             settings["seed"] = seed
-        request = _refresh(
-            base,
-            prefs,
-            settings=settings,
-            output_dir=output_dir(obj, prefs),
-            shot=ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name),
-            label=f"{strip.name} · new take",
+        request, credentials = wrap.rewrap(
+            base, settings=settings, priority=PRIORITY_PREVIEW, label=f"{strip.name} · new take"
         )
-        planned.append(Planned(request, shots.credentials_for(backend, prefs), obj.name if obj else ""))
+        planned.append(Planned(request, credentials, obj.name if obj else ""))
     return planned
 
 
@@ -181,21 +158,17 @@ def retake(
     except ValidationError as exc:
         raise ActionError(exc.user_message) from exc
     obj = takes.shot_of_strip(strip)
-    request = GenerationRequest(
-        backend=Backend.WAVESPEED,
+    shot = ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name)
+    request, credentials = envelope("WAVESPEED", shot=shot, obj=obj, prefs=prefs).request(
         model=RETAKE_MODEL,
         prompt=text,
         settings={"mode": mode},
         inputs={"video": path},
-        output_dir=output_dir(obj, prefs),
-        shot=ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name),
         quality=Quality.FINAL,
         priority=PRIORITY_PREVIEW,
-        deadline_s=float(prefs.job_deadline_minutes) * 60.0,
-        servers=shots.servers_for("WAVESPEED", prefs),
         label=f"{strip.name} · retake {start:g}-{end:g} s",
     )
-    return Planned(request, shots.credentials_for("WAVESPEED", prefs), obj.name if obj else "")
+    return Planned(request, credentials, obj.name if obj else "")
 
 
 # --- image to video (from the frame under the playhead, or from the last frame: extend) -----
@@ -256,29 +229,25 @@ def image_to_video(
     obj = takes.shot_of_strip(strip)
     model = i2v_model(backend, obj)
     image = image or start_image(strip, scene, frame, prefs)
-    seed = random.randint(0, shots.SEED_MAX)
+    seed = random.randint(0, shot_requests.SEED_MAX)
     quality = quality.upper()
     if backend == "WAVESPEED":
-        settings = shots.wavespeed_settings(model, scene, quality, seconds, seed)
+        settings = shot_requests.wavespeed_settings(model, scene, quality, seconds, seed)
     else:
         look = SimpleNamespace(resolution=obj.movie_director.resolution if obj else "SCENE")
-        settings = shots.wan2gp_settings(model, scene, look, quality, seconds, seed)
-    request = GenerationRequest(
-        backend=Backend(backend.lower()),
+        settings = shot_requests.wan2gp_settings(model, scene, look, quality, seconds, seed)
+    shot = ShotRef(scene=scene.name, shot="", strip=strip.name)
+    request, credentials = envelope(backend, shot=shot, obj=obj, prefs=prefs).request(
         model=model,
         prompt=prompt,
         negative_prompt=obj.movie_director.negative_prompt.strip() if obj else "",
         settings=settings,
         inputs={"image_start": image},
-        output_dir=output_dir(obj, prefs),
-        shot=ShotRef(scene=scene.name, shot="", strip=strip.name),
         quality=Quality(quality.lower()),
         priority=PRIORITY_PREVIEW,
-        deadline_s=float(prefs.job_deadline_minutes) * 60.0,
-        servers=shots.servers_for(backend, prefs),
         label=f"{strip.name} · from frame {frame}",
     )
-    return Planned(request, shots.credentials_for(backend, prefs), "")
+    return Planned(request, credentials, "")
 
 
 def default_backend(strip: Any) -> str:
@@ -286,7 +255,7 @@ def default_backend(strip: Any) -> str:
     if obj is not None:
         return obj.movie_director.backend
     made = str(strip.get(vse.PREFIX + "backend", "")).upper()
-    return made if made in BACKEND_NAMES else "WAN2GP"
+    return made if made in catalogs.BACKEND_LABELS else "WAN2GP"
 
 
 def model_label(backend: str, model: str) -> str:

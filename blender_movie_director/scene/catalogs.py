@@ -1,11 +1,22 @@
-"""Model lists for the UI, from the backends' own catalogs (loaded on first use, then cached).
+"""Every backend label the user reads: backend names and model lists, from the backends' own catalogs
+(loaded on first use, then cached).
 
-Nothing here touches a network: the catalogs are data shipped with the backends.
+Nothing here touches a network: the catalogs are data shipped with the backends. Importing this module is
+cheap (the property groups use :data:`BACKEND_LABELS` at enable time).
 """
 
 from __future__ import annotations
 
 from functools import cache
+
+#: The backends' display names, by the preferences' and shots' spelling.
+BACKEND_LABELS = {"WAN2GP": "Wan2GP", "WAVESPEED": "WaveSpeed"}
+
+
+def backend_label(backend: str) -> str:
+    """``"Wan2GP"`` / ``"WaveSpeed"`` for a backend in any spelling (``"wavespeed"``, ``Backend.WAN2GP``)."""
+    return BACKEND_LABELS.get(str(backend).upper(), str(backend))
+
 
 #: Default model per backend for text-to-video and image-to-video shots.
 DEFAULT_MODELS = {

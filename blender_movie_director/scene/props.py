@@ -28,8 +28,8 @@ from . import catalogs
 _BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
 
 BACKEND_ITEMS = (
-    ("WAN2GP", "Wan2GP", "Your own Wan2GP (WanGP) server"),
-    ("WAVESPEED", "WaveSpeed", "WaveSpeed cloud service (billed per clip)"),
+    ("WAN2GP", catalogs.BACKEND_LABELS["WAN2GP"], "Your own Wan2GP (WanGP) server"),
+    ("WAVESPEED", catalogs.BACKEND_LABELS["WAVESPEED"], "WaveSpeed cloud service (billed per clip)"),
 )
 QUALITY_ITEMS = (
     ("PREVIEW", "Preview", "Fast and small, to judge the motion"),

@@ -22,7 +22,8 @@ from typing import Any
 import bpy
 
 from ..blender import compat, frames
-from . import props, shots
+from . import catalogs, props, shots, takes
+from .config import output_root
 from .tool_props import CELL_WIDTH
 
 MAX_COLUMNS = 6
@@ -96,29 +97,18 @@ def plan_layout(count: int, aspect: float, cell_width: int = CELL_WIDTH, columns
     return SheetLayout(count, columns, rows, cell_width, picture_height, text_height, gap, header_height)
 
 
-def current_take(obj: Any) -> Any:
-    settings = obj.movie_director
-    if not settings.takes:
-        return None
-    index = min(max(settings.active_take_index, 0), len(settings.takes) - 1)
-    return settings.takes[index]
-
-
 def collect_cells(scene: bpy.types.Scene) -> list[Cell]:
     """One cell per shot of ``scene``, in timeline order."""
-    from . import catalogs
-
     cells = []
     for obj in shots.scene_shots(scene):
         settings = obj.movie_director
-        take = current_take(obj)
+        take = takes.current_take(obj)
         clip = ""
         if take is not None and Path(bpy.path.abspath(take.filepath)).is_file():
             clip = bpy.path.abspath(take.filepath)
         if take is not None:
             seconds = take.duration or shots.shot_seconds(scene, obj)
-            backend = "WaveSpeed" if take.backend.lower() == "wavespeed" else "Wan2GP"
-            details = f"{take.model} · {backend} · take {take.number}"
+            details = f"{take.model} · {catalogs.backend_label(take.backend)} · take {take.number}"
             prompt = take.prompt
         else:
             seconds = shots.shot_seconds(scene, obj)
@@ -249,4 +239,4 @@ def default_path(scene: bpy.types.Scene) -> Path:
     """``<output folder>/storyboard_<scene>.png``."""
     from ..backend.files import safe_filename
 
-    return Path(shots.output_root()) / f"storyboard_{safe_filename(scene.name, 'scene')}.png"
+    return Path(output_root()) / f"storyboard_{safe_filename(scene.name, 'scene')}.png"

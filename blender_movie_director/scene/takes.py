@@ -49,17 +49,31 @@ def request_json(request: Any) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-def job_request_json(job_id: str) -> str:
-    """The stored request of an engine job, as :func:`request_json` ("" if the engine does not know it)."""
-    from ..session import engine
+def clip_facts(
+    metadata: Mapping[str, Any], request: Any | None, fallback: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a finished job says about its clip: the one place a job's metadata and request become the
+    facts a take and a strip record (backend, model, prompt, seed, task id, cost, the request as JSON).
 
-    manager = engine.current()
-    if manager is None:
-        return ""
-    try:
-        return request_json(manager.job(job_id).request)
-    except KeyError:
-        return ""
+    The backend's metadata wins; then the request the job ran; without one (the engine forgot it), the
+    ``fallback`` values (a shot's own settings).
+    """
+    known: Mapping[str, Any] = fallback or {}
+    if request is not None:
+        known = {
+            "backend": str(request.backend), "model": request.model, "prompt": request.prompt,
+            "seed": request.settings.get("seed", 0),
+        }  # fmt: skip
+    cost = metadata.get("cost")
+    return {
+        "backend": str(metadata.get("backend") or known.get("backend", "")),
+        "model": str(metadata.get("model") or known.get("model", "")),
+        "prompt": str(metadata.get("prompt") or known.get("prompt", "")),
+        "seed": int(metadata.get("seed", known.get("seed", 0)) or 0),
+        "task_id": str(metadata.get("remote_id") or metadata.get("task_id") or known.get("task_id", "")),
+        "cost": float(cost) if isinstance(cost, int | float) else -1.0,
+        "request": request_json(request) if request is not None else "",
+    }
 
 
 def set_cost(take: Any, metadata: Mapping[str, Any]) -> None:
@@ -75,13 +89,6 @@ def cost_text(take: Any, unknown: str = "") -> str:
     return f"{'≈' if take.cost_estimated else ''}${take.cost:.2f}"
 
 
-def fill_from_job(take: Any, job_id: str, metadata: Mapping[str, Any], made_by: str = "generate") -> None:
-    """Cost, request and origin of a take (the drain calls this for takes it makes)."""
-    set_cost(take, metadata)
-    take.settings = job_request_json(job_id)
-    take.made_by = made_by
-
-
 # --- takes -----
 def current_take(obj: Any) -> Any:
     settings = obj.movie_director
@@ -95,29 +102,28 @@ def add_take(
     *,
     filepath: str,
     metadata: Mapping[str, Any],
-    request: Any,
+    request: Any | None,
     quality: str,
     made_by: str,
     seconds: float,
+    fallback: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Append a take to shot ``obj`` (not made current)."""
+    """Append a take to shot ``obj`` (not made current): the one take builder, for every kind of job."""
     settings = obj.movie_director
+    facts = clip_facts(metadata, request, fallback)
     number = max((t.number for t in settings.takes), default=0) + 1
     take = settings.takes.add()
     take.number = number
     take.name = f"Take {number} · {made_by}" if made_by != "generate" else f"Take {number} · {quality}"
     take.filepath = str(filepath)
-    take.backend = str(metadata.get("backend") or request.backend)
-    take.model = str(metadata.get("model") or request.model)
-    take.prompt = str(metadata.get("prompt") or request.prompt)
-    take.seed = int(metadata.get("seed", request.settings.get("seed", 0)) or 0)
-    take.task_id = str(metadata.get("remote_id") or metadata.get("task_id") or "")
+    take.backend, take.model, take.prompt = facts["backend"], facts["model"], facts["prompt"]
+    take.seed, take.task_id = facts["seed"], facts["task_id"]
     take.quality = quality
     take.duration = float(seconds)
     take.fps = float(metadata.get("fps") or 0.0)
     take.created = time.strftime("%Y-%m-%d %H:%M:%S")
     set_cost(take, metadata)
-    take.settings = request_json(request)
+    take.settings = facts["request"]
     take.made_by = made_by
     return take
 
@@ -131,6 +137,13 @@ def provenance(obj: Any, take: Any, **extra: Any) -> dict[str, Any]:
     }  # fmt: skip
     if take.settings:
         data["request"] = take.settings
+    data.update(extra)
+    return data
+
+
+def strip_provenance(facts: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """What a strip that is no shot's records about its clip (``md_*``): :func:`clip_facts` and ``extra``."""
+    data = {key: value for key, value in facts.items() if key != "request" or value}
     data.update(extra)
     return data
 
@@ -160,6 +173,13 @@ class Swap:
     frame_start: int
     frames: int
     speed_change: float  # 1.0 = the clip plays at its own speed; otherwise the stretch factor
+
+    @property
+    def note(self) -> str:
+        """For the user when the clip plays faster or slower to fit the strip ("" when it does not)."""
+        if abs(self.speed_change - 1.0) <= 0.02:
+            return ""
+        return f"fitted to the strip's length: plays at {1 / self.speed_change:.2f}x"
 
 
 def swap_clip(scene: Any, strip_name: str, filepath: str, provenance_data: Mapping[str, Any]) -> Swap:

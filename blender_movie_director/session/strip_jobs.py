@@ -1,10 +1,12 @@
-"""Jobs the director tools start (regenerate, variations, retake, image to video, extend, layout to video)
-and where their clips go when they are done.
+"""Strip jobs: the drain's consumer for the jobs the strip tools start (regenerate, variations, retake,
+image to video, extend, layout to video), and where their clips go when they are done.
 
 Threading contract (the same as drain.py's): these jobs run in the job engine's worker threads like any
-shot job; their events come back only through :func:`drain.drain`, which offers each event to
-:func:`consume` first (main thread). Finished clips are cut in by :func:`idle`, which the drain calls only
-while no file is being saved and no render is running. Scenes, shots and strips are found again by name.
+shot job; their events come back only through :func:`.drain.drain`, which offers each event to
+:func:`consume` before the shot consumer (main thread). Takes and strip provenance are built by
+:mod:`..scene.takes` (the same builder as shot jobs use). Finished clips are cut in by :func:`idle`,
+which the drain calls only while no file is being saved and no render is running. Scenes, shots and strips
+are found again by name.
 
 Where a clip goes (``place``):
 - ``"replace"``: the strip that was acted on shows the new clip in place (start, channel, length kept);
@@ -32,6 +34,7 @@ from ..backend.media import probe_video
 from ..blender import compat, vse
 from ..scene import shots, takes
 from . import drain, engine
+from .drain import DrainReport
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +128,8 @@ def _prune() -> None:
 
 
 # --- events (main thread, from the drain) -----
-def consume(event: JobEvent) -> bool:
-    """Apply ``event`` if it belongs to a director job (then True: the shot drain must not see it)."""
+def consume(event: JobEvent, report: DrainReport) -> bool:
+    """Apply ``event`` if it belongs to a strip job (then True: the shot consumer must not see it)."""
     job = _jobs.get(event.job_id)
     if job is None:
         return False
@@ -149,7 +152,7 @@ def consume(event: JobEvent) -> bool:
         _end(job, "failed", event.message or "The generation failed.")
     elif isinstance(event, Cancelled):
         _end(job, "cancelled", event.reason or "Cancelled")
-    drain.redraw_sidebars()
+    report.changed = True
     return True
 
 
@@ -161,9 +164,10 @@ def _end(job: DirectorJob, state: str, text: str) -> None:
     engine.forget_active(job.job_id)
 
 
-def idle(report: Any = None) -> None:
-    """Cut finished clips in (the drain calls this when no save or render runs)."""
-    for _ in range(min(drain.MAX_IMPORTS_PER_TICK, len(_finished))):
+def idle(report: DrainReport) -> None:
+    """Cut finished clips in, at most ``report.max_imports`` (the drain calls this when no save or render
+    runs)."""
+    for _ in range(min(report.max_imports, len(_finished))):
         job_id, result = _finished.popleft()
         job = _jobs.get(job_id)
         if job is None:
@@ -173,24 +177,13 @@ def idle(report: Any = None) -> None:
             _finish(job, result)
         except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:
             _end(job, "failed", f"The clip could not be added to the Sequencer: {exc}")
-        drain.redraw_sidebars()
+        report.changed = True
+    report.deferred += len(_finished)
 
 
-def _foreign_provenance(job: DirectorJob, meta: dict[str, Any]) -> dict[str, Any]:
-    request = job.request
-    cost = meta.get("cost")
-    return {
-        "backend": str(meta.get("backend") or request.backend),
-        "model": str(meta.get("model") or request.model),
-        "prompt": str(meta.get("prompt") or request.prompt),
-        "seed": int(meta.get("seed", request.settings.get("seed", 0)) or 0),
-        "task_id": str(meta.get("remote_id") or meta.get("task_id") or ""),
-        "cost": float(cost) if isinstance(cost, int | float) else -1.0,
-        "made_by": job.action,
-        "source": job.strip,
-        "job_id": job.job_id,
-        "request": takes.request_json(request),
-    }
+def pending() -> int:
+    """Finished clips still waiting to be cut in."""
+    return len(_finished)
 
 
 def _finish(job: DirectorJob, result: GenerationResult) -> None:
@@ -210,14 +203,14 @@ def _finish(job: DirectorJob, result: GenerationResult) -> None:
         )  # fmt: skip
         provenance = takes.provenance(obj, take, job_id=job.job_id)
     else:
-        provenance = _foreign_provenance(job, meta)
+        facts = takes.clip_facts(meta, job.request)
+        provenance = takes.strip_provenance(facts, made_by=job.action, source=job.strip, job_id=job.job_id)
     job.result_path = path
     editor = compat.sequence_editor(scene)
     if job.place == "replace" and job.strip and compat.all_strips(editor).get(job.strip) is not None:
         swap = takes.swap_clip(scene, job.strip, path, provenance)
         job.result_strip = swap.strip_name
-        if abs(swap.speed_change - 1.0) > 0.02:
-            job.note = f"fitted to the strip's length (plays at {1 / swap.speed_change:.2f}x)"
+        job.note = swap.note
         if obj is not None and take is not None:
             settings = obj.movie_director
             if settings.strip_name == job.strip:
@@ -240,20 +233,11 @@ def _finish(job: DirectorJob, result: GenerationResult) -> None:
 # --- waiting (scripts, CLI, tests: no timers fire there) -----
 def wait(jobs_: Iterable[DirectorJob], timeout: float | None = None, poll: float = 0.05) -> list[DirectorJob]:
     """Drain until every job is finished and its clip is cut in; TimeoutError after ``timeout`` s."""
-    waiting = list(jobs_)
-    end = None if timeout is None else time.monotonic() + timeout
-    while True:
-        drain.drain()
-        if all(j.finished for j in waiting):
-            return waiting
-        if end is not None and time.monotonic() > end:
-            left = ", ".join(j.label for j in waiting if not j.finished)
-            raise TimeoutError(f"Still running after {timeout} s: {left}")
-        time.sleep(poll)
+    return drain.wait_for(jobs_, lambda job: job.finished, lambda job: job.label, timeout, poll)
 
 
 def register() -> None:
-    drain.add_consumer(consume, idle)
+    drain.add_consumer(consume, idle, pending)
 
 
 def unregister() -> None:

@@ -13,6 +13,8 @@ import bpy
 
 from ..backend.errors import BackendError
 from ..blender import compat
+from ..requests import shot as shot_requests
+from ..requests.envelope import credentials_for
 from ..scene import props, shots
 from ..scene.config import get_preferences
 from . import engine
@@ -49,9 +51,9 @@ def submit_shot(
         raise ShotNotReadyError(reason + ".")
     scene = shots.scene_of(obj, context)
     settings = obj.movie_director
-    seed = shots.next_seed(settings)
+    seed = shot_requests.next_seed(settings)
     try:
-        request, credentials = shots.build_request(
+        request, credentials = shot_requests.build_request(
             obj, quality, batch=batch, prefs=prefs, scene=scene, seed=seed
         )
     except (BackendError, ValueError, TypeError) as exc:
@@ -148,7 +150,7 @@ def fetch_result(obj: bpy.types.Object, *, context: bpy.types.Context | None = N
     if reason:
         raise ShotNotReadyError(reason + ".")
     settings = obj.movie_director
-    credentials = shots.credentials_for(settings.backend, get_preferences(context or bpy.context))
+    credentials = credentials_for(settings.backend, get_preferences(context or bpy.context))
     try:
         job_id = engine.refetch(settings.job_id, credentials)
     except (KeyError, ValueError) as exc:

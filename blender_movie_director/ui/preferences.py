@@ -12,6 +12,7 @@ import os
 import bpy
 from bpy.props import FloatProperty, IntProperty, StringProperty
 
+from ..scene.catalogs import BACKEND_LABELS
 from ..scene.config import (
     ADDON_PACKAGE,
     CONNECTION_TIMEOUT,
@@ -110,13 +111,13 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.use_property_split = True
-        col = layout.column(heading="Wan2GP")
+        col = layout.column(heading=BACKEND_LABELS["WAN2GP"])
         col.prop(self, "wan2gp_url")
         col.label(text=f"In use: {self.effective_wan2gp_url()}")
         col.prop(self, "wan2gp_username")
         col.prop(self, "wan2gp_password")
         col.prop(self, "wan2gp_concurrency")
-        col = layout.column(heading="WaveSpeed")
+        col = layout.column(heading=BACKEND_LABELS["WAVESPEED"])
         col.prop(self, "wavespeed_api_key")
         if not self.wavespeed_api_key:
             key_state = "set in WAVESPEED_API_KEY" if os.environ.get("WAVESPEED_API_KEY") else "not set"
@@ -163,7 +164,7 @@ def draw_connection(layout: bpy.types.UILayout) -> None:
     offline = shots.offline_reason()
     if offline:
         box.label(text=offline, icon="ERROR")
-    for backend, label in (("WAN2GP", "Wan2GP"), ("WAVESPEED", "WaveSpeed")):
+    for backend, label in BACKEND_LABELS.items():
         state = connection.results().get(backend)
         if state is None:
             continue

@@ -70,7 +70,7 @@ class MOVIEDIR_OT_generate_shot(bpy.types.Operator):
         except submit.ShotNotReadyError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        backend = "WaveSpeed" if done.backend == "WAVESPEED" else "Wan2GP"
+        backend = catalogs.backend_label(done.backend)
         self.report({"INFO"}, f"{obj.name}: {self.quality.lower()} queued on {backend} (seed {done.seed})")
         return {"FINISHED"}
 
@@ -290,12 +290,14 @@ class MOVIEDIR_OT_open_result(bpy.types.Operator):
 
 
 class MOVIEDIR_OT_use_take(bpy.types.Operator):
-    """Show this take in the Sequencer (the shot's strip switches to its clip, in place)"""
+    """Make this take the shot's current take: its strip shows the clip in place (start, channel, length
+    kept)"""
 
     bl_idname = "moviedir.use_take"
     bl_label = "Use Take"
     bl_options = {"REGISTER", "UNDO"}
 
+    shot: StringProperty(name="Shot", description="Camera object name (empty: the active shot)")
     index: IntProperty(name="Take", default=-1, description="Take index (-1: the active take)")
 
     @classmethod
@@ -313,17 +315,26 @@ class MOVIEDIR_OT_use_take(bpy.types.Operator):
         return True
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        obj, take = _take(context, self.index)
-        if obj is None or take is None or not Path(take.filepath).is_file():
+        obj = shots.find_shot(self.shot) if self.shot else shots.active_shot(context)
+        settings = obj.movie_director if obj is not None else None
+        index = -1 if settings is None else settings.active_take_index if self.index < 0 else self.index
+        if settings is None or not 0 <= index < len(settings.takes):
+            self.report({"ERROR"}, "No such take")
+            return {"CANCELLED"}
+        if props.is_active(settings):
+            self.report({"ERROR"}, f"{obj.name} is generating; wait or cancel it first")
+            return {"CANCELLED"}
+        take = settings.takes[index]
+        if not Path(bpy.path.abspath(take.filepath)).is_file():
             self.report({"ERROR"}, "That take's file is missing")
             return {"CANCELLED"}
-        # takes.make_current keeps the strip's position and length (director tools, takes.py).
         try:
-            takes.make_current(obj, list(obj.movie_director.takes).index(take), context)
+            swap = takes.make_current(obj, index, context)  # keeps the strip's position and length
         except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:
             self.report({"ERROR"}, f"The take could not be used: {exc}")
             return {"CANCELLED"}
-        self.report({"INFO"}, f"{obj.name}: now showing {take.name}")
+        note = f" ({swap.note})" if swap and swap.note else ""
+        self.report({"INFO"}, f"{obj.name}: now showing {take.name}{note}")
         return {"FINISHED"}
 
 

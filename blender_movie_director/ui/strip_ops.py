@@ -15,7 +15,7 @@ from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from ..backend.lazy import lazy_module
 from ..blender import compat
-from ..scene import props, tool_props
+from ..scene import catalogs, props, tool_props
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
 camera_prompt = lazy_module("..scene.camera_prompt", __package__)
@@ -29,8 +29,12 @@ takes = lazy_module("..scene.takes", __package__)
 vse = lazy_module("..blender.vse", __package__)
 
 BACKEND_ITEMS = (
-    ("WAN2GP", "Wan2GP", "Wan2GP image to video (i2v)"),
-    ("WAVESPEED", "WaveSpeed", "HunyuanVideo 1.5 image to video on WaveSpeed (billed per clip)"),
+    ("WAN2GP", catalogs.BACKEND_LABELS["WAN2GP"], "Wan2GP image to video (i2v)"),
+    (
+        "WAVESPEED",
+        catalogs.BACKEND_LABELS["WAVESPEED"],
+        "HunyuanVideo 1.5 image to video on WaveSpeed (billed per clip)",
+    ),
 )
 
 
@@ -181,36 +185,8 @@ class MOVIEDIR_OT_strip_switch_take(_StripAction, bpy.types.Operator):
         except (IndexError, FileNotFoundError, KeyError) as exc:
             raise strip_requests.ActionError(str(exc)) from exc
         take = obj.movie_director.takes[index]
-        note = (
-            f" (fitted: plays at {1 / swap.speed_change:.2f}x)"
-            if swap and abs(swap.speed_change - 1) > 0.02
-            else ""
-        )
+        note = f" ({swap.note})" if swap and swap.note else ""
         self.report({"INFO"}, f"{obj.name}: {take.name}{note}")
-        return {"FINISHED"}
-
-
-class MOVIEDIR_OT_make_take_current(bpy.types.Operator):
-    """Make this take the shot's current take (its strip shows it, in place)"""
-
-    bl_idname = "moviedir.make_take_current"
-    bl_label = "Make Current"
-    bl_options = {"REGISTER", "UNDO", "INTERNAL"}
-
-    shot: StringProperty(name="Shot")
-    index: IntProperty(name="Take", default=0, min=0)
-
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        obj = shots.find_shot(self.shot) if self.shot else shots.active_shot(context)
-        if obj is None:
-            self.report({"ERROR"}, "No shot")
-            return {"CANCELLED"}
-        try:
-            takes.make_current(obj, self.index, context)
-        except (IndexError, FileNotFoundError, KeyError, OSError, RuntimeError) as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        self.report({"INFO"}, f"{obj.name}: {obj.movie_director.takes[self.index].name}")
         return {"FINISHED"}
 
 
@@ -525,7 +501,6 @@ class MOVIEDIR_OT_cancel_director_job(bpy.types.Operator):
 classes = (
     MOVIEDIR_OT_strip_regenerate,
     MOVIEDIR_OT_strip_switch_take,
-    MOVIEDIR_OT_make_take_current,
     MOVIEDIR_OT_strip_retake,
     MOVIEDIR_OT_strip_image_to_video,
     MOVIEDIR_OT_strip_extend,

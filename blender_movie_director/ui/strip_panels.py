@@ -62,7 +62,7 @@ def draw_take_details(layout: Any, context: Any) -> None:
     col = layout.column(align=True)
     cost = takes.cost_text(take, unknown="cost unknown")
     col.label(text=f"{take.made_by or 'generate'} · {cost}")
-    op = layout.operator("moviedir.make_take_current", icon="LOOP_BACK")
+    op = layout.operator("moviedir.use_take", icon="LOOP_BACK")
     op.shot, op.index = obj.name, index
 
 

@@ -82,11 +82,11 @@ def _wavespeed_estimate(cameras: list[Any]) -> str:
     from blender_movie_director.backend.jobs.runners import WaveSpeedRunner
     from blender_movie_director.backend.wavespeed.models import resolve_model
     from blender_movie_director.backend.wavespeed.pricing import estimate_cost
-    from blender_movie_director.scene import shots
+    from blender_movie_director.requests import shot as shot_requests
 
     total, unknown = 0.0, 0
     for cam in cameras:
-        request, _credentials = shots.build_request(cam, "PREVIEW")
+        request, _credentials = shot_requests.build_request(cam, "PREVIEW")
         spec = resolve_model(request.model, task="i2v" if "image_start" in request.inputs else None)
         try:
             estimate = estimate_cost(spec, **WaveSpeedRunner.params_for(request, spec.fields))

@@ -182,7 +182,7 @@ def test_any_take_can_be_made_current_from_the_list(blender: ModuleType, ready: 
     blender.ops.moviedir.strip_regenerate()
     _wait(_new_jobs(count))
     span = _span(_strips(scene)[settings.strip_name])
-    assert blender.ops.moviedir.make_take_current(shot=cam.name, index=0) == {"FINISHED"}
+    assert blender.ops.moviedir.use_take(shot=cam.name, index=0) == {"FINISHED"}
     strip = _strips(scene)[settings.strip_name]
     assert vse.provenance_of(strip)["take"] == 1 and _span(strip) == span
     # The shot panel's "Use Take" goes the same way.

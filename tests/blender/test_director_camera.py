@@ -146,7 +146,8 @@ def test_shot_range_limits_the_analysis(blender: ModuleType) -> None:
 
 
 def test_words_reach_the_request_and_follow_the_model(blender: ModuleType, tmp_path) -> None:
-    from blender_movie_director.scene import props, shots, tool_props
+    from blender_movie_director.requests import shot as shot_requests
+    from blender_movie_director.scene import props, tool_props
 
     prefs = blender.context.preferences.addons["blender_movie_director"].preferences
     prefs.output_folder = str(tmp_path)
@@ -154,7 +155,7 @@ def test_words_reach_the_request_and_follow_the_model(blender: ModuleType, tmp_p
     cam = _camera(blender, scene)
     _key(cam, "location", [(1, (0, -10, 1.5)), (49, (0, -6, 1.5))])
     _key(cam, "rotation_euler", [(1, (R90, 0, 0)), (49, (R90, 0, math.radians(30)))])
-    request, _ = shots.build_request(cam, "PREVIEW", scene=scene)
+    request, _ = shot_requests.build_request(cam, "PREVIEW", scene=scene)
     assert request.prompt == "A lighthouse at dusk. Camera movement: push in, pan left."
     tools = tool_props.of(cam)
     assert tools.camera_motion == "Camera movement: push in, pan left." and tools.camera_motion_auto
@@ -162,16 +163,16 @@ def test_words_reach_the_request_and_follow_the_model(blender: ModuleType, tmp_p
     # Another model family gets its own words.
     cam.movie_director.backend = "WAVESPEED"
     props.set_shot_model(cam.movie_director, "lightricks/ltx-2-pro/text-to-video")
-    request, _ = shots.build_request(cam, "PREVIEW", scene=scene)
+    request, _ = shot_requests.build_request(cam, "PREVIEW", scene=scene)
     assert request.prompt == "A lighthouse at dusk. The camera dollies in while it pans left."
     # Edited words are kept as they are (no longer follow the camera).
     tools.camera_motion = "The camera glides forward."
     assert not tools.camera_motion_auto
-    request, _ = shots.build_request(cam, "PREVIEW", scene=scene)
+    request, _ = shot_requests.build_request(cam, "PREVIEW", scene=scene)
     assert request.prompt == "A lighthouse at dusk. The camera glides forward."
     # Switched off: the prompt alone.
     tools.use_camera_motion = False
-    request, _ = shots.build_request(cam, "PREVIEW", scene=scene)
+    request, _ = shot_requests.build_request(cam, "PREVIEW", scene=scene)
     assert request.prompt == "A lighthouse at dusk"
 
 

@@ -178,7 +178,7 @@ def test_sidebar_parts_draw(blender: ModuleType, local_engine) -> None:
     takes_list = draw(shot_panels.draw_takes).find("template_list")
     assert takes_list[0].kwargs["listtype_name"] == "MOVIEDIR_UL_takes"
     details = draw(strip_panels.draw_take_details)
-    assert ("moviedir.make_take_current", "", {"shot": cam.name, "index": 0}) in details.operators()
+    assert ("moviedir.use_take", "", {"shot": cam.name, "index": 0}) in details.operators()
     assert "generate · cost unknown" in details.labels()
     motion = draw(strip_panels.draw_camera_motion)
     assert {"use_camera_motion", "camera_motion", "camera_motion_auto"} <= set(motion.props())

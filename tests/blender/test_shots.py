@@ -50,7 +50,7 @@ def test_frame_ranges(blender: ModuleType) -> None:
 
 def test_wan2gp_request_is_plain_data_without_secrets(blender: ModuleType, tmp_path: Path) -> None:
     from blender_movie_director.backend.jobs.request import Backend, Quality
-    from blender_movie_director.scene import shots
+    from blender_movie_director.requests import shot as shot_requests
 
     prefs = _prefs(blender)
     prefs.wan2gp_url = "http://127.0.0.1:7860, http://127.0.0.1:7861"
@@ -62,7 +62,7 @@ def test_wan2gp_request_is_plain_data_without_secrets(blender: ModuleType, tmp_p
     cam = add_shot(blender, scene, "Shot 010/a", 1, prompt="  a heron takes off  ")
     add_shot(blender, scene, "Next", 61)
     cam.movie_director.negative_prompt = "blurry"
-    request, credentials = shots.build_request(cam, "preview", seed=1234)
+    request, credentials = shot_requests.build_request(cam, "preview", seed=1234)
     assert request.backend == Backend.WAN2GP and request.quality == Quality.PREVIEW
     assert request.model == "t2v_1.3B"
     assert request.prompt.startswith("a heron takes off")
@@ -77,7 +77,7 @@ def test_wan2gp_request_is_plain_data_without_secrets(blender: ModuleType, tmp_p
     assert "wan-secret" not in json.dumps(request.to_dict())
     assert (credentials.username, credentials.password) == ("director", "wan-secret")
     assert "wan-secret" not in repr(credentials)
-    final, _ = shots.build_request(cam, "final", seed=1)
+    final, _ = shot_requests.build_request(cam, "final", seed=1)
     assert final.settings["resolution"] == "1280x720" and "num_inference_steps" not in final.settings
     assert final.priority > request.priority
 
@@ -85,7 +85,7 @@ def test_wan2gp_request_is_plain_data_without_secrets(blender: ModuleType, tmp_p
 def test_wavespeed_request_fits_the_models_schema(
     blender: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from blender_movie_director.scene import shots
+    from blender_movie_director.requests import shot as shot_requests
 
     monkeypatch.setenv("WAVESPEED_API_KEY", "env-key")
     scene = blender.context.scene
@@ -95,30 +95,30 @@ def test_wavespeed_request_fits_the_models_schema(
     add_shot(blender, scene, "Next", 1 + 24 * 6)  # a 6 s shot
     settings = cam.movie_director
     settings.backend = "WAVESPEED"
-    request, credentials = shots.build_request(cam, "final", seed=9)
+    request, credentials = shot_requests.build_request(cam, "final", seed=9)
     assert credentials.api_key == "env-key"
     assert request.model == "wavespeed-ai/hunyuan-video-1.5/text-to-video"
     assert request.settings == {"size": "720*1280", "duration": 8, "seed": 9}  # allowed: 5 or 8 s
     settings.wavespeed_model = "lightricks/ltx-2-fast/text-to-video"
-    request, _ = shots.build_request(cam, "preview", seed=9)
+    request, _ = shot_requests.build_request(cam, "preview", seed=9)
     assert request.settings == {"duration": 6}  # no seed field on this model
     settings.wavespeed_model = "google/veo3.1-fast/text-to-video"
-    request, _ = shots.build_request(cam, "preview", seed=9)
+    request, _ = shot_requests.build_request(cam, "preview", seed=9)
     assert request.settings["aspect_ratio"] == "9:16" and request.settings["resolution"] == "720p"
 
 
 def test_output_folder_beside_the_blend_or_in_the_user_folder(blender: ModuleType, tmp_path: Path) -> None:
-    from blender_movie_director.scene import shots
+    from blender_movie_director.scene import config
 
     _prefs(blender).output_folder = "//movie_director/"
-    unsaved = Path(shots.output_root())
+    unsaved = Path(config.output_root())
     assert unsaved.is_dir() and "movie_director" in unsaved.parts
     blender.ops.wm.save_as_mainfile(filepath=str(tmp_path / "film.blend"))
-    assert Path(shots.output_root()) == tmp_path / "movie_director"
+    assert Path(config.output_root()) == tmp_path / "movie_director"
 
 
 def test_image_input_switches_to_image_to_video(blender: ModuleType, tmp_path: Path) -> None:
-    from blender_movie_director.scene import shots
+    from blender_movie_director.requests import shot as shot_requests
 
     image = tmp_path / "start.png"
     img = blender.data.images.new("start", 32, 32)
@@ -128,5 +128,5 @@ def test_image_input_switches_to_image_to_video(blender: ModuleType, tmp_path: P
     cam = add_shot(blender, blender.context.scene, "Shot", 1, prompt="p")
     cam.movie_director.wan2gp_model = ""
     cam.movie_director.image_input = str(image)
-    request, _ = shots.build_request(cam, "preview", seed=1)
+    request, _ = shot_requests.build_request(cam, "preview", seed=1)
     assert request.model == "i2v" and request.inputs == {"image_start": str(image)}

@@ -62,7 +62,7 @@ def test_100_jobs_with_cancels(studio: Studio, ws: Any, wan2gp_standin: Any, thr
     studio.prefs.wavespeed_concurrency = 8
     terminal_events: dict[str, list[str]] = defaultdict(list)
 
-    def observe(event: Any) -> bool:
+    def observe(event: Any, _report: Any) -> bool:
         if isinstance(event, Succeeded | Failed | Cancelled):
             terminal_events[event.job_id].append(type(event).__name__)
         return False  # only watching: the drain still applies every event

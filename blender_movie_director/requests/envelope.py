@@ -1,0 +1,99 @@
+"""The request envelope: the one place a request's output folder, shot reference, deadline, request timeout,
+servers and credentials come from.
+
+Every request builder (shot preview/final, regenerate, variations, retake, image to video, extend, layout to
+video) wraps its backend-specific part (model, prompt, settings, inputs) in an :class:`Envelope` made here
+from today's preferences, so a setting added to the preferences reaches every kind of job or none.
+Credentials travel beside the request, never inside it. Main thread only (reads the preferences and
+``bpy.data``); the envelope and the requests it makes are frozen and safe to hand to worker threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..backend.files import safe_filename
+from ..backend.jobs.request import Backend, Credentials, GenerationRequest, ShotRef
+from ..scene.config import get_preferences, output_root
+
+#: Subfolder of the output folder for clips made from strips that are no shot's.
+STRIP_FOLDER = "director"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Everything a request carries that comes from the preferences or says where the result goes."""
+
+    backend: str  # "WAN2GP" | "WAVESPEED" (the preferences' and shots' spelling)
+    output_dir: str
+    shot: ShotRef
+    deadline_s: float
+    request_timeout_s: float
+    servers: tuple[str, ...]
+    credentials: Credentials
+
+    def fields(self) -> dict[str, Any]:
+        """The request fields this envelope sets."""
+        return {
+            "output_dir": self.output_dir,
+            "shot": self.shot,
+            "deadline_s": self.deadline_s,
+            "request_timeout_s": self.request_timeout_s,
+            "servers": self.servers,
+        }
+
+    def request(self, **fields: Any) -> tuple[GenerationRequest, Credentials]:
+        """A frozen request of ``fields`` (model, prompt, settings, inputs, quality, priority, label) in this
+        envelope, and the credentials to run it with."""
+        backend = Backend(self.backend.lower())
+        return GenerationRequest(backend=backend, **self.fields(), **fields), self.credentials
+
+    def rewrap(self, request: GenerationRequest, **changes: Any) -> tuple[GenerationRequest, Credentials]:
+        """A stored request (a take's) in this envelope: preferences may have changed since it was made."""
+        return replace(request, **self.fields(), **changes), self.credentials
+
+
+def credentials_for(backend: str, prefs: Any | None = None) -> Credentials:
+    """The secrets for ``backend`` ("WAN2GP" | "WAVESPEED"), read now from the preferences or environment."""
+    prefs = prefs or get_preferences()
+    if backend.upper() == "WAVESPEED":
+        return Credentials(api_key=prefs.effective_wavespeed_api_key())
+    return Credentials(username=prefs.wan2gp_username, password=prefs.wan2gp_password)
+
+
+def servers_for(backend: str, prefs: Any | None = None) -> tuple[str, ...]:
+    prefs = prefs or get_preferences()
+    if backend.upper() == "WAVESPEED":
+        return (prefs.effective_wavespeed_base_url(),)
+    return prefs.wan2gp_urls()
+
+
+def shot_output_dir(obj: Any, prefs: Any | None = None) -> str:
+    """The shot's folder in the output folder."""
+    # A "/" in an object name is part of the name here, not a folder.
+    name = obj.name.replace("/", "_").replace("\\", "_")
+    return str(Path(output_root(prefs)) / safe_filename(name, "shot"))
+
+
+def output_dir(obj: Any | None, prefs: Any | None = None) -> str:
+    """The shot's folder, or the folder for clips made from strips that are no shot's (``obj`` None)."""
+    if obj is not None:
+        return shot_output_dir(obj, prefs)
+    return str(Path(output_root(prefs)) / STRIP_FOLDER)
+
+
+def envelope(backend: str, *, shot: ShotRef, obj: Any | None = None, prefs: Any | None = None) -> Envelope:
+    """Today's envelope for a ``backend`` job about ``shot``; the results go to ``obj``'s folder (a shot's
+    camera), else to the strips' folder."""
+    prefs = prefs or get_preferences()
+    return Envelope(
+        backend=backend.upper(),
+        output_dir=output_dir(obj, prefs),
+        shot=shot,
+        deadline_s=float(prefs.job_deadline_minutes) * 60.0,
+        request_timeout_s=float(prefs.request_timeout),
+        servers=servers_for(backend, prefs),
+        credentials=credentials_for(backend, prefs),
+    )

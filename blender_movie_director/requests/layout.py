@@ -8,7 +8,7 @@ encoded to an H.264 MP4 by Blender's own Sequencer, and the video goes to WanGP'
 Why frame-sized steps on the main thread: ``bpy`` data can only be rendered on the main thread, and the
 PyPI ``bpy`` module has no Blender binary to start a background ``blender -b`` with
 (``bpy.app.binary_path`` is empty there). :class:`LayoutRender` renders one frame per :meth:`step`; the
-modal operator (:mod:`.layout_ops`) calls it from a timer event, so the UI stays responsive between frames
+modal operator (:mod:`..ui.layout_ops`) calls it from a timer event, so the UI stays responsive between frames
 and Esc cancels; scripts, the CLI and tests call :meth:`LayoutRender.run`. Each step sets the render
 settings it needs and puts the user's back before it returns, so nothing stays changed while the user works
 between steps.
@@ -275,18 +275,3 @@ def why_not(obj: Any, prefs: Any) -> str:
     if not obj.movie_director.prompt.strip():
         return f"Shot '{obj.name}' has no prompt: describe what happens in it"
     return shots.offline_reason() or shots.backend_reason("WAN2GP", prefs)
-
-
-def submit(
-    obj: bpy.types.Object, scene: bpy.types.Scene, layout: LayoutPlan, control: Path, quality: str = "PREVIEW"
-) -> Any:
-    """Queue the VACE job; its clip becomes a take of the shot and replaces the shot's strip in place."""
-    from ..session import strip_jobs
-
-    request, credentials = build_request(obj, scene, layout, control, quality)
-    settings = obj.movie_director
-    target = bpy.data.scenes.get(settings.target_scene) or scene
-    return strip_jobs.submit(
-        request, credentials, action="layout", scene=target.name, shot=obj.name, strip=settings.strip_name,
-        place="replace", frame=layout.start, quality=quality.lower(),
-    )  # fmt: skip

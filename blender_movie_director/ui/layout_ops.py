@@ -3,7 +3,7 @@
 In the UI the render runs as a modal operator: each timer event renders one frame, so Blender redraws and
 takes input between frames; Esc (or right click) cancels and removes nothing but the partial frames'
 use. Without an event loop (``blender -b``, the ``bpy`` module, the CLI) ``execute`` renders everything in
-one go. See :mod:`.layout_video` for why the render is not a background process.
+one go. See :mod:`..requests.layout` for why the render is not a background process.
 """
 
 from __future__ import annotations
@@ -21,8 +21,20 @@ from ..scene.props import QUALITY_ITEMS
 # Loaded when a button or panel first runs, not when the extension is enabled.
 layout_requests = lazy_module("..requests.layout", __package__)
 shots = lazy_module("..scene.shots", __package__)
+strip_jobs = lazy_module("..session.strip_jobs", __package__)
 
 TICK_SECONDS = 0.01
+
+
+def submit(obj: Any, scene: Any, layout: Any, control: Any, quality: str = "PREVIEW") -> Any:
+    """Queue the VACE job; its clip becomes a take of the shot and replaces the shot's strip in place."""
+    request, credentials = layout_requests.build_request(obj, scene, layout, control, quality)
+    settings = obj.movie_director
+    target = bpy.data.scenes.get(settings.target_scene) or scene
+    return strip_jobs.submit(
+        request, credentials, action="layout", scene=target.name, shot=obj.name, strip=settings.strip_name,
+        place="replace", frame=layout.start, quality=quality.lower(),
+    )  # fmt: skip
 
 
 class MOVIEDIR_OT_layout_to_video(bpy.types.Operator):
@@ -68,7 +80,7 @@ class MOVIEDIR_OT_layout_to_video(bpy.types.Operator):
     def _submit(self, obj: Any, scene: Any) -> set[str]:
         try:
             control = self._render.finish()
-            job = layout_requests.submit(obj, scene, self._render.plan, control, self.quality)
+            job = submit(obj, scene, self._render.plan, control, self.quality)
         except (OSError, RuntimeError, ValueError) as exc:
             self._status(obj, f"Failed: {exc}", 0.0)
             self.report({"ERROR"}, f"Layout to video failed: {exc}")

@@ -29,6 +29,9 @@ ON_FIRST_USE = tuple(
         "scene.takes",
         "requests.strip",
         "requests.layout",
+        "requests.shot",
+        "requests.envelope",
+        "session.shot_jobs",
     )
 )
 

@@ -315,7 +315,7 @@ class MOVIEDIR_OT_use_take(bpy.types.Operator):
         return True
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        obj = shots.find_shot(self.shot) if self.shot else shots.active_shot(context)
+        obj = _shot(context, self.shot)
         settings = obj.movie_director if obj is not None else None
         index = -1 if settings is None else settings.active_take_index if self.index < 0 else self.index
         if settings is None or not 0 <= index < len(settings.takes):

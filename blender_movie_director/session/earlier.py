@@ -79,15 +79,16 @@ def _download_cap(prefs: Any) -> int | None:
     return None if cap is None else int(cap)
 
 
-def resume(prefs: Any | None = None) -> list[str]:
-    """The user's click: start the offered jobs with today's context. Returns the ids of the jobs started
-    (the others failed, each on its shot with the reason). Raises OfflineError when online access is off."""
+def resume(prefs: Any | None = None, *, background: bool = False) -> list[str]:
+    """The user's word: start the offered jobs with today's context. Returns the ids of the jobs started
+    (the others failed, each on its shot with the reason); ``background`` (the button): checked and started
+    on the engine's own thread, returns []. Raises OfflineError when online access is off."""
     from ..backend.errors import OfflineError
 
     offline = shots.offline_reason()
     if offline:
         raise OfflineError(offline)
-    return engine.resume(resume_context(prefs))
+    return engine.resume(resume_context(prefs), background=background)
 
 
 def discard() -> int:

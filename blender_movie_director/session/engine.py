@@ -197,16 +197,19 @@ def earlier(timeout: float = 0.0) -> Any:
     return _manager.earlier(timeout)
 
 
-def resume(context: Any) -> list[str]:
+def resume(context: Any, *, background: bool = False) -> list[str]:
     """Start the offered jobs with today's ``context`` (a ``ResumeContext`` built from the preferences);
-    returns the ids of the jobs started. The others end at once, each failing on its shot with the reason."""
+    returns the ids of the jobs started. The others end at once, each failing on its shot with the reason.
+    ``background``: on the manager's own thread (the button: the click returns at once; returns [])."""
     manager = get()
     offered = manager.earlier(timeout=None).records
-    started = manager.resume(context)
-    for record in offered:
+    for record in offered:  # before any event of theirs can reach the drain
         _job_shots[record.job_id] = record.request.shot
         _active.add(record.job_id)
-    return started
+    if background:
+        manager.resume_in_background(context)
+        return []
+    return manager.resume(context)
 
 
 def discard() -> int:

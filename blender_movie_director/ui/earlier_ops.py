@@ -54,16 +54,12 @@ class MOVIEDIR_OT_resume_jobs(bpy.types.Operator):
 
         count = _offer().count
         try:
-            started = earlier.resume()
+            earlier.resume(background=True)  # checked and started off the main thread; shots show progress
         except BackendError as exc:
             self.report({"ERROR"}, exc.user_message)
             return {"CANCELLED"}
-        failed = count - len(started)
-        text = f"Resumed {len(started)} of {count} jobs from an earlier session"
-        if failed:
-            self.report({"WARNING"}, f"{text}; {failed} could not be (each shot says why)")
-        else:
-            self.report({"INFO"}, text)
+        noun = "job" if count == 1 else "jobs"
+        self.report({"INFO"}, f"Resuming {count} {noun} from an earlier session (each shot says how it goes)")
         return {"FINISHED"}
 
 

@@ -154,8 +154,10 @@ def test_opening_a_crafted_file_sends_nothing_and_resume_goes_only_to_todays_ser
 
         # --- Resume: today's servers, credentials and output folder only ----------------------------------
         assert bpy.ops.moviedir.resume_jobs() == {"FINISHED"}
-        manager = engine.current()
-        assert manager.wait([r.job_id for r in crafted], timeout=120)
+        manager = engine.current()  # the click returned at once: the jobs are checked on the engine's thread
+        ids = [r.job_id for r in crafted]
+        drain_until(lambda: set(ids) <= {info.job_id for info in manager.jobs()}, timeout=30)
+        assert manager.wait(ids, timeout=120)
         drain_until(lambda: settings.status in ("DONE", "FAILED"), timeout=60)
         assert settings.status == "DONE", settings.last_error
         assert [t.task_id for t in settings.takes] == [paid.remote_id]

@@ -7,6 +7,7 @@ every change becomes an immutable event that ``drain`` hands out in order.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 #: WaveSpeed: 8 at once also suits Bronze accounts (2 videos a minute): a refused submit waits its turn
 #: (``backend/wavespeed/ratelimit.py``) and WaveSpeed queues the tasks beyond the account's concurrency.
 DEFAULT_LIMITS = {Backend.WAN2GP: 1, Backend.WAVESPEED: 8}
+#: Jobs of an earlier session taken up per hold of the manager's lock while resuming.
+RESUME_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class JobInfo:
     result: GenerationResult | None
     error_kind: str
     error_message: str
+
+
+class ManagerClosedError(RuntimeError):
+    """The manager has been shut down (Blender is closing, or the extension is being disabled)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,6 @@ class _Job:
         self.request = request
         self.credentials = credentials
         self.order = order
-        self.fingerprint = request.fingerprint()
         self.state = JobState.QUEUED
         self.seq = 0
         self.fraction = -1.0
@@ -95,6 +101,12 @@ class _Job:
         #: Queue position (absolute) of this job's newest event while it is an undrained Progress.
         self.pending_progress: int | None = None
         self.record: JobRecord | None = None  # set when resuming a job from an earlier session
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """The request's identity for the duplicate check (made on first use: resuming thousands of fetched
+        jobs never needs it)."""
+        return self.request.fingerprint()
 
     def info(self) -> JobInfo:
         return JobInfo(
@@ -136,6 +148,8 @@ class JobManager:
         self._earlier = EarlierJobs(loaded=store_path is None)
         self._offered = threading.Event()  # set once ``_earlier`` holds what the store had
         self._loader: threading.Thread | None = None
+        #: Short-lived threads of the manager's own (a background resume); joined by ``shutdown``.
+        self._helpers: list[threading.Thread] = []
         if store_path is None:
             self._store.load()
             self._offered.set()
@@ -256,40 +270,65 @@ class JobManager:
         """Take up the jobs :meth:`earlier` offers, rebuilt with today's ``context`` (servers, credentials,
         output folder, timeouts, download cap: never the stored ones). Paid tasks are resumed by id, never
         resubmitted; jobs that never started are submitted again; a job that cannot run with today's
-        context fails with the reason. Waits for the store to be read. Returns the ids of the jobs started."""
+        context fails with the reason. Waits for the store to be read. Returns the ids of the jobs started.
+
+        Linear, and the lock is held only a few milliseconds at a time (the path checks run without it),
+        so ``drain`` on the main thread never waits long, even for thousands of jobs."""
         self._offered.wait()
-        started: list[str] = []
-        failures: list[tuple[_Job, str]] = []
         with self._lock:
             self._ensure_open()
             records, self._earlier = self._earlier.records, replace(self._earlier, records=())
-            for record in records:
-                if record.job_id in self._jobs:
-                    continue
-                backend = record.request.backend
-                try:
-                    request = rebuild(record, context)
-                except NotResumableError as why:
-                    request, why_not = record.request, str(why)
-                else:
-                    if record.state == JobState.QUEUED and not record.remote_id:
-                        why_not = ""
+            runners = {b: self._runner_for(b) for b in {r.request.backend for r in records}}
+        prepared: list[tuple[JobRecord, GenerationRequest, str]] = []
+        for record in records:
+            try:
+                request = rebuild(record, context)
+            except NotResumableError as why:
+                prepared.append((record, record.request, why.user_message))
+                continue
+            fresh = record.state == JobState.QUEUED and not record.remote_id
+            why_not = "" if fresh else runners[record.request.backend].resumable(record)
+            prepared.append((record, request, why_not))
+        started: list[str] = []
+        for first in range(0, len(prepared), RESUME_BATCH):
+            with self._lock:
+                self._ensure_open()
+                failures: list[tuple[_Job, str]] = []
+                for record, request, why_not in prepared[first : first + RESUME_BATCH]:
+                    if record.job_id in self._jobs:
+                        continue
+                    backend = record.request.backend
+                    job = _Job(record.job_id, request, context.credentials_for(backend), next(self._order))
+                    job.remote_id = record.remote_id
+                    self._jobs[job.job_id] = job
+                    if why_not:
+                        failures.append((job, why_not))
+                        continue
+                    if record.remote_id:
+                        job.record = replace(record, request=request)
                     else:
-                        why_not = self._runner_for(backend).resumable(record)
-                job = _Job(record.job_id, request, context.credentials_for(backend), next(self._order))
-                job.remote_id = record.remote_id
-                self._jobs[job.job_id] = job
-                if why_not:
-                    failures.append((job, why_not))
-                    continue
-                if record.remote_id:
-                    job.record = replace(record, request=request)
-                else:
-                    self._by_fingerprint.setdefault(job.fingerprint, job.job_id)
-                self._enqueue(job)
-                started.append(job.job_id)
-            self._fail_all(failures)
+                        self._by_fingerprint.setdefault(job.fingerprint, job.job_id)
+                    self._enqueue(job)
+                    started.append(job.job_id)
+                self._fail_all(failures)
         return started
+
+    def resume_in_background(self, context: ResumeContext) -> None:
+        """:meth:`resume` on a thread of the manager's own (the Resume button: the click returns at once;
+        the jobs' events reach the drain as usual). ``shutdown`` waits for it."""
+        thread = threading.Thread(target=self._resume_quietly, args=(context,), name="movie-director-resume")
+        with self._lock:
+            self._ensure_open()
+            self._helpers.append(thread)
+        thread.start()
+
+    def _resume_quietly(self, context: ResumeContext) -> None:
+        try:
+            self.resume(context)
+        except ManagerClosedError:
+            log.info("the job manager was shut down while resuming; the rest stay in the store")
+        except Exception:  # a bug: the offered jobs stay in the store for the next session; say so
+            log.exception("resuming the jobs of an earlier session failed")
 
     def stored(self, job_id: str) -> JobRecord | None:
         """The store's record of a job (this session's or an earlier one's); waits for the store's read."""
@@ -361,6 +400,7 @@ class JobManager:
             workers = [t for threads in self._workers.values() for t in threads]
             if self._loader is not None:
                 workers.append(self._loader)
+            workers += self._helpers
         end = time.monotonic() + timeout
         for thread in workers:
             thread.join(max(0.0, end - time.monotonic()))
@@ -371,7 +411,7 @@ class JobManager:
     # -- internals (called with the lock held unless noted) ------------------------------------------------
     def _ensure_open(self) -> None:
         if self._closed:
-            raise RuntimeError("the job manager has been shut down")
+            raise ManagerClosedError("the job manager has been shut down")
 
     def _enqueue(self, job: _Job) -> None:
         backend = job.request.backend

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..errors import BackendError, ErrorKind
@@ -31,6 +31,7 @@ from .store import JobRecord
 
 #: The request field that carries the download cap (added with the transfer limits); copied when present.
 DOWNLOAD_CAP_FIELD = "max_download_bytes"
+_CAP_FIELD = next((f for f in fields(GenerationRequest) if f.name == DOWNLOAD_CAP_FIELD), None)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ResumeContext:
     #: The largest download accepted, in bytes (the preference; 0: no cap). None: the request's built-in
     #: default. Never the stored value: a crafted record must not lift the cap.
     max_download_bytes: int | None = None
+    _resolved: dict[str, Path | None] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "wan2gp_servers", tuple(self.wan2gp_servers))
@@ -56,6 +58,22 @@ class ResumeContext:
 
     def credentials_for(self, backend: Backend | str) -> Credentials:
         return self.credentials.get(Backend(backend), Credentials())
+
+    def resolved(self, path: str | os.PathLike[str]) -> Path | None:
+        """``path`` with links followed and ``..`` applied (None if it cannot be), remembered for this
+        context's life (one click): many stored jobs share their folders."""
+        key = os.fspath(path)
+        if key not in self._resolved:
+            try:
+                self._resolved[key] = Path(key).expanduser().resolve()
+            except (OSError, RuntimeError, ValueError):
+                self._resolved[key] = None
+        return self._resolved[key]
+
+    def inside(self, path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` resolves inside today's output folder (or is it)."""
+        target, root = self.resolved(path), self.resolved(self.output_dir)
+        return target is not None and root is not None and (target == root or target.is_relative_to(root))
 
 
 class NotResumableError(BackendError):
@@ -92,26 +110,24 @@ def rebuild(record: JobRecord, context: ResumeContext) -> GenerationRequest:
     """The stored job's request with today's values; raises :class:`NotResumableError` saying why not."""
     request = record.request
     root = context.output_dir
-    if not root or not Path(root).is_absolute():
+    if not root or not Path(root).is_absolute() or context.resolved(root) is None:
         raise NotResumableError("The output folder is not set: jobs from an earlier session cannot resume.")
-    output_dir = request.output_dir if request.output_dir and inside(request.output_dir, root) else root
+    kept = request.output_dir if request.output_dir and context.inside(request.output_dir) else root
     changes: dict[str, object] = {
-        "output_dir": str(Path(output_dir).resolve()),
-        "request_timeout_s": context.request_timeout_s,
-        "deadline_s": context.deadline_s,
+        "output_dir": str(context.resolved(kept)),
+        "request_timeout_s": float(context.request_timeout_s),
+        "deadline_s": float(context.deadline_s),
         "servers": _servers(record, context),
     }
-    cap_field = next((f for f in fields(GenerationRequest) if f.name == DOWNLOAD_CAP_FIELD), None)
-    if cap_field is not None:
+    if _CAP_FIELD is not None:
         cap = context.max_download_bytes
-        changes[DOWNLOAD_CAP_FIELD] = cap_field.default if cap is None else cap
+        changes[DOWNLOAD_CAP_FIELD] = _CAP_FIELD.default if cap is None else int(cap)
     if _submits_again(record):
-        paths = [
-            p for role, v in request.inputs.items() for p in (v.split("\n") if role == "image_refs" else [v])
-        ]
+        inputs = request.inputs.items()
+        paths = [p for role, v in inputs for p in (v.split("\n") if role == "image_refs" else [v])]
         paths += [p for p in _strings(request.settings) if _looks_like_a_path(p)]  # a file hidden in settings
         for path in paths:
-            if path and not inside(path, root):
+            if path and not context.inside(path):
                 raise NotResumableError(
                     f"The stored job's input file '{path}' is outside the output folder '{root}', so "
                     "it was not used. Pick the file again on the shot and generate it."
@@ -121,7 +137,11 @@ def rebuild(record: JobRecord, context: ResumeContext) -> GenerationRequest:
             f"The stored job names the server file '{record.remote_id}', which is not a plain file name; "
             "it was not fetched."
         )
-    return replace(request, **changes)  # type: ignore[arg-type]
+    # A copy with today's values: they are plain data already, so the constructor's JSON check (most of the
+    # cost of resuming thousands of jobs) is not needed again.
+    rebuilt = object.__new__(GenerationRequest)
+    rebuilt.__dict__.update(request.__dict__, **changes)
+    return rebuilt
 
 
 def _submits_again(record: JobRecord) -> bool:

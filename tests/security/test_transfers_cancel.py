@@ -208,3 +208,31 @@ def test_stopping_during_a_model_load_is_cancelled_or_timeout_within_a_second(st
         assert time.monotonic() - started < 4.0 + WITHIN
     finally:
         client.close()
+
+
+@pytest.mark.standin
+def test_stopping_while_the_task_is_sent_ends_within_a_second(start_wan2gp_standin, tmp_path):
+    """A server that takes its time over the upload (here 30 s): Cancel and the deadline still end the job
+    within a second; nothing runs on the server (the session holding the task is dropped)."""
+    slow = start_wan2gp_standin(upload_delay=30.0)
+    client = Wan2GPClient(slow.url, output_dir=tmp_path)
+    try:
+        job = client.submit(prompt="stuck upload", seed=1, **SMALL)
+        end = time.monotonic() + 30
+        while job.status().phase.value != "uploading":
+            assert time.monotonic() < end and not job.done(), job.status()
+            time.sleep(0.05)
+        time.sleep(0.5)
+        asked = time.monotonic()
+        job.abort()
+        outcome = job.outcome(timeout=30)
+        assert time.monotonic() - asked < WITHIN
+        assert outcome.error_kind == ErrorKind.CANCELLED, outcome.error_message
+
+        started = time.monotonic()
+        timed = client.submit(prompt="deadline in upload", seed=2, deadline=3.0, **SMALL)
+        outcome = timed.outcome(timeout=30)
+        assert outcome.error_kind == ErrorKind.TIMEOUT, outcome.error_message
+        assert time.monotonic() - started < 3.0 + WITHIN
+    finally:
+        client.close()

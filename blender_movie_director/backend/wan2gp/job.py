@@ -405,15 +405,18 @@ class Wan2GPJob:
                 self._set(Phase.UPLOADING, "sending the task to Wan2GP")
                 _, call = session.call(
                     endpoints.load_queue, handle_file(str(queue_file)), timeout=self._options.call_timeout,
-                    trigger_id=endpoints.upload_trigger_id,
+                    trigger_id=endpoints.upload_trigger_id, stop=self._stop_error,
                 )  # fmt: skip
                 self._check_loaded(call.logs())
             except BackendError as err:
                 session.close()  # the session may hold half a task; a fresh one starts clean
+                stopping = self._stop_error()
+                if stopping is not None:
+                    raise stopping from None  # nothing runs before process_tasks: dropping the session is all
                 if not err.retryable or attempt >= 4 or time.monotonic() + delay > deadline:
                     raise
                 log.info("Wan2GP load attempt %d failed (%s); retrying in a new session", attempt, err)
-                time.sleep(delay)
+                self._pause(delay)
                 delay = min(delay * 2, 8.0)
                 continue
             self._set_remote(
@@ -455,8 +458,9 @@ class Wan2GPJob:
     ) -> tuple[Any, BackendError | None, BackendError | None]:
         """Run the task; returns (gallery, the run's own error, the stop error if we stopped it)."""
         timeout = self._options.call_timeout
-        session.call(endpoints.init_queue, timeout=timeout)
-        activated, _ = session.call(endpoints.activate_status, timeout=timeout)
+        # Cancel and deadline hold here too: nothing runs before process_tasks, the session is dropped.
+        session.call(endpoints.init_queue, timeout=timeout, stop=self._stop_error)
+        activated, _ = session.call(endpoints.activate_status, timeout=timeout, stop=self._stop_error)
         refresh: Call | None = None
         if endpoints.refresh_status is not None and activated not in (None, ""):
             refresh = session.submit(endpoints.refresh_status)

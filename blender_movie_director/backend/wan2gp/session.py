@@ -25,6 +25,7 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,12 +224,26 @@ class Session:
         return Call(Job(future, communicator=helper, verbose=False), helper, ref.api_name)
 
     def call(
-        self, ref: EndpointRef, *args: Any, timeout: float, trigger_id: int | None = None
+        self,
+        ref: EndpointRef,
+        *args: Any,
+        timeout: float,
+        trigger_id: int | None = None,
+        stop: Callable[[], BackendError | None] | None = None,
     ) -> tuple[Any, Call]:
-        """Submit and wait; typed errors on failure."""
+        """Submit and wait; typed errors on failure. ``stop()`` (checked every 50 ms) returns the error to
+        give up with at once (cancel, deadline): the call is left to the server, the caller drops the
+        session."""
         handle = self.submit(ref, *args, trigger_id=trigger_id)
+        end = time.monotonic() + timeout
+        if stop is not None:
+            while not handle.done() and time.monotonic() < end:
+                reason = stop()
+                if reason is not None:
+                    raise reason
+                time.sleep(0.05)
         try:
-            return handle.result(timeout=timeout), handle
+            return handle.result(timeout=max(0.0, end - time.monotonic())), handle
         except TimeoutError as exc:
             from ..errors import BackendTimeoutError
 

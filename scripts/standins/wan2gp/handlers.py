@@ -51,6 +51,8 @@ def load_queue_action(filepath: Any, state: dict[str, Any], evt: gr.EventData) -
     if evt.target is None:
         # Autoload only works with an empty queue, and the stand-in has no autosaved queue.zip.
         return None
+    if current().upload_delay > 0:  # test knob: a slow or stuck server while a task is sent
+        time.sleep(current().upload_delay)
     name = getattr(filepath, "name", None) or (str(filepath) if filepath else None)
     if not name or not Path(name).is_file():
         log.info("[load_queue_action] Warning: No valid file selected or file not found.")

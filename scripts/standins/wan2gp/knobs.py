@@ -27,6 +27,7 @@ class Knobs:
     fail_message: str = ""
     crash_at_step: int = 0
     file_delay: float = 0.0
+    upload_delay: float = 0.0
     file_rate_kbps: float = 0.0
     auth: tuple[str, str] | None = None
     require_header: tuple[str, str] | None = None
@@ -65,6 +66,9 @@ def parse_args(argv: list[str] | None = None) -> Knobs:
         "--file-delay", type=float, default=0.0, help="seconds before each /gradio_api/file= reply"
     )
     p.add_argument("--file-rate-kbps", type=float, default=0.0, help="throttle file downloads to KiB/s")
+    p.add_argument(
+        "--upload-delay", type=float, default=0.0, help="seconds before load_queue_action answers an upload"
+    )
     p.add_argument("--auth", default=None, help="USER:PASSWORD (or set WAN2GP_STANDIN_AUTH)")
     p.add_argument("--require-header", default=None, help="NAME:VALUE every request must carry (else 401)")
     p.add_argument(
@@ -95,6 +99,7 @@ def parse_args(argv: list[str] | None = None) -> Knobs:
         fail_message=a.fail_message,
         crash_at_step=a.crash_at_step,
         file_delay=max(0.0, a.file_delay),
+        upload_delay=max(0.0, a.upload_delay),
         file_rate_kbps=max(0.0, a.file_rate_kbps),
         auth=_pair(auth_text, ":", "--auth") if auth_text else None,
         require_header=_pair(a.require_header, ":", "--require-header") if a.require_header else None,

@@ -10,13 +10,18 @@ Credentials travel beside the request, never inside it. Main thread only (reads 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..backend.files import safe_filename
+from ..backend.files import inside, safe_filename
 from ..backend.jobs.request import Backend, Credentials, GenerationRequest, ShotRef
+from ..backend.limits import MiB
 from ..scene.config import get_preferences, output_root
+
+#: How an input's role reads in a message.
+ROLE_NAMES = {"image_start": "start image", "image_end": "end image", "video": "source video"}
 
 #: Subfolder of the output folder for clips made from strips that are no shot's.
 STRIP_FOLDER = "director"
@@ -33,6 +38,7 @@ class Envelope:
     request_timeout_s: float
     servers: tuple[str, ...]
     credentials: Credentials
+    max_download_bytes: int
 
     def fields(self) -> dict[str, Any]:
         """The request fields this envelope sets."""
@@ -42,6 +48,7 @@ class Envelope:
             "deadline_s": self.deadline_s,
             "request_timeout_s": self.request_timeout_s,
             "servers": self.servers,
+            "max_download_bytes": self.max_download_bytes,
         }
 
     def request(self, **fields: Any) -> tuple[GenerationRequest, Credentials]:
@@ -50,9 +57,42 @@ class Envelope:
         backend = Backend(self.backend.lower())
         return GenerationRequest(backend=backend, **self.fields(), **fields), self.credentials
 
-    def rewrap(self, request: GenerationRequest, **changes: Any) -> tuple[GenerationRequest, Credentials]:
-        """A stored request (a take's) in this envelope: preferences may have changed since it was made."""
+    def rewrap(
+        self, request: GenerationRequest, *, picked: Iterable[str] = (), **changes: Any
+    ) -> tuple[GenerationRequest, Credentials]:
+        """A stored request (a take's, or one written on a strip) in this envelope: preferences may have
+        changed since it was made, and the .blend it came from may not be the user's. Its input files are
+        reused only from inside the output folder or when the user ``picked`` them (the shot's start image,
+        shown in the panel); raises :class:`StoredInputError` naming any other."""
+        check_stored_inputs(request.inputs, picked=picked)
         return replace(request, **self.fields(), **changes), self.credentials
+
+
+class StoredInputError(ValueError):
+    """A stored request names an input file outside the output folder that the user did not pick again."""
+
+
+def check_stored_inputs(inputs: Mapping[str, str], *, picked: Iterable[str] = ()) -> None:
+    """Raise :class:`StoredInputError` for the first input that is neither inside today's output folder nor
+    one of the files the user ``picked``: a path a stored request names is a hint, and uploading it on one
+    click would send any local file to the user's own service."""
+    root = output_root()
+    chosen = {_resolved(path) for path in picked if path}
+    for role, path in inputs.items():
+        if inside(path, root) or _resolved(path) in chosen:
+            continue
+        raise StoredInputError(
+            f"This clip was made from {path} ({ROLE_NAMES.get(role, role)}), which is outside the output "
+            f"folder {root}: Movie Director reuses files a stored request names only from there. Pick the "
+            "file again (as the shot's start image) and generate the shot."
+        )
+
+
+def _resolved(path: str) -> str:
+    try:
+        return str(Path(path).expanduser().resolve())
+    except (OSError, RuntimeError, ValueError):
+        return path
 
 
 def credentials_for(backend: str, prefs: Any | None = None) -> Credentials:
@@ -84,6 +124,12 @@ def output_dir(obj: Any | None, prefs: Any | None = None) -> str:
     return str(Path(output_root(prefs)) / STRIP_FOLDER)
 
 
+def download_cap(prefs: Any | None = None) -> int:
+    """The Download Limit preference, in bytes."""
+    prefs = prefs or get_preferences()
+    return int(prefs.download_limit_mb) * MiB
+
+
 def envelope(backend: str, *, shot: ShotRef, obj: Any | None = None, prefs: Any | None = None) -> Envelope:
     """Today's envelope for a ``backend`` job about ``shot``; the results go to ``obj``'s folder (a shot's
     camera), else to the strips' folder."""
@@ -96,4 +142,5 @@ def envelope(backend: str, *, shot: ShotRef, obj: Any | None = None, prefs: Any 
         request_timeout_s=float(prefs.request_timeout),
         servers=servers_for(backend, prefs),
         credentials=credentials_for(backend, prefs),
+        max_download_bytes=download_cap(prefs),
     )

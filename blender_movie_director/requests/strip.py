@@ -24,7 +24,7 @@ from ..scene import catalogs, props, shots, takes
 from ..scene.config import get_preferences
 from ..scene.tool_props import MAX_VARIATIONS, RETAKE_MODES
 from . import shot as shot_requests
-from .envelope import envelope, output_dir
+from .envelope import StoredInputError, envelope, output_dir
 
 RETAKE_MODEL = "lightricks/ltx-2-retake"
 RETAKE_MIN_S = 2.0
@@ -96,9 +96,16 @@ def regenerate(strip: Any, scene: bpy.types.Scene, count: int = 1, prefs: Any = 
         settings = dict(base.settings)
         if "seed" in settings or backend == "WAN2GP":
             settings["seed"] = seed
-        request, credentials = wrap.rewrap(
-            base, settings=settings, priority=PRIORITY_PREVIEW, label=f"{strip.name} · new take"
-        )
+        try:
+            request, credentials = wrap.rewrap(
+                base,
+                picked=(bpy.path.abspath(obj.movie_director.image_input),) if obj is not None else (),
+                settings=settings,
+                priority=PRIORITY_PREVIEW,
+                label=f"{strip.name} · new take",
+            )
+        except StoredInputError as exc:
+            raise ActionError(str(exc)) from exc
         planned.append(Planned(request, credentials, obj.name if obj else ""))
     return planned
 

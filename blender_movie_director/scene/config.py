@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 
+from ..backend.limits import DOWNLOAD_MAX_BYTES, MiB
 from ..blender import compat
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ DEFAULT_WAN2GP_URL = "http://localhost:7860"
 DEFAULT_WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
 DEFAULT_OUTPUT_FOLDER = "//movie_director/"
 CONNECTION_TIMEOUT = 10.0
+#: The Download Limit preference's default: the job engine's own cap (backend/limits.py), in MB.
+DOWNLOAD_LIMIT_MB = DOWNLOAD_MAX_BYTES // MiB
 
 
 def get_preferences(context: bpy.types.Context | None = None) -> MOVIEDIR_AddonPreferences:

@@ -49,6 +49,26 @@ def request_json(request: Any) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+#: A take's stored request larger than this is not read while drawing (a crafted .blend could hold any size).
+DRAWN_REQUEST_MAX = 16 * 1024
+
+
+def stored_inputs(take: Any) -> dict[str, str]:
+    """The input files (role -> path) the take's stored request names, for the Takes panel to show: they are
+    what Regenerate would send again (and only from inside the output folder). {} when there are none, or
+    the stored text is too large or not a request's JSON. Cheap enough for ``draw()``."""
+    text = take.settings
+    if not text or len(text) > DRAWN_REQUEST_MAX:
+        return {}
+    try:
+        inputs = json.loads(text).get("inputs", {})
+    except (ValueError, AttributeError, RecursionError):
+        return {}
+    if not isinstance(inputs, dict):
+        return {}
+    return {str(role): str(path) for role, path in inputs.items()}
+
+
 def clip_facts(
     metadata: Mapping[str, Any], request: Any | None, fallback: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:

@@ -69,14 +69,8 @@ def resume_context(prefs: Any | None = None) -> ResumeContext:
         },
         request_timeout_s=float(prefs.request_timeout),
         deadline_s=float(prefs.job_deadline_minutes) * 60.0,
-        max_download_bytes=_download_cap(prefs),
+        max_download_bytes=envelope.download_cap(prefs),
     )
-
-
-def _download_cap(prefs: Any) -> int | None:
-    """The preferences' download cap in bytes, once the preference exists (None: the built-in default)."""
-    cap = getattr(prefs, "download_max_bytes", None)
-    return None if cap is None else int(cap)
 
 
 def resume(prefs: Any | None = None, *, background: bool = False) -> list[str]:

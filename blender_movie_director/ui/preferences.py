@@ -19,6 +19,7 @@ from ..scene.config import (
     DEFAULT_OUTPUT_FOLDER,
     DEFAULT_WAN2GP_URL,
     DEFAULT_WAVESPEED_BASE_URL,
+    DOWNLOAD_LIMIT_MB,
     get_preferences,
 )
 
@@ -107,6 +108,16 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         min=1.0,
         max=24 * 60.0,
     )
+    download_limit_mb: IntProperty(
+        name="Download Limit",
+        description=(
+            "Largest clip, in MB, accepted from a server: a download that grows past it is stopped and "
+            "the shot says so (a 10 s 1080p clip is about 20 MB)"
+        ),
+        default=DOWNLOAD_LIMIT_MB,
+        min=16,
+        max=64 * 1024,
+    )
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
@@ -128,6 +139,7 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         col.prop(self, "output_folder")
         col.prop(self, "request_timeout")
         col.prop(self, "job_deadline_minutes")
+        col.prop(self, "download_limit_mb")
         draw_connection(layout)
 
     def effective_wan2gp_url(self) -> str:

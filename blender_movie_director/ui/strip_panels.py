@@ -62,6 +62,8 @@ def draw_take_details(layout: Any, context: Any) -> None:
     col = layout.column(align=True)
     cost = takes.cost_text(take, unknown="cost unknown")
     col.label(text=f"{take.made_by or 'generate'} · {cost}")
+    for role, path in takes.stored_inputs(take).items():  # what Regenerate would send again
+        col.label(text=f"{role.replace('_', ' ')}: {path}", icon="FILE_IMAGE" if "image" in role else "FILE")
     op = layout.operator("moviedir.use_take", icon="LOOP_BACK")
     op.shot, op.index = obj.name, index
 

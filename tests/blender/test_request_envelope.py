@@ -1,4 +1,5 @@
-"""Every kind of request carries today's preferences: Request Timeout, Job Deadline, servers, output folder.
+"""Every kind of request carries today's preferences: Request Timeout, Job Deadline, Download Limit, servers,
+output folder.
 
 Built in real Blender from a real shot and a real clip on the timeline, without running the jobs: shot
 preview and final, regenerate, variations, retake, image to video from the playhead, extend, layout to
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.blender
 ADDON = "blender_movie_director"
 TIMEOUT_S = 173.0  # not the 60 s default
 DEADLINE_MIN = 7.0  # not the 60 min default
+DOWNLOAD_MB = 321  # not the 2048 MB default
 
 
 def _every_request(bpy: ModuleType, clip: Path, tmp_path: Path) -> dict[str, Any]:
@@ -70,6 +72,7 @@ def test_every_request_kind_carries_the_preferences(
     prefs = blender.context.preferences.addons[ADDON].preferences
     prefs.request_timeout = TIMEOUT_S
     prefs.job_deadline_minutes = DEADLINE_MIN
+    prefs.download_limit_mb = DOWNLOAD_MB
     prefs.wan2gp_url = "http://127.0.0.1:7999"
     prefs.wan2gp_username, prefs.wan2gp_password = "director", "wan-secret"
     prefs.wavespeed_base_url = "http://127.0.0.1:7998"
@@ -84,6 +87,7 @@ def test_every_request_kind_carries_the_preferences(
         backend = str(request.backend)
         assert request.request_timeout_s == TIMEOUT_S, kind
         assert request.deadline_s == DEADLINE_MIN * 60.0, kind
+        assert request.max_download_bytes == DOWNLOAD_MB << 20, kind
         assert Path(request.output_dir).is_relative_to(tmp_path / "out"), kind
         if backend == "wavespeed":
             assert request.servers == ("http://127.0.0.1:7998",), kind

@@ -114,6 +114,20 @@ def child(workdir: str, repeat: int) -> dict[str, Any]:
 
     ours, peer = interleave(lambda: sample("ours"), lambda: sample("peer"), repeat, warmup=1)
 
+    def click() -> float:
+        """Press Resume on the 40k offer: the main thread's part (the jobs are checked on the engine's
+        thread; they fail at once against the address nothing listens on, and are stopped)."""
+        bpy.ops.wm.open_mainfile(filepath=str(blends["ours"]))
+        engine.earlier(timeout=120)
+        start = time.perf_counter()
+        bpy.ops.moviedir.resume_jobs()
+        seconds = time.perf_counter() - start
+        engine.shutdown(timeout=120)
+        write_store(work / "ours" / "movie_director" / STORE_FILE_NAME, RECORDS)  # offered again next time
+        return seconds * 1000
+
+    clicks = [click() for _ in range(repeat)]
+
     def read(unfinished: int, updates: int) -> tuple[float, bool]:
         path = work / f"read-{unfinished}-{updates}" / STORE_FILE_NAME
         write_store(path, RECORDS, unfinished=unfinished, updates=updates)
@@ -124,6 +138,7 @@ def child(workdir: str, repeat: int) -> dict[str, Any]:
     reads = {kind: [read(*args) for _ in range(repeat)] for kind, args in kinds.items()}
     return {
         "ours_ms": ours,
+        "click_ms": clicks,
         "peer_ms": peer,
         "offered": offered,
         **{f"{kind}_s": [s for s, _ in samples] for kind, samples in reads.items()},
@@ -156,6 +171,15 @@ def run(ctx: Context) -> list[Row]:
             f"+ < {LIMIT_MS:.0f} ms",
             added < LIMIT_MS,
             note=f"adds {added:.1f} ms; {report['offered'].get('ours', 0)} jobs offered, none started",
+        ),
+        Row(
+            FIG,
+            f"Press Resume on {k}k offered jobs: main thread",
+            "ms",
+            Stats.of(report["click_ms"]),
+            target=f"< {LIMIT_MS:.0f} ms",
+            met=Stats.of(report["click_ms"]).median < LIMIT_MS,
+            note="the jobs are checked and started on the engine's own thread",
         ),
         Row(
             FIG,

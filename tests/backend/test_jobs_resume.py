@@ -128,3 +128,40 @@ def test_inputs_of_work_sent_again_must_lie_inside_the_output_folder(root: Path,
 def test_no_output_folder_resumes_nothing(tmp_path: Path) -> None:
     with pytest.raises(NotResumableError, match="output folder is not set"):
         rebuild(record("wavespeed"), context(tmp_path, output_dir=""))
+
+
+def test_resume_in_background_takes_every_job_up_and_shutdown_waits_for_it(root: Path) -> None:
+    """The Resume button's path: the manager's own thread checks and queues the jobs in batches while the
+    caller keeps draining; shutdown leaves no thread. The runner makes clips locally (tests/blender/
+    local_runner.py): what is under test is the manager, not a backend."""
+    import threading
+
+    from blender_movie_director.backend.jobs import Queued
+    from blender_movie_director.backend.jobs.manager import RESUME_BATCH, JobManager
+    from blender_movie_director.backend.jobs.store import STORE_FILE_NAME, JobStore
+    from tests.blender.local_runner import ClipRunner
+
+    store = root / STORE_FILE_NAME
+    count = 2 * RESUME_BATCH + 7
+    writer = JobStore(store)
+    for i in range(count):
+        request = GenerationRequest(backend="wavespeed", model="m", prompt=f"p{i}", output_dir=str(root))
+        writer.put(JobRecord(f"j{i:04d}", request))
+    gate = threading.Event()  # the jobs wait: what is measured is taking them up, not running them
+    runner = ClipRunner(gate=gate)
+    engine = JobManager(store, runners={Backend.WAVESPEED: runner, Backend.WAN2GP: runner})
+    try:
+        assert engine.earlier(timeout=20).count == count
+        engine.resume_in_background(context(root))
+        queued: set[str] = set()
+        for _ in range(2000):
+            queued |= {e.job_id for e in engine.drain() if isinstance(e, Queued)}
+            if len(queued) == count:
+                break
+            threading.Event().wait(0.01)
+        assert len(queued) == count
+        assert [info.job_id for info in engine.jobs()] == [f"j{i:04d}" for i in range(count)]  # in order
+    finally:
+        gate.set()
+        assert engine.shutdown(timeout=30)
+    assert not [t for t in threading.enumerate() if t.name.startswith("movie-director-")]

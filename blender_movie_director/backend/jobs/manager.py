@@ -316,7 +316,9 @@ class JobManager:
     def resume_in_background(self, context: ResumeContext) -> None:
         """:meth:`resume` on a thread of the manager's own (the Resume button: the click returns at once;
         the jobs' events reach the drain as usual). ``shutdown`` waits for it."""
-        thread = threading.Thread(target=self._resume_quietly, args=(context,), name="movie-director-resume")
+        thread = threading.Thread(
+            target=self._resume_quietly, args=(context,), name="movie-director-resume", daemon=True
+        )
         with self._lock:
             self._ensure_open()
             self._helpers.append(thread)

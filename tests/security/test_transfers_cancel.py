@@ -108,6 +108,52 @@ def test_a_resumed_wan2gp_download_stops_on_cancel(trickle, tmp_path):
     assert not list((tmp_path / "out").glob("*.mp4"))
 
 
+@pytest.mark.parametrize("why", ["cancel", "deadline"])
+def test_a_resumed_job_at_one_byte_a_second_obeys_cancel_deadline_and_shutdown(trickle, tmp_path, why):
+    """Issue 14 item 5 as it was seen: a job of an earlier session, resumed through the engine, whose
+    download trickles at 1 byte/s. Cancel ends it within a second; so does its deadline (today's, from the
+    resume context); shutdown leaves no movie-director thread."""
+    from blender_movie_director.backend.jobs import JobState
+    from blender_movie_director.backend.jobs.resume import ResumeContext
+
+    out = tmp_path / "out"
+    out.mkdir()
+    stored = GenerationRequest(
+        backend=Backend.WAN2GP,
+        model="t2v_1.3B",
+        prompt="resumed",
+        output_dir=str(out),
+        servers=(trickle.url,),
+    )
+    record = JobRecord("job-r1", stored, state=JobState.RUNNING, remote_id="md_r1.mp4",
+                       remote_kind="server_file", metadata={"outputs_dir": "/outputs"})  # fmt: skip
+    (tmp_path / "jobs.jsonl").write_text(record.to_line())
+    before = set(threading.enumerate())
+    engine = JobManager(tmp_path / "jobs.jsonl")
+    try:
+        deadline = 2.0 if why == "deadline" else 60.0
+        context = ResumeContext(output_dir=str(out), wan2gp_servers=(trickle.url,), deadline_s=deadline)
+        (job,) = engine.resume(context)
+        events = _until(engine, job, lambda e: isinstance(e, Started))
+        started = time.monotonic()
+        while not any(h.path.startswith("/gradio_api/file=") for h in trickle.hits):
+            assert time.monotonic() - started < 10
+            time.sleep(0.02)
+        if why == "cancel":
+            asked = time.monotonic()
+            assert engine.cancel(job)
+            events += _until(engine, job, lambda e: isinstance(e, Cancelled), timeout=30)
+            assert time.monotonic() - asked < WITHIN
+        else:
+            events += _until(engine, job, lambda e: isinstance(e, (Failed, Cancelled)), timeout=30)
+            assert isinstance(events[-1], Failed) and events[-1].error_kind == ErrorKind.TIMEOUT, events[-3:]
+            assert time.monotonic() - started < deadline + WITHIN
+    finally:
+        assert engine.shutdown(timeout=10)
+    assert not [t.name for t in _transfer_threads() if t not in before]
+    assert not list(out.glob("*.mp4"))
+
+
 # --- WaveSpeed: the download ------------------------------------------------------------------------------
 @pytest.mark.parametrize("why", ["cancel", "deadline"])
 def test_a_trickling_wavespeed_download_stops_within_a_second(trickle, tmp_path, why):

@@ -282,3 +282,37 @@ def test_stopping_while_the_task_is_sent_ends_within_a_second(start_wan2gp_stand
         assert time.monotonic() - started < 3.0 + WITHIN
     finally:
         client.close()
+
+
+@pytest.mark.standin
+@pytest.mark.parametrize("why", ["abandon", "deadline"])
+def test_a_wavespeed_job_stops_during_its_download(wavespeed_standin_clean, tmp_path, why):
+    """Through the engine: a paid task's download throttled to 1 KB/s. Cancel (a paid task: abandon, its id
+    kept for a later fetch) and the deadline end it within a second."""
+    ws = wavespeed_standin_clean
+    ws.add_fault("download", action="throttle", bytes_per_second=1000, count=None)
+    before = set(threading.enumerate())
+    engine = JobManager(tmp_path / "jobs.jsonl")
+    try:
+        request = GenerationRequest(
+            backend=Backend.WAVESPEED, model="hunyuan-video-1.5", prompt="slow cdn", output_dir=str(tmp_path),
+            settings={"duration": 5, "resolution": "480p", "seed": 3}, servers=(ws.url,),
+            deadline_s=60.0 if why == "abandon" else 4.0,
+        )  # fmt: skip
+        job = engine.submit(request, Credentials(api_key=ws.api_key))
+        events = _until(engine, job, lambda e: isinstance(e, Progress) and "download" in e.text.lower())
+        if why == "abandon":
+            asked = time.monotonic()
+            assert engine.cancel(job, abandon_paid=True)
+            events += _until(engine, job, lambda e: isinstance(e, Cancelled), timeout=30)
+            assert time.monotonic() - asked < WITHIN
+            assert events[-1].remote_may_finish
+        else:
+            events += _until(engine, job, lambda e: isinstance(e, (Failed, Cancelled)), timeout=30)
+            assert isinstance(events[-1], Failed) and events[-1].error_kind == ErrorKind.TIMEOUT, events[-3:]
+            started = next(e for e in events if isinstance(e, Started))
+            assert events[-1].time - started.time < 4.0 + WITHIN  # the deadline runs from the start
+    finally:
+        assert engine.shutdown(timeout=10)
+    assert not [t.name for t in _transfer_threads() if t not in before]
+    assert not list(tmp_path.glob("*.mp4"))

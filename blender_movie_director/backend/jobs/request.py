@@ -106,24 +106,25 @@ class GenerationRequest:
         unknown = set(data) - _FIELD_NAMES
         if unknown:
             raise StoredDataError(f"unknown request fields: {', '.join(sorted(map(str, unknown)))}")
-        request = object.__new__(cls)
+        values: dict[str, Any] = {}
         for name, check in _FIELD_CHECKS.items():
             if name in data:
-                value = check(name, data[name])
+                values[name] = check(name, data[name])
             elif name in _REQUIRED:
                 raise StoredDataError(f"the request has no {name}")
             else:
-                value = _DEFAULTS[name]()
-            object.__setattr__(request, name, value)
-        # What __post_init__ does, without its JSON check (the values came from JSON): a store of 40k
-        # records loads in a fraction of the time.
+                values[name] = _DEFAULTS[name]()
+        # What __post_init__ does, without its JSON check (the values came from JSON), and every field set
+        # at once: a store of 40k records loads in a fraction of the time.
         try:
-            object.__setattr__(request, "backend", Backend(request.backend))
-            object.__setattr__(request, "quality", Quality(request.quality))
+            values["backend"] = Backend(values["backend"])
+            values["quality"] = Quality(values["quality"])
         except ValueError as exc:  # an unknown backend or quality name
             raise StoredDataError(f"the request cannot be read: {exc}") from None
-        object.__setattr__(request, "settings", MappingProxyType(request.settings))
-        object.__setattr__(request, "inputs", MappingProxyType(request.inputs))
+        values["settings"] = MappingProxyType(values["settings"])
+        values["inputs"] = MappingProxyType(values["inputs"])
+        request = object.__new__(cls)
+        request.__dict__.update(values)
         return request
 
     def fingerprint(self) -> str:

@@ -14,14 +14,18 @@ from typing import Any
 
 _API_NAMES = frozenset(
     {
+        "Cinematographer",
         "Job",
         "ShotNotReadyError",
+        "Wan2GPCinematographer",
+        "Wan2GPConfigTemplates",
         "ai_video_generate",
         "cancel",
         "discard_jobs",
         "fetch_result",
         "generate_all",
         "generate_shot",
+        "get_scene_shots",
         "jobs",
         "quick_video",
         "resume",

@@ -23,9 +23,15 @@ from . import _API_NAMES
 from .backend.base import GenerationResult
 from .backend.errors import OfflineError
 from .backend.jobs.request import ShotRef
+from .backend.wan2gp.templates import Wan2GPConfigTemplates  # noqa: F401 - exported (_API_NAMES)
 from .scene import props, shots
 from .scene.config import get_preferences, output_root
 from .session import drain, engine, shot_jobs, submit
+from .session.cinematographer import (  # noqa: F401 - exported (_API_NAMES): the design notes' names
+    Cinematographer,
+    Wan2GPCinematographer,
+    get_scene_shots,
+)
 
 __all__ = sorted(_API_NAMES)
 

@@ -5,7 +5,7 @@ Nothing here imports ``bpy`` or any heavy dependency, so it is safe to import at
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -51,11 +51,21 @@ METADATA_KEYS = (
 )
 
 
+#: The keys a result reads as a mapping, besides its metadata's (see :class:`GenerationResult`).
+RESULT_KEYS = ("success", "video_path", "error", "error_message", "error_kind", "metadata")
+
+
 @dataclass(frozen=True)
-class GenerationResult:
+class GenerationResult(Mapping[str, Any]):
     """What every generation returns, whichever backend ran it.
 
     ``success`` is True exactly when ``video_path`` names a complete, checked video file.
+
+    Attribute access is the API (``result.success``, ``result.error_message``). For scripts written
+    against the design notes it also reads as a read-only mapping: ``result["success"]``,
+    ``result["video_path"]``, ``result["error"]`` (the user-facing message, None on success),
+    ``result["error_kind"]``, ``result["metadata"]``, and any metadata key at the top level
+    (``result.get("used_fallback")``, ``result["primary_error"]``) unless it is one of those names.
     """
 
     success: bool
@@ -78,6 +88,21 @@ class GenerationResult:
     @classmethod
     def failed(cls, error: BackendError, **metadata: Any) -> GenerationResult:
         return cls(success=False, error_message=error.user_message, error_kind=error.kind, metadata=metadata)
+
+    # --- the read-only mapping view (the seed documents' ``result["success"]``) -----
+    def __getitem__(self, key: str) -> Any:
+        if key in ("error", "error_message"):
+            return self.error_message
+        if key in RESULT_KEYS:
+            return getattr(self, key)
+        return self.metadata[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from RESULT_KEYS
+        yield from (key for key in self.metadata if key not in RESULT_KEYS)
+
+    def __len__(self) -> int:
+        return len(RESULT_KEYS) + sum(1 for key in self.metadata if key not in RESULT_KEYS)
 
     def raise_for_error(self) -> str:
         """Return the video path, or raise the typed error this result carries."""

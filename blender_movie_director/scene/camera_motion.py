@@ -459,6 +459,80 @@ def motion_words(samples: Sequence[CameraSample], fps: float, model: str) -> str
     return describe(analyze(samples, fps), family_for_model(model))
 
 
+# --- moves named in words (the design notes' ``["zoom_in", "pan_right"]``) -----
+#: Movement names a script may ask for, and the move each one is. The design notes' spellings
+#: (``zoom_in``, ``pan_right``) plus the film words the model terms use (``push_in``, ``crane_up``).
+NAMED_MOVES: dict[str, tuple[str, str]] = {
+    "static": ("static", ""),
+    "dolly_in": ("dolly", "in"),
+    "dolly_out": ("dolly", "out"),
+    "push_in": ("dolly", "in"),
+    "pull_back": ("dolly", "out"),
+    "pull_out": ("dolly", "out"),
+    "truck_left": ("truck", "left"),
+    "truck_right": ("truck", "right"),
+    "track_left": ("truck", "left"),
+    "track_right": ("truck", "right"),
+    "pedestal_up": ("pedestal", "up"),
+    "pedestal_down": ("pedestal", "down"),
+    "crane_up": ("pedestal", "up"),
+    "crane_down": ("pedestal", "down"),
+    "pan_left": ("pan", "left"),
+    "pan_right": ("pan", "right"),
+    "tilt_up": ("tilt", "up"),
+    "tilt_down": ("tilt", "down"),
+    "roll_clockwise": ("roll", "clockwise"),
+    "roll_counterclockwise": ("roll", "counterclockwise"),
+    "zoom_in": ("zoom", "in"),
+    "zoom_out": ("zoom", "out"),
+    "orbit_left": ("orbit", "left"),
+    "orbit_right": ("orbit", "right"),
+    "arc_left": ("orbit", "left"),
+    "arc_right": ("orbit", "right"),
+}
+
+
+def moves_from_names(names: Sequence[str]) -> tuple[Move, ...]:
+    """The moves ``names`` ask for (``"zoom_in"``, ``"Pan Right"``, ``"crane-up"``), in :data:`MOVE_ORDER`.
+
+    Raises ``ValueError`` naming the known names for an unknown one, or for two names that ask the same
+    move in opposite directions."""
+    moves: dict[str, Move] = {}
+    for name in names:
+        key = "_".join(str(name).strip().lower().replace("-", " ").split())
+        if key not in NAMED_MOVES:
+            known = ", ".join(sorted(NAMED_MOVES))
+            raise ValueError(f"Unknown camera movement {name!r}. Known: {known}")
+        kind, direction = NAMED_MOVES[key]
+        other = moves.get(kind)
+        if other is not None and other.direction != direction:
+            raise ValueError(f"Camera movements {other.label!r} and {name!r} contradict each other")
+        moves[kind] = Move(kind, direction)
+    return tuple(sorted(moves.values(), key=lambda m: MOVE_ORDER.index(m.kind)))
+
+
+def with_requested(
+    requested: Sequence[Move], analysis: MotionAnalysis | None, seconds: float = 0.0, frames: int = 0
+) -> MotionAnalysis:
+    """The moves to describe when a script asks for ``requested`` on a shot whose camera's own animation
+    reads as ``analysis`` (None: nothing animates it). The animation wins where it says more: a kind of
+    move it has (with its direction, amount and speed) replaces the requested one, and its other moves
+    stay; an orbit it has also covers a requested pan or truck. Requested moves of other kinds are added.
+    """
+    own = [m for m in (analysis.moves if analysis else ()) if m.kind != "static"]
+    covered = {m.kind for m in own}
+    if "orbit" in covered:
+        covered |= {"pan", "truck"}
+    added = [m for m in requested if m.kind not in covered and m.kind != "static"]
+    moves = own + added
+    if not moves:
+        moves = [Move("static")]
+    moves.sort(key=lambda m: MOVE_ORDER.index(m.kind))
+    if analysis is not None:
+        return MotionAnalysis(tuple(moves), analysis.seconds, analysis.frames, analysis.wobble and not added)
+    return MotionAnalysis(tuple(moves), seconds, frames)
+
+
 def append_to_prompt(prompt: str, words: str) -> str:
     """``prompt`` with the motion words after it (once: words already at its end are not repeated)."""
     prompt = prompt.strip()

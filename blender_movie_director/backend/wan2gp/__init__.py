@@ -27,6 +27,7 @@ _EXPORTS = {
     "ModelInfo": "catalog",
     "Task": "catalog",
     "apply_template": "templates",
+    "Wan2GPConfigTemplates": "templates",
     "get_model": "catalog",
     "recommend_models": "catalog",
     "video_model_ids": "catalog",

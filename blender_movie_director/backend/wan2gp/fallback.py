@@ -18,13 +18,29 @@ def generate_with_fallback(
     client: Wan2GPClient, prompt: str, primary_model: str, fallback_model: str, **kwargs: Any
 ) -> GenerationResult:
     """Run ``primary_model``; if it fails for a reason a different model might avoid, run
-    ``fallback_model``. The result's metadata carries ``used_fallback``, ``fallback_reason`` (the primary's
-    error message) and ``primary_model``."""
+    ``fallback_model``. The result's metadata carries ``used_fallback``, ``primary_error`` (the primary's
+    error message; also as ``fallback_reason``) and ``primary_model``."""
     first = client.generate(model=primary_model, prompt=prompt, **kwargs)
-    if first.success or first.error_kind in _NO_FALLBACK:
-        return _with(first, used_fallback=False, fallback_reason=None, primary_model=primary_model)
+    if not can_fall_back(first):
+        return mark(first, primary=first, primary_model=primary_model)
     second = client.generate(model=fallback_model, prompt=prompt, **kwargs)
-    return _with(second, used_fallback=True, fallback_reason=first.error_message, primary_model=primary_model)
+    return mark(second, primary=first, primary_model=primary_model)
+
+
+def can_fall_back(result: GenerationResult) -> bool:
+    """Whether another model might succeed where ``result``'s failed (not after a cancel, a login or
+    connection failure, or a server too old)."""
+    return not result.success and result.error_kind not in _NO_FALLBACK
+
+
+def mark(result: GenerationResult, *, primary: GenerationResult, primary_model: str) -> GenerationResult:
+    """``result`` with the fallback facts in its metadata: ``used_fallback`` (``result`` is not the
+    primary's), ``primary_error`` / ``fallback_reason`` and ``primary_model``."""
+    used = result is not primary
+    reason = primary.error_message if used else None
+    return _with(
+        result, used_fallback=used, primary_error=reason, fallback_reason=reason, primary_model=primary_model
+    )
 
 
 def _with(result: GenerationResult, **extra: Any) -> GenerationResult:

@@ -91,3 +91,16 @@ def apply_template(name: str, prompt: str) -> dict[str, Any]:
         "negative_prompt": template.negative_prompt,
         "model": template.model,
     }
+
+
+class Wan2GPConfigTemplates:
+    """The design notes' name for the templates (``Wan2GPConfigTemplates.apply_template(name, prompt)``):
+    a thin name over :data:`PROMPT_TEMPLATES` and :func:`apply_template`, nothing of its own."""
+
+    TEMPLATES = PROMPT_TEMPLATES
+    apply_template = staticmethod(apply_template)
+
+    @staticmethod
+    def names() -> list[str]:
+        """The template names, sorted."""
+        return sorted(PROMPT_TEMPLATES)

@@ -299,9 +299,11 @@ def test_seed_001_fallback_and_camera_words_where_the_example_cannot_reach(
     import movie_director as md
 
     bpy = seed_world
-    scene = _scene_01(bpy)
+    _scene_01(bpy)
     cinematographer = md.Wan2GPCinematographer()
     assert cinematographer.setup_connection() and "localhost:7860" in cinematographer.connection_message
+    wavespeed = md.Cinematographer("WAVESPEED")
+    assert wavespeed.setup_connection() and "key accepted" in wavespeed.connection_message
     result = cinematographer.generate_with_fallback(
         prompt="Epic battle scene",
         primary_model="finetune_not_on_server",
@@ -331,7 +333,6 @@ def test_seed_001_fallback_and_camera_words_where_the_example_cannot_reach(
     assert "online access" in cinematographer.connection_message.lower()
     offline = cinematographer.generate_shot_preview(cam)
     assert not offline["success"] and offline["error_kind"] == "offline"
-    del scene
 
 
 def test_seed_004_examples(seed_world: ModuleType, wavespeed_standin: Any, tmp_path: Path) -> None:

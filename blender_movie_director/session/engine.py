@@ -202,10 +202,8 @@ def resume(context: Any, *, background: bool = False) -> list[str]:
     returns the ids of the jobs started. The others end at once, each failing on its shot with the reason.
     ``background``: on the manager's own thread (the button: the click returns at once; returns [])."""
     manager = get()
-    offered = manager.earlier(timeout=None).records
-    for record in offered:  # before any event of theirs can reach the drain
-        _job_shots[record.job_id] = record.request.shot
-        _active.add(record.job_id)
+    # Before any event of theirs reaches the drain (their shots are found through the manager: shot_of).
+    _active.update(record.job_id for record in manager.earlier(timeout=None).records)
     if background:
         manager.resume_in_background(context)
         return []

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..backend.files import inside, safe_filename
 from ..backend.jobs.request import Backend, Credentials, GenerationRequest, ShotRef
+from ..backend.jobs.resume import ResumeContext
 from ..backend.limits import MiB
 from ..scene.config import get_preferences, output_root
 
@@ -143,4 +144,24 @@ def envelope(backend: str, *, shot: ShotRef, obj: Any | None = None, prefs: Any 
         servers=servers_for(backend, prefs),
         credentials=credentials_for(backend, prefs),
         max_download_bytes=download_cap(prefs),
+    )
+
+
+def resume_context(prefs: Any | None = None) -> ResumeContext:
+    """Today's context for jobs of an earlier session (the Resume button, ``md.resume()``, ``--resume``):
+    the same output folder, servers, credentials, timeout, deadline and download cap as a new job's, never
+    the ones a job store records (see backend/jobs/resume.py)."""
+    prefs = prefs or get_preferences()
+    cap = getattr(prefs, "download_max_bytes", None)  # the preference, once there is one (bytes)
+    return ResumeContext(
+        output_dir=output_root(prefs),
+        wan2gp_servers=servers_for("WAN2GP", prefs),
+        wavespeed_url=servers_for("WAVESPEED", prefs)[0],
+        credentials={
+            Backend.WAN2GP: credentials_for("WAN2GP", prefs),
+            Backend.WAVESPEED: credentials_for("WAVESPEED", prefs),
+        },
+        request_timeout_s=float(prefs.request_timeout),
+        deadline_s=float(prefs.job_deadline_minutes) * 60.0,
+        max_download_bytes=None if cap is None else int(cap),
     )

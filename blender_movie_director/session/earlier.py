@@ -3,8 +3,8 @@
 Opening a file puts nothing on the network. The engine reads the job store beside the file on its own
 thread (:func:`.engine.reattach`); this module turns what it found into what the Shots panel shows ("3 jobs
 from an earlier session: Resume · Discard", the damaged-line notices, Blender's own distrust of the file),
-marks the shots whose jobs wait for that click, and on the click builds today's :class:`ResumeContext` from
-the preferences, never from the store.
+marks the shots whose jobs wait for that click, and on the click builds today's ``ResumeContext`` from
+the preferences (``requests.envelope.resume_context``), never from the store.
 
 Main thread only (reads ``bpy`` and the preferences); :func:`tick` is called by the drain's timer and costs a
 flag check once the offer is known.
@@ -18,11 +18,8 @@ from typing import Any
 import bpy
 
 from ..backend.jobs.manager import EarlierJobs
-from ..backend.jobs.request import Backend
-from ..backend.jobs.resume import ResumeContext
 from ..requests import envelope
 from ..scene import props, shots
-from ..scene.config import get_preferences, output_root
 from . import engine
 
 WAITING_TEXT = "A job from an earlier session: Resume it in the Shots panel, or generate again."
@@ -55,24 +52,6 @@ def untrusted_reason() -> str:
     return ""
 
 
-def resume_context(prefs: Any | None = None) -> ResumeContext:
-    """Today's context for jobs of an earlier session: everything from the preferences, read through the
-    same request envelope as every new job's (requests/envelope.py)."""
-    prefs = prefs or get_preferences()
-    return ResumeContext(
-        output_dir=output_root(prefs),
-        wan2gp_servers=envelope.servers_for("WAN2GP", prefs),
-        wavespeed_url=envelope.servers_for("WAVESPEED", prefs)[0],
-        credentials={
-            Backend.WAN2GP: envelope.credentials_for("WAN2GP", prefs),
-            Backend.WAVESPEED: envelope.credentials_for("WAVESPEED", prefs),
-        },
-        request_timeout_s=float(prefs.request_timeout),
-        deadline_s=float(prefs.job_deadline_minutes) * 60.0,
-        max_download_bytes=envelope.download_cap(prefs),
-    )
-
-
 def resume(prefs: Any | None = None, *, background: bool = False) -> list[str]:
     """The user's word: start the offered jobs with today's context. Returns the ids of the jobs started
     (the others failed, each on its shot with the reason); ``background`` (the button): checked and started
@@ -82,7 +61,7 @@ def resume(prefs: Any | None = None, *, background: bool = False) -> list[str]:
     offline = shots.offline_reason()
     if offline:
         raise OfflineError(offline)
-    return engine.resume(resume_context(prefs), background=background)
+    return engine.resume(envelope.resume_context(prefs), background=background)
 
 
 def discard() -> int:

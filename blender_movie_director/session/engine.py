@@ -97,7 +97,7 @@ def refetch(job_id: str, credentials: Credentials, context: Any = None) -> str:
         manager.job(job_id)
     except KeyError:  # from the store only: today's context, built from the preferences
         if context is None:
-            from .earlier import resume_context
+            from ..requests.envelope import resume_context
 
             context = resume_context()
         new_id = manager.refetch(job_id, context)

@@ -152,7 +152,6 @@ def resume_context(prefs: Any | None = None) -> ResumeContext:
     the same output folder, servers, credentials, timeout, deadline and download cap as a new job's, never
     the ones a job store records (see backend/jobs/resume.py)."""
     prefs = prefs or get_preferences()
-    cap = getattr(prefs, "download_max_bytes", None)  # the preference, once there is one (bytes)
     return ResumeContext(
         output_dir=output_root(prefs),
         wan2gp_servers=servers_for("WAN2GP", prefs),
@@ -163,5 +162,5 @@ def resume_context(prefs: Any | None = None) -> ResumeContext:
         },
         request_timeout_s=float(prefs.request_timeout),
         deadline_s=float(prefs.job_deadline_minutes) * 60.0,
-        max_download_bytes=None if cap is None else int(cap),
+        max_download_bytes=download_cap(prefs),
     )

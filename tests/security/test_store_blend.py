@@ -164,6 +164,11 @@ def test_opening_a_crafted_file_sends_nothing_and_resume_goes_only_to_todays_ser
         assert Path(bpy.path.abspath(settings.takes[0].filepath)).resolve().is_relative_to(out.resolve())
         assert evil.requests == []  # no key, no password, no picture, no poll: nothing at all
         assert not evil.saw(ws.api_key) and not evil.saw(WAN_PASSWORD)
+        today = manager.job(paid.job_id).request  # rebuilt from the preferences, not from the record
+        assert today.servers == (ws.url,) and today.request_timeout_s == 10.0
+        assert today.deadline_s == prefs.job_deadline_minutes * 60.0
+        assert today.max_download_bytes == prefs.download_limit_mb * 1024 * 1024
+        assert Path(today.output_dir).resolve().is_relative_to(out.resolve())
         assert ws.submit_count() == submits_before  # the paid task was fetched by id, never sent again
         assert ws.requests(route="upload") == []
         failed = {r.job_id: manager.job(r.job_id) for r in crafted if r.job_id != paid.job_id}

@@ -96,16 +96,6 @@ def server_key(url: str) -> tuple[str, str, int, str]:
     return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
 
 
-def inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` resolves (links followed, ``..`` applied) inside ``folder`` (or is it)."""
-    try:
-        target = Path(path).expanduser().resolve()
-        root = Path(folder).expanduser().resolve()
-    except (OSError, RuntimeError, ValueError):
-        return False
-    return target == root or target.is_relative_to(root)
-
-
 def rebuild(record: JobRecord, context: ResumeContext) -> GenerationRequest:
     """The stored job's request with today's values; raises :class:`NotResumableError` saying why not."""
     request = record.request

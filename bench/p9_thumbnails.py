@@ -52,6 +52,9 @@ def child(workdir: str, repeat: str) -> dict[str, object]:
     bpy = blender_scene.fresh_blender(work)
     from blender_movie_director.scene import takes
 
+    # Takes are clips the extension wrote, so they sit in its output folder (the only place thumbnails
+    # are made from).
+    bpy.context.preferences.addons["blender_movie_director"].preferences.output_folder = str(work)
     source = write_clip(work / "source.mp4", FPS, FRAMES, size=SIZE)
     cam = blender_scene.make_shots(bpy, 1, spacing=100)[0]
     counter = iter(range(1_000_000))

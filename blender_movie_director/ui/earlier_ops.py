@@ -30,6 +30,15 @@ def _offer() -> Any:
     return engine.earlier()
 
 
+def _poll_offer(cls: type) -> Any:
+    """The offer when it holds jobs (read), else None with the poll message set."""
+    offer = _offer()
+    if offer is None or not offer.loaded or not offer.count:
+        cls.poll_message_set("No jobs from an earlier session")
+        return None
+    return offer
+
+
 class MOVIEDIR_OT_resume_jobs(bpy.types.Operator):
     """Resume the jobs an earlier session left, with today's servers, keys and output folder"""
 
@@ -39,9 +48,7 @@ class MOVIEDIR_OT_resume_jobs(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        offer = _offer()
-        if offer is None or not offer.loaded or not offer.count:
-            cls.poll_message_set("No jobs from an earlier session")
+        if _poll_offer(cls) is None:
             return False
         offline = shots.offline_reason()
         if offline:
@@ -72,11 +79,7 @@ class MOVIEDIR_OT_discard_jobs(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        offer = _offer()
-        if offer is None or not offer.loaded or not offer.count:
-            cls.poll_message_set("No jobs from an earlier session")
-            return False
-        return True
+        return _poll_offer(cls) is not None
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         count = earlier.discard()

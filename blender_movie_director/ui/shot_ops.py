@@ -34,6 +34,14 @@ def _scene_ready(cls: type, context: bpy.types.Context) -> bool:
     return True
 
 
+def poll_shot(cls: type, context: bpy.types.Context) -> bool:
+    """The poll of a button that works on the active shot (also used by the director tools' operators)."""
+    if shots.active_shot(context) is None:
+        cls.poll_message_set("Select a camera: each camera is a shot")
+        return False
+    return True
+
+
 class MOVIEDIR_OT_generate_shot(bpy.types.Operator):
     """Generate a clip for the shot and cut it into the Sequencer at the shot's frame"""
 
@@ -101,10 +109,7 @@ class MOVIEDIR_OT_choose_model(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if shots.active_shot(context) is None:
-            cls.poll_message_set("Select a camera: each camera is a shot")
-            return False
-        return True
+        return poll_shot(cls, context)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         obj = _shot(context, self.shot)

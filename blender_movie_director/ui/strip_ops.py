@@ -16,6 +16,7 @@ from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 from ..backend.lazy import lazy_module
 from ..blender import compat
 from ..scene import catalogs, props, tool_props
+from .shot_ops import poll_shot
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
 camera_prompt = lazy_module("..scene.camera_prompt", __package__)
@@ -95,6 +96,9 @@ class _StripAction:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
 
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        return self.run(context)
+
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         raise NotImplementedError
 
@@ -125,9 +129,6 @@ class MOVIEDIR_OT_strip_regenerate(_StripAction, bpy.types.Operator):
         if self.count > 1:
             return context.window_manager.invoke_props_dialog(self)
         return self.execute(context)
-
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        return self.run(context)
 
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         planned = strip_requests.regenerate(strip, scene, self.count)
@@ -172,9 +173,6 @@ class MOVIEDIR_OT_strip_switch_take(_StripAction, bpy.types.Operator):
             cls.poll_message_set("The shot has only one take")
             return False
         return True
-
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        return self.run(context)
 
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         obj = takes.shot_of_strip(strip)
@@ -229,9 +227,6 @@ class MOVIEDIR_OT_strip_retake(_StripAction, bpy.types.Operator):
         self.prompt = self.prompt or strip_requests.strip_prompt(strip)
         return context.window_manager.invoke_props_dialog(self, width=420)
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        return self.run(context)
-
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         planned = strip_requests.retake(
             strip, scene, self.frame_start, self.frame_end, self.prompt, self.mode
@@ -260,9 +255,6 @@ class _FromPicture(_StripAction):
         self.prompt = self.prompt or strip_requests.strip_prompt(strip)
         self.backend = strip_requests.default_backend(strip)
         return context.window_manager.invoke_props_dialog(self, width=420)
-
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        return self.run(context)
 
 
 class MOVIEDIR_OT_strip_image_to_video(_FromPicture, bpy.types.Operator):
@@ -324,9 +316,6 @@ class MOVIEDIR_OT_strip_reveal(_StripAction, bpy.types.Operator):
             cls.poll_message_set(f"The file is missing: {path}")
             return False
         return True
-
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        return self.run(context)
 
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         path = _file_of(strip)
@@ -413,9 +402,6 @@ class MOVIEDIR_OT_strip_info(_StripAction, bpy.types.Operator):
             row.label(text=label)
             row.label(text=value)
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        return self.run(context)
-
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         rows = generation_info(strip)
         self.report({"INFO"}, " · ".join(f"{label}: {value}" for label, value in rows))
@@ -433,10 +419,7 @@ class MOVIEDIR_OT_read_camera(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if shots.active_shot(context) is None:
-            cls.poll_message_set("Select a camera: each camera is a shot")
-            return False
-        return True
+        return poll_shot(cls, context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         obj = shots.find_shot(self.shot) if self.shot else shots.active_shot(context)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from .errors import ServerError
@@ -119,24 +120,26 @@ class _Decoder:
         return b"".join(parts)
 
 
-def read_capped(response: Any, limit: int) -> bytes:
-    """The body of a streamed ``httpx.Response`` (sync), at most ``limit`` bytes after decoding; raises
-    :class:`BodyTooLargeError` (announced or counted) and ``ValueError`` for an unasked-for encoding."""
+def _decoder_for(response: Any, limit: int) -> _Decoder:
+    """The bounded decoder of the response's body; a plain body announced larger than ``limit`` is refused
+    before a byte is read (:class:`BodyTooLargeError`)."""
     announced = announced_length(response.headers)
     encoding = response.headers.get("content-encoding", "")
     if announced is not None and announced > limit and encoding in ("", "identity"):
         raise BodyTooLargeError(limit)
-    decoder = _Decoder(encoding, limit)
+    return _Decoder(encoding, limit)
+
+
+def read_capped(response: Any, limit: int) -> bytes:
+    """The body of a streamed ``httpx.Response`` (sync), at most ``limit`` bytes after decoding; raises
+    :class:`BodyTooLargeError` (announced or counted) and ``ValueError`` for an unasked-for encoding."""
+    decoder = _decoder_for(response, limit)
     return b"".join(_feed(decoder, response.iter_raw()))
 
 
 async def aread_capped(response: Any, limit: int) -> bytes:
     """:func:`read_capped` for an ``httpx.AsyncClient`` stream."""
-    announced = announced_length(response.headers)
-    encoding = response.headers.get("content-encoding", "")
-    if announced is not None and announced > limit and encoding in ("", "identity"):
-        raise BodyTooLargeError(limit)
-    decoder = _Decoder(encoding, limit)
+    decoder = _decoder_for(response, limit)
     parts: list[bytes] = []
     async for chunk in _aiter(response):
         parts.append(decoder.feed(chunk))
@@ -160,45 +163,55 @@ def plain_headers(headers: Any) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers.multi_items() if k.lower() not in drop]
 
 
+def _asking_for_encodings(kwargs: dict[str, Any]) -> dict[str, str]:
+    """The request's headers (taken out of ``kwargs``), asking only for the encodings decoded here."""
+    headers = dict(kwargs.pop("headers", None) or {})
+    headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
+    return headers
+
+
+@contextmanager
+def _decoding_errors(response: Any) -> Iterator[None]:
+    """A body that does not decode (bad gzip/deflate, an unasked-for encoding) is httpx's DecodingError."""
+    import httpx
+
+    try:
+        yield
+    except (ValueError, zlib.error) as exc:
+        raise httpx.DecodingError(str(exc), request=response.request) from exc
+
+
+def _whole(response: Any, body: bytes) -> Any:
+    """An ``httpx.Response`` holding the decoded ``body`` read from the streamed ``response``."""
+    import httpx
+
+    return httpx.Response(
+        response.status_code,
+        headers=plain_headers(response.headers),
+        content=body,
+        request=response.request,
+    )
+
+
 async def capped_request(client: Any, method: str, url: str, *, limit: int, **kwargs: Any) -> Any:
     """``client.request(method, url, **kwargs)`` on an ``httpx.AsyncClient`` with the body read under
     ``limit``: returns an ``httpx.Response`` with the whole (decoded) body. Raises
     :class:`BodyTooLargeError`; transport errors are httpx's, as for ``client.request``."""
-    import httpx
-
-    headers = dict(kwargs.pop("headers", None) or {})
-    headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
+    headers = _asking_for_encodings(kwargs)
     async with client.stream(method, url, headers=headers, **kwargs) as response:
-        try:
+        with _decoding_errors(response):
             body = await aread_capped(response, limit)
-        except (ValueError, zlib.error) as exc:
-            raise httpx.DecodingError(str(exc), request=response.request) from exc
-        return httpx.Response(
-            response.status_code,
-            headers=plain_headers(response.headers),
-            content=body,
-            request=response.request,
-        )
+        return _whole(response, body)
 
 
 def capped_get(client: Any, url: str, *, limit: int, **kwargs: Any) -> Any:
     """``client.get(url)`` on a sync ``httpx.Client`` (or the ``httpx`` module) with the body read under
     ``limit``; see :func:`capped_request`."""
-    import httpx
-
-    headers = dict(kwargs.pop("headers", None) or {})
-    headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
+    headers = _asking_for_encodings(kwargs)
     with client.stream("GET", url, headers=headers, **kwargs) as response:
-        try:
+        with _decoding_errors(response):
             body = read_capped(response, limit)
-        except (ValueError, zlib.error) as exc:
-            raise httpx.DecodingError(str(exc), request=response.request) from exc
-        return httpx.Response(
-            response.status_code,
-            headers=plain_headers(response.headers),
-            content=body,
-            request=response.request,
-        )
+        return _whole(response, body)
 
 
 __all__ = [

@@ -10,6 +10,7 @@ Threading: immutable data and pure queries (the parsed catalog is cached once); 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from dataclasses import dataclass
@@ -111,47 +112,15 @@ DEFAULT_I2V_MODEL = "i2v"
 DEFAULT_VACE_MODEL = "vace_1.3B"
 
 
+def _model(row: tuple) -> ModelInfo:
+    """One row of :data:`.catalog_data.MODEL_ROWS` (the fields in :class:`ModelInfo`'s order)."""
+    fields = dict(zip((f.name for f in dataclasses.fields(ModelInfo)), row, strict=True))
+    return ModelInfo(**{**fields, "task": Task(fields["task"]), "category": Category(fields["category"])})
+
+
 @lru_cache(maxsize=1)
 def _catalog() -> dict[str, ModelInfo]:
-    models: dict[str, ModelInfo] = {}
-    for row in MODEL_ROWS:
-        (
-            mid,
-            name,
-            arch,
-            fam,
-            task,
-            fps,
-            fmin,
-            fstep,
-            res,
-            frames,
-            steps,
-            guidance,
-            shift,
-            cat,
-            vram,
-            vis,
-        ) = row
-        models[mid] = ModelInfo(
-            id=mid,
-            name=name,
-            architecture=arch,
-            family=fam,
-            task=Task(task),
-            fps=fps,
-            frames_minimum=fmin,
-            frames_step=fstep,
-            default_resolution=res,
-            default_frames=frames,
-            default_steps=steps,
-            default_guidance=guidance,
-            default_flow_shift=shift,
-            category=Category(cat),
-            min_vram_gb=vram,
-            visible=vis,
-        )
-    return models
+    return {row[0]: _model(row) for row in MODEL_ROWS}
 
 
 def all_models() -> dict[str, ModelInfo]:

@@ -21,11 +21,22 @@ from bpy.app.handlers import persistent
 from .backend.lazy import loaded
 from .blender import ticker
 from .scene import config, props, tool_props
-from .ui import earlier_ops, layout_ops, menus, preferences, shot_ops, shot_panels, strip_ops, strip_panels
+from .ui import (
+    earlier_ops,
+    fix_ops,
+    layout_ops,
+    menus,
+    preferences,
+    shot_ops,
+    shot_panels,
+    strip_ops,
+    strip_panels,
+)
 
 CLASSES: tuple[type, ...] = (
     *props.classes, *tool_props.classes, *preferences.classes, *shot_ops.classes, *strip_ops.classes,
     *layout_ops.classes, *menus.classes, *shot_panels.classes, *strip_panels.classes, *earlier_ops.classes,
+    *fix_ops.classes,
 )  # fmt: skip
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so

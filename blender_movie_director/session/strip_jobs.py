@@ -65,6 +65,7 @@ class DirectorJob:
     fraction: float = 0.0
     text: str = "Queued"
     error: str = ""
+    error_kind: str = ""  # the ErrorKind value of a failure (scene/fixes.py: the button that fixes it)
     result_strip: str = ""
     result_path: str = ""
     note: str = ""
@@ -149,6 +150,7 @@ def consume(event: JobEvent, report: DrainReport) -> bool:
         job.fraction, job.text = 1.0, "Adding the clip to the Sequencer"
         _finished.append((job.job_id, event.result))
     elif isinstance(event, Failed):
+        job.error_kind = str(event.error_kind)
         _end(job, "failed", event.message or "The generation failed.")
     elif isinstance(event, Cancelled):
         _end(job, "cancelled", event.reason or "Cancelled")

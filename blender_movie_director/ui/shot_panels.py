@@ -16,12 +16,14 @@ from ..blender import compat
 from ..scene import catalogs, props
 from ..scene.props import STATUS_ITEMS
 from .earlier_ops import draw_earlier
+from .fix_ops import draw_fix
 from .shot_ops import (
     MOVIEDIR_OT_add_shot,
     MOVIEDIR_OT_allow_online_access,
     MOVIEDIR_OT_cancel_all,
     MOVIEDIR_OT_cancel_shot,
     MOVIEDIR_OT_choose_model,
+    MOVIEDIR_OT_fetch_result,
     MOVIEDIR_OT_generate_all,
     MOVIEDIR_OT_generate_shot,
     MOVIEDIR_OT_open_result,
@@ -126,7 +128,7 @@ def draw_shot(layout: Any, context: Any) -> None:
     scene = context.scene
     layout.label(text=obj.name, icon="OUTLINER_OB_CAMERA")
     _draw_state(layout, obj)
-    _draw_buttons(layout, settings)
+    _draw_buttons(layout)
     col = layout.column()
     col.prop(settings, "prompt", text="")
     col.prop(settings, "negative_prompt", text="", icon="REMOVE")
@@ -174,11 +176,13 @@ def _draw_state(layout: Any, obj: Any) -> None:
         col.alert = True
         for line in _wrap(settings.last_error, 48):
             col.label(text=line)
+    if settings.status in ("FAILED", "CANCELLED"):
+        _draw_fixes(box, obj)
     if settings.strip_name:
         box.label(text=f"Strip: {settings.strip_name}", icon="SEQUENCE")
 
 
-def _draw_buttons(layout: Any, settings: Any) -> None:
+def _draw_buttons(layout: Any) -> None:
     row = layout.row(align=True)
     row.scale_y = 1.3
     op = row.operator(MOVIEDIR_OT_generate_shot.bl_idname, text="Preview", icon="PLAY")
@@ -188,8 +192,19 @@ def _draw_buttons(layout: Any, settings: Any) -> None:
     row = layout.row(align=True)
     row.operator(MOVIEDIR_OT_cancel_shot.bl_idname, text="Cancel", icon="CANCEL")
     row.operator(MOVIEDIR_OT_open_result.bl_idname, text="Open Result", icon="FILE_MOVIE")
-    if settings.status == "FAILED" and settings.remote_id:
-        layout.operator("moviedir.fetch_result", text="Fetch Result Again", icon="IMPORT")
+
+
+def _draw_fixes(layout: Any, obj: Any) -> None:
+    """Under the message: the button that fixes this kind of failure (scene/fixes.py), and Fetch Result
+    Again whenever the service named the failed task (nothing is submitted or billed again)."""
+    settings = obj.movie_director
+    failed = settings.status == "FAILED"
+    kind = settings.error_kind if failed else "cancelled"
+    col = layout.column(align=True)
+    fix = draw_fix(col, kind, remote_id=settings.remote_id, shot=obj.name, quality=settings.job_quality)
+    if failed and settings.remote_id and (fix is None or fix.operator != MOVIEDIR_OT_fetch_result.bl_idname):
+        op = col.operator(MOVIEDIR_OT_fetch_result.bl_idname, text="Fetch Result Again", icon="IMPORT")
+        op.shot = obj.name
 
 
 def draw_takes(layout: Any, context: Any) -> None:

@@ -16,6 +16,7 @@ import bpy
 from ..backend.lazy import lazy_module
 from ..blender import compat
 from ..scene import tool_props
+from .fix_ops import draw_fix
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
 strip_jobs = lazy_module("..session.strip_jobs", __package__)
@@ -122,6 +123,8 @@ def draw_director(layout: Any, context: Any) -> None:
             sub = box.row()
             sub.alert = job.state == "failed"
             sub.label(text=job.text[:120])
+            if job.state == "failed":  # the button that fixes this kind of failure, if there is one
+                draw_fix(box, job.error_kind, shot=job.shot, shot_job=False)
 
 
 def _panel(space: str, prefix: str, key: str, label: str, draw_fn: Any, parent: str) -> type:

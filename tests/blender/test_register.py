@@ -32,6 +32,7 @@ ON_FIRST_USE = tuple(
         "requests.shot",
         "requests.envelope",
         "session.shot_jobs",
+        "scene.fixes",
     )
 )
 

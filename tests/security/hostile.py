@@ -123,32 +123,13 @@ class Hostile:
             handler.end_headers()
             return
         if plan.kind == "json":
-            data = json.dumps(plan.body).encode()
-            handler.send_response(plan.status)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(data)))
-            handler.end_headers()
-            out.write(data)
-            hit.sent += len(data)
+            _send_whole(handler, hit, plan.status, json.dumps(plan.body).encode(), "application/json")
             return
         if plan.kind == "file":  # a real file (``body``: its path), with its length
-            data = Path(plan.body).read_bytes()
-            handler.send_response(plan.status)
-            handler.send_header("Content-Type", "video/mp4")
-            handler.send_header("Content-Length", str(len(data)))
-            handler.end_headers()
-            out.write(data)
-            hit.sent += len(data)
+            _send_whole(handler, hit, plan.status, Path(plan.body).read_bytes(), "video/mp4")
             return
         if plan.kind == "gzip-bomb":
-            data = _bomb(plan.size)
-            handler.send_response(plan.status)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Encoding", "gzip")
-            handler.send_header("Content-Length", str(len(data)))
-            handler.end_headers()
-            out.write(data)
-            hit.sent += len(data)
+            _send_whole(handler, hit, plan.status, _bomb(plan.size), "application/json", encoding="gzip")
             return
         handler.send_response(plan.status)
         handler.send_header("Content-Type", "application/json" if "json" in plan.kind else "video/mp4")
@@ -190,6 +171,20 @@ class Hostile:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _send_whole(
+    handler: BaseHTTPRequestHandler, hit: Hit, status: int, data: bytes, content_type: str, encoding: str = ""
+) -> None:
+    """A whole body with its length (and ``Content-Encoding`` when given), counted in ``hit.sent``."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    if encoding:
+        handler.send_header("Content-Encoding", encoding)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+    hit.sent += len(data)
 
 
 def _bomb(size: int) -> bytes:

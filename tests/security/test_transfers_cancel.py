@@ -231,27 +231,35 @@ def test_stopping_during_a_model_load_is_cancelled_or_timeout_within_a_second(st
     """The stand-in loads for 8 s and then fails, like the real WanGP 12.60 without weights, and handles
     the abort only after that. The client still ends the job at once with the kind the user asked for."""
     loading = start_wan2gp_standin(fail_load=True, load_seconds=8.0)
-    client = Wan2GPClient(loading.url, output_dir=tmp_path)
+    # The deadline's job waits for the first load to end on the server (one GPU slot); its deadline still
+    # holds from the client's side: it ends as a timeout within a second of it.
+    _abort_then_deadline(Wan2GPClient(loading.url, output_dir=tmp_path), "loading", settle=1.0,
+                         prompts=("abort in load", "deadline in load"), deadline=4.0)  # fmt: skip
+
+
+def _abort_then_deadline(
+    client: Wan2GPClient, phase: str, *, settle: float, prompts: tuple[str, str], deadline: float
+) -> None:
+    """A job aborted ``settle`` s into ``phase`` ends as cancelled within a second of the abort; then a job
+    with ``deadline`` ends as a timeout within a second of it. Closes the client."""
     try:
-        job = client.submit(prompt="abort in load", seed=1, **SMALL)
+        job = client.submit(prompt=prompts[0], seed=1, **SMALL)
         end = time.monotonic() + 30
-        while job.status().phase.value != "loading":
+        while job.status().phase.value != phase:
             assert time.monotonic() < end and not job.done(), job.status()
             time.sleep(0.05)
-        time.sleep(1.0)
+        time.sleep(settle)
         asked = time.monotonic()
         job.abort()
         outcome = job.outcome(timeout=30)
         assert time.monotonic() - asked < WITHIN
         assert outcome.error_kind == ErrorKind.CANCELLED, outcome.error_message
 
-        # The next job waits for the first load to end on the server (one GPU slot); its deadline still
-        # holds from the client's side: it ends as a timeout within a second of it.
         started = time.monotonic()
-        timed = client.submit(prompt="deadline in load", seed=2, deadline=4.0, **SMALL)
+        timed = client.submit(prompt=prompts[1], seed=2, deadline=deadline, **SMALL)
         outcome = timed.outcome(timeout=30)
         assert outcome.error_kind == ErrorKind.TIMEOUT, outcome.error_message
-        assert time.monotonic() - started < 4.0 + WITHIN
+        assert time.monotonic() - started < deadline + WITHIN
     finally:
         client.close()
 
@@ -261,27 +269,8 @@ def test_stopping_while_the_task_is_sent_ends_within_a_second(start_wan2gp_stand
     """A server that takes its time over the upload (here 30 s): Cancel and the deadline still end the job
     within a second; nothing runs on the server (the session holding the task is dropped)."""
     slow = start_wan2gp_standin(upload_delay=30.0)
-    client = Wan2GPClient(slow.url, output_dir=tmp_path)
-    try:
-        job = client.submit(prompt="stuck upload", seed=1, **SMALL)
-        end = time.monotonic() + 30
-        while job.status().phase.value != "uploading":
-            assert time.monotonic() < end and not job.done(), job.status()
-            time.sleep(0.05)
-        time.sleep(0.5)
-        asked = time.monotonic()
-        job.abort()
-        outcome = job.outcome(timeout=30)
-        assert time.monotonic() - asked < WITHIN
-        assert outcome.error_kind == ErrorKind.CANCELLED, outcome.error_message
-
-        started = time.monotonic()
-        timed = client.submit(prompt="deadline in upload", seed=2, deadline=3.0, **SMALL)
-        outcome = timed.outcome(timeout=30)
-        assert outcome.error_kind == ErrorKind.TIMEOUT, outcome.error_message
-        assert time.monotonic() - started < 3.0 + WITHIN
-    finally:
-        client.close()
+    _abort_then_deadline(Wan2GPClient(slow.url, output_dir=tmp_path), "uploading", settle=0.5,
+                         prompts=("stuck upload", "deadline in upload"), deadline=3.0)  # fmt: skip
 
 
 @pytest.mark.standin

@@ -241,7 +241,11 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 # --- panel classes: the same drawing in the 3D Viewport and the Sequencer -----
-def _panel(space: str, prefix: str, key: str, label: str, draw_fn: Any, parent: str = "") -> type:
+def panel_class(
+    space: str, prefix: str, key: str, label: str, draw_fn: Any, parent: str = "", closed: bool = False
+) -> type:
+    """The sidebar panel ``{prefix}_PT_movie_director_{key}`` drawing ``draw_fn(layout, context)``, under
+    the panel of key ``parent`` if given (also used by strip_panels.py)."""
     attrs: dict[str, Any] = {
         "bl_idname": f"{prefix}_PT_movie_director_{key}",
         "bl_label": label,
@@ -251,16 +255,18 @@ def _panel(space: str, prefix: str, key: str, label: str, draw_fn: Any, parent: 
         "draw": lambda self, context: draw_fn(self.layout, context),
     }
     if parent:
-        attrs["bl_parent_id"] = parent
-        attrs["bl_options"] = {"DEFAULT_CLOSED"} if key == "takes" else set()
+        attrs["bl_parent_id"] = f"{prefix}_PT_movie_director_{parent}"
+    if closed:
+        attrs["bl_options"] = {"DEFAULT_CLOSED"}
     return type(attrs["bl_idname"], (bpy.types.Panel,), attrs)
 
 
 def _panels(space: str, prefix: str) -> tuple[type, ...]:
-    shots_panel = _panel(space, prefix, "shots", "Shots", draw_shots)
-    shot_panel = _panel(space, prefix, "shot", "Shot", draw_shot)
-    takes_panel = _panel(space, prefix, "takes", "Takes", draw_takes, parent=shot_panel.bl_idname)
-    return shots_panel, shot_panel, takes_panel
+    return (
+        panel_class(space, prefix, "shots", "Shots", draw_shots),
+        panel_class(space, prefix, "shot", "Shot", draw_shot),
+        panel_class(space, prefix, "takes", "Takes", draw_takes, parent="shot", closed=True),
+    )
 
 
 classes = (

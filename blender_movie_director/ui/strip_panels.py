@@ -14,16 +14,14 @@ from typing import Any
 import bpy
 
 from ..backend.lazy import lazy_module
-from ..blender import compat
 from ..scene import tool_props
 from .fix_ops import draw_fix
+from .shot_panels import draw_progress, panel_class
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
 strip_jobs = lazy_module("..session.strip_jobs", __package__)
 shots = lazy_module("..scene.shots", __package__)
 takes = lazy_module("..scene.takes", __package__)
-
-CATEGORY = "Movie Director"
 
 
 class MOVIEDIR_UL_takes(bpy.types.UIList):
@@ -115,10 +113,7 @@ def draw_director(layout: Any, context: Any) -> None:
         row.label(text=job.label, icon=icon)
         if not job.finished:
             row.operator("moviedir.cancel_director_job", text="", icon="X").job_id = job.job_id
-            if compat.layout_has_progress(box):
-                box.progress(factor=job.fraction, type="BAR", text=job.text)
-            else:
-                box.label(text=f"{job.text} ({job.fraction * 100:.0f}%)")
+            draw_progress(box, job.fraction, job.text)
         else:
             sub = box.row()
             sub.alert = job.state == "failed"
@@ -127,26 +122,12 @@ def draw_director(layout: Any, context: Any) -> None:
                 draw_fix(box, job.error_kind, shot=job.shot, shot_job=False)
 
 
-def _panel(space: str, prefix: str, key: str, label: str, draw_fn: Any, parent: str) -> type:
-    attrs: dict[str, Any] = {
-        "bl_idname": f"{prefix}_PT_movie_director_{key}",
-        "bl_label": label,
-        "bl_space_type": space,
-        "bl_region_type": "UI",
-        "bl_category": CATEGORY,
-        "bl_parent_id": f"{prefix}_PT_movie_director_{parent}",
-        "bl_options": {"DEFAULT_CLOSED"},
-        "draw": lambda self, context: draw_fn(self.layout, context),
-    }
-    return type(attrs["bl_idname"], (bpy.types.Panel,), attrs)
-
-
 def _panels(space: str, prefix: str) -> tuple[type, ...]:
     return (
-        _panel(space, prefix, "take_details", "Selected Take", draw_take_details, "takes"),
-        _panel(space, prefix, "camera_motion", "Camera Motion", draw_camera_motion, "shot"),
-        _panel(space, prefix, "layout_video", "Layout to Video", draw_layout_video, "shot"),
-        _panel(space, prefix, "director", "Director", draw_director, "shots"),
+        panel_class(space, prefix, "take_details", "Selected Take", draw_take_details, "takes", closed=True),
+        panel_class(space, prefix, "camera_motion", "Camera Motion", draw_camera_motion, "shot", closed=True),
+        panel_class(space, prefix, "layout_video", "Layout to Video", draw_layout_video, "shot", closed=True),
+        panel_class(space, prefix, "director", "Director", draw_director, "shots", closed=True),
     )
 
 

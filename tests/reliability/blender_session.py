@@ -21,7 +21,9 @@ from typing import Any
 ADDON = "blender_movie_director"
 
 
-def _start(settings: dict[str, Any]) -> Any:
+def start_blender(settings: dict[str, Any], *, output_folder: str, concurrency: int) -> Any:
+    """A factory-fresh Blender with the extension enabled, online access on and WaveSpeed at the stand-in
+    (``settings["key"]``, ``settings["url"]``); also used by tests/security/thumbnail_session.py."""
     import bpy  # noqa: I001 - bpy first: importing it puts Blender's own modules (addon_utils) on the path
     import addon_utils
 
@@ -31,10 +33,14 @@ def _start(settings: dict[str, Any]) -> Any:
     prefs = bpy.context.preferences.addons[ADDON].preferences
     prefs.wavespeed_api_key = settings["key"]
     prefs.wavespeed_base_url = settings["url"]
-    prefs.output_folder = "//movie_director/"
-    prefs.wavespeed_concurrency = settings["shots"]
+    prefs.output_folder = output_folder
+    prefs.wavespeed_concurrency = concurrency
     prefs.request_timeout = 10.0
     return bpy
+
+
+def _start(settings: dict[str, Any]) -> Any:
+    return start_blender(settings, output_folder="//movie_director/", concurrency=settings["shots"])
 
 
 def _raise(exc: BaseException) -> None:

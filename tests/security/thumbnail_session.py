@@ -24,27 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-ADDON = "blender_movie_director"
-
-
-def _raise(exc: BaseException) -> None:
-    raise exc
-
 
 def _start(settings: dict[str, Any]) -> Any:
-    import bpy  # noqa: I001 - bpy first: importing it puts Blender's own modules (addon_utils) on the path
-    import addon_utils
+    from tests.reliability.blender_session import start_blender
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    bpy.context.preferences.system.use_online_access = True
-    addon_utils.enable(ADDON, default_set=True, handle_error=_raise)
-    prefs = bpy.context.preferences.addons[ADDON].preferences
-    prefs.wavespeed_api_key = settings["key"]
-    prefs.wavespeed_base_url = settings["url"]
-    prefs.output_folder = settings["output"]
-    prefs.wavespeed_concurrency = settings["concurrency"]
-    prefs.request_timeout = 10.0
-    return bpy
+    return start_blender(settings, output_folder=settings["output"], concurrency=settings["concurrency"])
 
 
 def _local_clips(folder: Path, kinds: int, copies: int) -> list[tuple[Path, int]]:

@@ -62,16 +62,21 @@ def _remove_scene(scene: bpy.types.Scene) -> None:
 
 def render_still(scene: bpy.types.Scene, path: str | Path, frame: int | None = None) -> Path:
     """Render ``scene`` at ``frame`` (default: its current frame) to ``path`` (format from the scene)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if frame is not None:
         scene.frame_set(frame)
+    return render_to(scene, Path(path), "the picture", write_still=True)
+
+
+def render_to(scene: bpy.types.Scene, path: Path, what: str, **how: Any) -> Path:
+    """Render ``scene`` to ``path`` (``how``: ``write_still=True`` or ``animation=True``); RuntimeError
+    naming ``what`` when Blender wrote no file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     scene.render.filepath = str(path)
     # Only the scene is overridden: naming a window too makes Blender check the window's own scene.
     with bpy.context.temp_override(scene=scene):
-        bpy.ops.render.render(write_still=True)
+        bpy.ops.render.render(**how)
     if not path.is_file():
-        raise RuntimeError(f"Blender did not write the picture {path}")
+        raise RuntimeError(f"Blender did not write {what} {path}")
     return path
 
 

@@ -218,13 +218,7 @@ def encode_frames(
             strip.elements.append(path.name)
         scene.frame_start, scene.frame_end = 1, len(paths)
         compat.set_video_output(scene, "MPEG4", "H264")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        scene.render.filepath = str(out)
-        with bpy.context.temp_override(scene=scene):
-            bpy.ops.render.render(animation=True)
-    if not out.is_file():
-        raise RuntimeError(f"Blender did not write the control video {out}")
-    return out
+        return frames.render_to(scene, out, "the control video", animation=True)
 
 
 def build_request(

@@ -15,8 +15,9 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.security.local_http import LocalServer, QuietHandler
 
 #: Bodies are kept up to this size (an upload of a stolen file shows in full up to it).
 MAX_BODY = 16 * 1024 * 1024
@@ -35,7 +36,7 @@ class Seen:
         return raw in self.path.encode() or raw in text or raw in self.body
 
 
-class Attacker:
+class Attacker(LocalServer):
     """``with Attacker() as evil: ... evil.url ... evil.requests``"""
 
     def __init__(self) -> None:
@@ -43,12 +44,7 @@ class Attacker:
         self._seen: list[Seen] = []
         attacker = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_args: Any) -> None:  # the log is ``requests``, not stderr
-                pass
-
+        class Handler(QuietHandler):  # the log is ``requests``, not stderr
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(min(length, MAX_BODY)) if length else b""
@@ -68,17 +64,7 @@ class Attacker:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _handle  # noqa: N815
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="test-attacker",
-            daemon=True,
-        )
-        self._thread.start()
+        self._start(Handler, "test-attacker")
 
     # -- what it heard --------------------------------------------------------------------------------------
     def _record(self, seen: Seen) -> None:
@@ -113,14 +99,3 @@ class Attacker:
         if path.startswith("/file="):
             return 200, b"\x00\x00\x00\x18ftypmp42", {}
         return 200, {"ok": True}, {}
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self) -> Attacker:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()

@@ -29,9 +29,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.security.local_http import LocalServer, QuietHandler
 
 CHUNK = 64 * 1024
 
@@ -58,7 +60,7 @@ class Hit:
     ended: float | None = None
 
 
-class Hostile:
+class Hostile(LocalServer):
     """``with Hostile() as evil: evil.route("/api/v3/predictions", Plan("huge-json", size=500 << 20))``"""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -68,12 +70,7 @@ class Hostile:
         self.stop = threading.Event()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
@@ -90,17 +87,7 @@ class Hostile:
 
             do_GET = do_POST = _handle  # noqa: N815
 
-        self._server = ThreadingHTTPServer((host, 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="test-hostile",
-            daemon=True,
-        )
-        self._thread.start()
+        self._start(Handler, "test-hostile", host)
 
     def route(self, prefix: str, plan: Plan) -> Hostile:
         with self._lock:
@@ -161,16 +148,8 @@ class Hostile:
             hit.sent += len(piece)
 
     def close(self) -> None:
-        self.stop.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self) -> Hostile:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+        self.stop.set()  # ends the trickling and waiting answers, so shutdown does not wait for them
+        super().close()
 
 
 def _send_whole(

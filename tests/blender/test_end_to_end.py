@@ -11,14 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.blender import add_shot, drain_until
+from tests.fixtures.blender import activate_shot, add_shot, addon_prefs, drain_until
 
 pytestmark = [pytest.mark.blender, pytest.mark.standin]
 ADDON = "blender_movie_director"
-
-
-def _prefs(bpy: ModuleType) -> Any:
-    return bpy.context.preferences.addons[ADDON].preferences
 
 
 def _scene(bpy: ModuleType) -> Any:
@@ -27,11 +23,6 @@ def _scene(bpy: ModuleType) -> Any:
     scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 320, 192, 100
     scene.frame_start, scene.frame_end = 1, 120
     return scene
-
-
-def _activate(bpy: ModuleType, cam: Any) -> None:
-    scene = bpy.context.scene
-    scene.movie_director.active_shot_index = list(scene.objects).index(cam)
 
 
 def _strips(scene: Any) -> Any:
@@ -56,7 +47,7 @@ def _our_threads() -> list[str]:
 
 @pytest.fixture
 def wan2gp_ready(blender: ModuleType, wan2gp_standin: Any, tmp_path: Path) -> Any:
-    prefs = _prefs(blender)
+    prefs = addon_prefs(blender)
     prefs.wan2gp_url = wan2gp_standin.url
     prefs.output_folder = str(tmp_path / "out")
     return wan2gp_standin
@@ -74,7 +65,7 @@ def test_preview_operator_cuts_a_16fps_clip_into_a_24fps_edit(
     compat.top_level_strips(compat.sequence_editor(scene)).new_movie(
         name="temp_music_video", filepath=str(clip_factory(24, 30)), channel=1, frame_start=1
     )
-    _activate(blender, cam)
+    activate_shot(blender, cam)
     assert blender.ops.moviedir.generate_shot(quality="PREVIEW") == {"FINISHED"}
     settings = cam.movie_director
     assert settings.status == "QUEUED" and settings.job_id
@@ -126,11 +117,11 @@ def test_generate_all_and_console_api(blender: ModuleType, wan2gp_ready: Any) ->
 
 def test_failure_is_shown_on_the_shot(blender: ModuleType, start_wan2gp_standin: Any, tmp_path: Path) -> None:
     server = start_wan2gp_standin(fail_at_step=2, fail_message="CUDA out of memory on the test GPU")
-    _prefs(blender).wan2gp_url = server.url
-    _prefs(blender).output_folder = str(tmp_path / "out")
+    addon_prefs(blender).wan2gp_url = server.url
+    addon_prefs(blender).output_folder = str(tmp_path / "out")
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a storm")
-    _activate(blender, cam)
+    activate_shot(blender, cam)
     blender.ops.moviedir.generate_shot(quality="PREVIEW")
     drain_until(lambda: cam.movie_director.status in ("DONE", "FAILED"), timeout=120)
     settings = cam.movie_director
@@ -145,11 +136,11 @@ def test_cancel_stops_the_generation_on_the_server(
     import time
 
     server = start_wan2gp_standin(step_seconds=0.5)
-    _prefs(blender).wan2gp_url = server.url
-    _prefs(blender).output_folder = str(tmp_path / "out")
+    addon_prefs(blender).wan2gp_url = server.url
+    addon_prefs(blender).output_folder = str(tmp_path / "out")
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a slow sunrise")
-    _activate(blender, cam)
+    activate_shot(blender, cam)
     started = time.monotonic()
     blender.ops.moviedir.generate_shot(quality="PREVIEW")
     settings = cam.movie_director
@@ -169,13 +160,13 @@ def test_reloading_the_file_mid_job_does_not_crash(
     blender: ModuleType, start_wan2gp_standin: Any, tmp_path: Path
 ) -> None:
     server = start_wan2gp_standin(step_seconds=0.2)
-    _prefs(blender).wan2gp_url = server.url
-    _prefs(blender).output_folder = "//movie_director/"  # beside the .blend
+    addon_prefs(blender).wan2gp_url = server.url
+    addon_prefs(blender).output_folder = "//movie_director/"  # beside the .blend
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 5, prompt="a paper boat")
     blend = tmp_path / "film.blend"
     blender.ops.wm.save_as_mainfile(filepath=str(blend))
-    _activate(blender, cam)
+    activate_shot(blender, cam)
     blender.ops.moviedir.generate_shot(quality="PREVIEW")
     drain_until(lambda: cam.movie_director.status == "RUNNING", timeout=60)
     blender.ops.wm.save_mainfile()
@@ -199,12 +190,12 @@ def test_unregister_mid_job_leaves_no_threads(
     import addon_utils
 
     server = start_wan2gp_standin(step_seconds=0.3)
-    _prefs(blender).wan2gp_url = server.url
-    _prefs(blender).output_folder = str(tmp_path / "out")
+    addon_prefs(blender).wan2gp_url = server.url
+    addon_prefs(blender).output_folder = str(tmp_path / "out")
     before = {t.ident for t in threading.enumerate()}
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a long take")
-    _activate(blender, cam)
+    activate_shot(blender, cam)
     blender.ops.moviedir.generate_shot(quality="PREVIEW")
     drain_until(
         lambda: cam.movie_director.status == "RUNNING" and cam.movie_director.progress > 0, timeout=60
@@ -229,14 +220,14 @@ def test_wavespeed_key_never_reaches_the_blend_file(
 ) -> None:
     from blender_movie_director.blender import vse
 
-    prefs = _prefs(blender)
+    prefs = addon_prefs(blender)
     prefs.wavespeed_api_key = wavespeed_standin.api_key
     prefs.wavespeed_base_url = wavespeed_standin.url
     prefs.output_folder = str(tmp_path / "out")
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a desert road at night")
     cam.movie_director.backend = "WAVESPEED"
-    _activate(blender, cam)
+    activate_shot(blender, cam)
     assert blender.ops.moviedir.generate_shot(quality="PREVIEW") == {"FINISHED"}
     drain_until(lambda: cam.movie_director.status in ("DONE", "FAILED"), timeout=120)
     settings = cam.movie_director
@@ -267,7 +258,7 @@ def test_clips_go_to_the_scene_the_sequencer_shows(blender: ModuleType, wan2gp_r
     edit = blender.data.scenes.new("Edit")
     blender.context.workspace.sequencer_scene = edit
     cam = add_shot(blender, scene, "Shot_010", 12, prompt="a train passes")
-    _activate(blender, cam)
+    activate_shot(blender, cam)
     blender.ops.moviedir.generate_shot(quality="PREVIEW")
     assert cam.movie_director.target_scene == "Edit"
     drain_until(lambda: cam.movie_director.status in ("DONE", "FAILED"), timeout=120)
@@ -293,7 +284,7 @@ def test_a_job_left_running_is_offered_and_resumed_on_the_click(
         cam.movie_director.backend = "WAVESPEED"
         blend = tmp_path / "film.blend"
         blender.ops.wm.save_as_mainfile(filepath=str(blend))
-        _activate(blender, cam)
+        activate_shot(blender, cam)
         blender.ops.moviedir.generate_shot(quality="PREVIEW")
         drain_until(lambda: cam.movie_director.remote_id != "", timeout=60)
         job_id = cam.movie_director.job_id

@@ -9,74 +9,56 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.blender import add_shot, drain_until
+from tests.fixtures.blender import activate_shot, add_shot, addon_prefs, drain_until, grey_because
 
 pytestmark = pytest.mark.blender
-ADDON = "blender_movie_director"
-
-
-def _prefs(bpy: ModuleType) -> Any:
-    return bpy.context.preferences.addons[ADDON].preferences
-
-
-def _activate(bpy: ModuleType, cam: Any) -> None:
-    scene = bpy.context.scene
-    scene.movie_director.active_shot_index = list(scene.objects).index(cam)
-
-
-def _grey_because(op: Any, **kwargs: Any) -> str:
-    """The poll message Blender gives for a grey button (it is part of the error when called anyway)."""
-    assert not op.poll()
-    with pytest.raises(RuntimeError) as excinfo:
-        op(**kwargs)
-    return str(excinfo.value).split(".poll() ", 1)[1]
 
 
 def test_generate_is_grey_with_the_reason(blender: ModuleType, local_engine, monkeypatch) -> None:
     op = blender.ops.moviedir.generate_shot
-    assert _grey_because(op) == "Select a camera: each camera is a shot"
+    assert grey_because(op) == "Select a camera: each camera is a shot"
     cam = add_shot(blender, blender.context.scene, "Shot_010", 1)
-    _activate(blender, cam)
-    assert _grey_because(op) == "Shot 'Shot_010' has no prompt: describe what happens in it"
+    activate_shot(blender, cam)
+    assert grey_because(op) == "Shot 'Shot_010' has no prompt: describe what happens in it"
     cam.movie_director.prompt = "a fox in the snow"
     assert op.poll()
     cam.movie_director.image_input = "/nowhere/start.png"
-    assert _grey_because(op).startswith("The start image of 'Shot_010' does not exist")
+    assert grey_because(op).startswith("The start image of 'Shot_010' does not exist")
     cam.movie_director.image_input = ""
     # WaveSpeed without a key (neither in the preferences nor in the environment).
     monkeypatch.delenv("WAVESPEED_API_KEY", raising=False)
     cam.movie_director.backend = "WAVESPEED"
-    assert "WaveSpeed has no API key" in _grey_because(op)
+    assert "WaveSpeed has no API key" in grey_because(op)
     monkeypatch.setenv("WAVESPEED_API_KEY", "from-the-environment")
     assert op.poll()
     cam.movie_director.backend = "WAN2GP"
     # Online access off: explained, with where to turn it on.
     blender.context.preferences.system.use_online_access = False
     try:
-        message = _grey_because(op)
+        message = grey_because(op)
         assert "Online access is off" in message and "Allow Online Access" in message
-        assert _grey_because(blender.ops.moviedir.generate_all).startswith("Online access is off")
-        assert _grey_because(blender.ops.moviedir.test_connection).startswith("Online access is off")
+        assert grey_because(blender.ops.moviedir.generate_all).startswith("Online access is off")
+        assert grey_because(blender.ops.moviedir.test_connection).startswith("Online access is off")
         assert blender.ops.moviedir.allow_online_access() == {"FINISHED"}
         assert blender.app.online_access
     finally:
         blender.context.preferences.system.use_online_access = True
-    assert _grey_because(blender.ops.moviedir.allow_online_access) == "Online access is already allowed"
+    assert grey_because(blender.ops.moviedir.allow_online_access) == "Online access is already allowed"
     # Already running.
     local_engine.gate = threading.Event()
     assert op() == {"FINISHED"}
-    assert _grey_because(op) == "Shot 'Shot_010' is already generating; cancel it first"
+    assert grey_because(op) == "Shot 'Shot_010' is already generating; cancel it first"
     assert blender.ops.moviedir.cancel_shot.poll()
     local_engine.gate.set()
     drain_until(lambda: cam.movie_director.status == "DONE")
-    assert _grey_because(blender.ops.moviedir.cancel_shot) == "The shot is not generating"
+    assert grey_because(blender.ops.moviedir.cancel_shot) == "The shot is not generating"
 
 
 def test_generate_all_reports_skipped_shots(blender: ModuleType, local_engine) -> None:
     scene = blender.context.scene
-    assert _grey_because(blender.ops.moviedir.generate_all).startswith("The scene has no cameras")
+    assert grey_because(blender.ops.moviedir.generate_all).startswith("The scene has no cameras")
     empty = add_shot(blender, scene, "Shot_030", 60)
-    assert _grey_because(blender.ops.moviedir.generate_all).startswith("No shot is ready")
+    assert grey_because(blender.ops.moviedir.generate_all).startswith("No shot is ready")
     add_shot(blender, scene, "Shot_010", 1, prompt="one")
     add_shot(blender, scene, "Shot_020", 30, prompt="two")
     assert blender.ops.moviedir.generate_all(quality="FINAL") == {"FINISHED"}
@@ -99,9 +81,9 @@ def test_use_take_swaps_the_clip_in_place(blender: ModuleType, local_engine) -> 
     scene = blender.context.scene
     scene.render.fps = 24
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="p")
-    _activate(blender, cam)
-    assert _grey_because(blender.ops.moviedir.use_take) == "The shot has no takes yet"
-    assert _grey_because(blender.ops.moviedir.open_result) == "The shot has no generated clip yet"
+    activate_shot(blender, cam)
+    assert grey_because(blender.ops.moviedir.use_take) == "The shot has no takes yet"
+    assert grey_because(blender.ops.moviedir.open_result) == "The shot has no generated clip yet"
     blender.ops.moviedir.generate_shot()
     drain_until(lambda: cam.movie_director.status == "DONE")
     local_engine.fps, local_engine.frames = 24, 24
@@ -117,7 +99,7 @@ def test_use_take_swaps_the_clip_in_place(blender: ModuleType, local_engine) -> 
     assert strip["md_take"] == 1 and strip.filepath == cam.movie_director.takes[0].filepath
     assert cam.movie_director.active_take_index == 0
     Path(cam.movie_director.takes[0].filepath).unlink()
-    assert _grey_because(blender.ops.moviedir.open_result).startswith("The clip file is missing")
+    assert grey_because(blender.ops.moviedir.open_result).startswith("The clip file is missing")
 
 
 def test_add_shot_and_choose_model(blender: ModuleType) -> None:
@@ -181,7 +163,7 @@ def test_test_connection_reports_each_backend(
 ) -> None:
     from blender_movie_director.session import connection
 
-    prefs = _prefs(blender)
+    prefs = addon_prefs(blender)
     prefs.wan2gp_url = wan2gp_standin.url
     prefs.wavespeed_base_url = wavespeed_standin.url
     prefs.wavespeed_api_key = "not-the-right-key"

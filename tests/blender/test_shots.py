@@ -5,18 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
 
-from tests.fixtures.blender import add_shot
+from tests.fixtures.blender import add_shot, addon_prefs
 
 pytestmark = pytest.mark.blender
-ADDON = "blender_movie_director"
-
-
-def _prefs(bpy: ModuleType) -> Any:
-    return bpy.context.preferences.addons[ADDON].preferences
 
 
 def test_frame_ranges(blender: ModuleType) -> None:
@@ -52,7 +46,7 @@ def test_wan2gp_request_is_plain_data_without_secrets(blender: ModuleType, tmp_p
     from blender_movie_director.backend.jobs.request import Backend, Quality
     from blender_movie_director.requests import shot as shot_requests
 
-    prefs = _prefs(blender)
+    prefs = addon_prefs(blender)
     prefs.wan2gp_url = "http://127.0.0.1:7860, http://127.0.0.1:7861"
     prefs.wan2gp_username, prefs.wan2gp_password = "director", "wan-secret"
     prefs.output_folder = str(tmp_path / "out")
@@ -110,7 +104,7 @@ def test_wavespeed_request_fits_the_models_schema(
 def test_output_folder_beside_the_blend_or_in_the_user_folder(blender: ModuleType, tmp_path: Path) -> None:
     from blender_movie_director.scene import config
 
-    _prefs(blender).output_folder = "//movie_director/"
+    addon_prefs(blender).output_folder = "//movie_director/"
     unsaved = Path(config.output_root())
     assert unsaved.is_dir() and "movie_director" in unsaved.parts
     blender.ops.wm.save_as_mainfile(filepath=str(tmp_path / "film.blend"))

@@ -10,19 +10,13 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.blender import grey_because
 from tests.reliability.netwatch import watch
 from tests.reliability.studio import Studio, ThreadWatch
 
 pytestmark = [pytest.mark.blender, pytest.mark.standin, pytest.mark.timeout(240)]
 
 UNICODE_PROMPT = "🎬 灯台、夜の海 — مرحبا — Ελληνικά — e\u0301 — \u200bzero width"
-
-
-def _grey_because(op: Any) -> str:
-    assert not op.poll()
-    with pytest.raises(RuntimeError) as excinfo:
-        op()
-    return str(excinfo.value).split(".poll() ", 1)[1]
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ def test_bad_start_image_and_huge_prompt(
     cam = studio.shot("Shot_010", backend=backend, prompt="a lighthouse")
     studio.activate(cam)
     cam.movie_director.image_input = str(tmp_path / "nowhere.png")
-    assert "does not exist" in _grey_because(studio.bpy.ops.moviedir.generate_shot)
+    assert "does not exist" in grey_because(studio.bpy.ops.moviedir.generate_shot)
     with pytest.raises(api.ShotNotReadyError, match="does not exist"):
         api.generate_shot(cam)
     fake = tmp_path / "still.png"

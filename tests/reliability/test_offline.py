@@ -13,18 +13,11 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.blender import drain_until
+from tests.fixtures.blender import drain_until, grey_because
 from tests.reliability.netwatch import watch
 from tests.reliability.studio import ADDON, Studio, ThreadWatch
 
 pytestmark = [pytest.mark.blender, pytest.mark.standin, pytest.mark.timeout(180)]
-
-
-def _grey_because(op: Any) -> str:
-    assert not op.poll()
-    with pytest.raises(RuntimeError) as excinfo:
-        op()
-    return str(excinfo.value).split(".poll() ", 1)[1]
 
 
 def test_offline_opens_no_socket_and_says_why(
@@ -61,7 +54,7 @@ def test_offline_opens_no_socket_and_says_why(
             said = (settings.status, settings.progress_text)
             for op in (bpy.ops.moviedir.generate_shot, bpy.ops.moviedir.generate_all,
                        bpy.ops.moviedir.test_connection, bpy.ops.moviedir.resume_jobs):  # fmt: skip
-                assert _grey_because(op).startswith("Online access is off"), op
+                assert grey_because(op).startswith("Online access is off"), op
             settings.status = "IDLE"  # as if the user cleared the shot: the API still refuses
             with pytest.raises(api.ShotNotReadyError, match="Online access is off"):
                 api.generate_shot(cam)

@@ -14,42 +14,25 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.blender import add_shot, write_clip
+from tests.fixtures.blender import activate_shot, add_shot, addon_prefs, grey_because, write_clip
 
 pytestmark = [pytest.mark.security, pytest.mark.blender]
-ADDON = "blender_movie_director"
-
-
-def _prefs(bpy: ModuleType) -> Any:
-    return bpy.context.preferences.addons[ADDON].preferences
-
-
-def _activate(bpy: ModuleType, cam: Any) -> None:
-    scene = bpy.context.scene
-    scene.movie_director.active_shot_index = list(scene.objects).index(cam)
 
 
 def _shot_with_take(bpy: ModuleType, clip: Path) -> Any:
     cam = add_shot(bpy, bpy.context.scene, "Shot_010", 1, prompt="a lighthouse at dusk")
-    _activate(bpy, cam)
+    activate_shot(bpy, cam)
     take = cam.movie_director.takes.add()
     take.name, take.filepath = "Take 1", str(clip)
     cam.movie_director.active_take_index = 0
     return cam
 
 
-def _refusal(op: Any) -> str:
-    assert not op.poll()
-    with pytest.raises(RuntimeError) as excinfo:
-        op()
-    return str(excinfo.value).split(".poll() ", 1)[1]
-
-
 @pytest.fixture
 def output(blender: ModuleType, tmp_path: Path) -> Path:
     folder = tmp_path / "out"
     folder.mkdir()
-    _prefs(blender).output_folder = str(folder)
+    addon_prefs(blender).output_folder = str(folder)
     return folder
 
 
@@ -60,7 +43,7 @@ def test_open_result_refuses_a_script_the_blend_names(
     payload.write_text("#!/bin/sh\ntouch ran\n")
     payload.chmod(payload.stat().st_mode | stat.S_IXUSR)
     _shot_with_take(blender, payload)
-    reason = _refusal(blender.ops.moviedir.open_result)
+    reason = grey_because(blender.ops.moviedir.open_result)
     assert "outside the output folder" in reason and str(payload) in reason
 
 
@@ -69,7 +52,7 @@ def test_open_result_refuses_a_video_outside_the_output_folder(
 ) -> None:
     clip = write_clip(tmp_path / "elsewhere.mp4", 24, 4)
     _shot_with_take(blender, clip)
-    assert "outside the output folder" in _refusal(blender.ops.moviedir.open_result)
+    assert "outside the output folder" in grey_because(blender.ops.moviedir.open_result)
 
 
 def test_open_result_refuses_a_non_video_inside_the_output_folder(blender: ModuleType, output: Path) -> None:
@@ -133,9 +116,9 @@ def test_an_unusable_output_folder_is_named_on_generate(
             folder = tmp_path / "locked"
             folder.mkdir(mode=0o500)
             expected = f"The output folder {folder} cannot be written to"
-    _prefs(blender).output_folder = str(folder)
+    addon_prefs(blender).output_folder = str(folder)
     cam = add_shot(blender, blender.context.scene, "Shot_010", 1, prompt="a lighthouse at dusk")
-    _activate(blender, cam)
+    activate_shot(blender, cam)
     with pytest.raises(RuntimeError) as excinfo:
         blender.ops.moviedir.generate_shot(quality="PREVIEW")
     assert expected in str(excinfo.value)
@@ -148,7 +131,7 @@ def test_generate_checks_the_shot_it_is_given_not_the_active_one(blender: Module
 
     ready = add_shot(blender, blender.context.scene, "Shot_010", 1, prompt="a lighthouse at dusk")
     add_shot(blender, blender.context.scene, "Shot_020", 20)  # no prompt
-    _activate(blender, ready)
+    activate_shot(blender, ready)
     assert blender.ops.moviedir.generate_shot.poll()  # the active shot could run
     with pytest.raises(RuntimeError) as excinfo:
         blender.ops.moviedir.generate_shot(shot="Shot_020", quality="PREVIEW")

@@ -29,6 +29,8 @@ _API_NAMES = frozenset(
         "jobs",
         "quick_video",
         "resume",
+        "set_budget",
+        "spent",
         "wait",
     }
 )

@@ -24,7 +24,7 @@ from .backend.base import GenerationResult
 from .backend.errors import OfflineError
 from .backend.jobs.request import ShotRef
 from .backend.wan2gp.templates import Wan2GPConfigTemplates  # noqa: F401 - exported (_API_NAMES)
-from .scene import props, shots
+from .scene import budget, props, shots
 from .scene.config import get_preferences, output_root
 from .session import drain, engine, shot_jobs, submit
 from .session.cinematographer import (  # noqa: F401 - exported (_API_NAMES): the design notes' names
@@ -128,13 +128,34 @@ def generate_shot(camera: Any, quality: str = "preview") -> Job:
     return Job(done.job_id, obj.name)
 
 
-def generate_all(scene: bpy.types.Scene | str | None = None, quality: str = "preview") -> list[Job]:
-    """Queue every shot of ``scene`` (default: the current one) that is ready; others are skipped."""
+def generate_all(
+    scene: bpy.types.Scene | str | None = None, quality: str = "preview", max_cost: float | None = None
+) -> list[Job]:
+    """Queue every shot of ``scene`` (default: the current one) that is ready; others are skipped.
+
+    Over the project's budget or ``max_cost`` (USD, the batch's estimated total), nothing is queued and
+    :class:`ShotNotReadyError` gives the numbers."""
+    scene = _scene(scene)
+    submitted, _skipped = submit.submit_all(scene, quality, max_cost=max_cost)
+    return [Job(s.job_id, s.shot) for s in submitted]
+
+
+def _scene(scene: bpy.types.Scene | str | None) -> bpy.types.Scene:
     if isinstance(scene, str):
         scene = bpy.data.scenes[scene]
-    scene = scene or bpy.context.scene
-    submitted, _skipped = submit.submit_all(scene, quality)
-    return [Job(s.job_id, s.shot) for s in submitted]
+    return scene or bpy.context.scene
+
+
+def set_budget(scene: bpy.types.Scene | str | None, usd: float | None) -> None:
+    """Cap what the project (the scene's shots) may spend, in USD; None removes the cap. A job that would
+    pass it is refused before anything is sent. Raises ValueError for 0 or less."""
+    budget.set_limit(_scene(scene), usd)
+
+
+def spent(scene: bpy.types.Scene | str | None = None) -> float:
+    """What the takes of the scene's shots cost so far, in USD (quoted or estimated; takes of unknown cost
+    are not counted)."""
+    return budget.spent(_scene(scene)).usd
 
 
 def fetch_result(camera: Any) -> Job:

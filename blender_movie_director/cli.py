@@ -3,6 +3,7 @@
     movie-director list film.blend [--json]
     movie-director generate film.blend [--shot Shot_010 ...] [--backend wan2gp|wavespeed]
                    [--quality preview|final] [--timeout 1800] [--no-save] [--resume]
+                   [--max-cost 2.50]
     movie-director storyboard film.blend [--out board.png] [--cell-width 320]
     movie-director save film.blend [--as copy.blend]
 
@@ -65,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wavespeed-url", help="WaveSpeed address (default: WAVESPEED_BASE_URL or the service)")
     p.add_argument("--output", help="output folder for clips (default: beside the .blend)")
     p.add_argument("--no-save", action="store_true", help="do not save the .blend afterwards")
+    p.add_argument(
+        "--max-cost",
+        type=float,
+        metavar="USD",
+        help="refuse the whole run, submitting nothing, if its estimated cost (price list) is above this "
+        "many dollars or a price is unknown; the scene's own budget applies too",
+    )
     p.add_argument(
         "--resume",
         action="store_true",
@@ -227,6 +235,8 @@ def cmd_generate(bpy: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -
     from .scene import props, shots
     from .session import submit
 
+    if args.max_cost is not None and not args.max_cost > 0:
+        raise CliError(f"--max-cost {args.max_cost:g}: give an amount in dollars above 0.")
     scene = _scene(bpy, args.scene)
     _configure(bpy, args)
     cams = shots.scene_shots(scene)
@@ -242,14 +252,20 @@ def cmd_generate(bpy: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -
     failures: list[str] = []
     started = []
     earlier_shots = _resume(bpy, args.resume, err)
-    for obj in cams:
+    fresh = [obj for obj in cams if obj.name not in earlier_shots]
+    for obj in fresh:
         settings = obj.movie_director
-        if obj.name in earlier_shots:  # resumed (running now) or failed to resume: never submitted twice
-            started.append(obj)
-            continue
         if args.backend and settings.backend != args.backend.upper():
             settings.backend = args.backend.upper()
             props.set_shot_model(settings, "")  # the backend's default model
+    try:  # the whole run is priced first: over the limit or the budget, nothing is submitted
+        submit.check_batch(scene, args.quality, objs=fresh, max_cost=args.max_cost)
+    except submit.ShotNotReadyError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    for obj in cams:
+        if obj.name in earlier_shots:  # resumed (running now) or failed to resume: never submitted twice
+            started.append(obj)
+            continue
         try:
             submit.submit_shot(obj, args.quality, batch=len(cams) > 1)
             started.append(obj)

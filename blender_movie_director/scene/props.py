@@ -4,6 +4,7 @@
   generate, the state of its job and its takes.
 - :class:`MOVIEDIR_Take` (inside a shot): one generated clip kept on disk.
 - :class:`MOVIEDIR_SceneState` on ``Scene.movie_director``: which shot the list shows, and the batch.
+- :class:`MOVIEDIR_Budget` (``Scene.movie_director.budget``): the project's spending cap (see ``budget.py``).
 
 No secret ever goes in here: keys and passwords live in the add-on preferences only, and .blend files are
 saved with these groups.
@@ -161,6 +162,18 @@ class MOVIEDIR_ShotSettings(bpy.types.PropertyGroup):
     active_take_index: IntProperty(name="Active Take", default=0, min=0)
 
 
+class MOVIEDIR_Budget(bpy.types.PropertyGroup):
+    """The project's spending cap: no job is queued that would take the takes' spend past it."""
+
+    use_limit: BoolProperty(
+        name="Budget", description="Refuse any job that would take this project's spend past the limit"
+    )
+    limit_usd: FloatProperty(
+        name="Limit ($)", description="The most this project may spend on cloud clips, in USD",
+        default=5.0, min=0.01, soft_max=1000.0, precision=2,
+    )  # fmt: skip
+
+
 class MOVIEDIR_SceneState(bpy.types.PropertyGroup):
     """Per-scene UI and batch state (not shot settings: those live on each camera)."""
 
@@ -169,6 +182,7 @@ class MOVIEDIR_SceneState(bpy.types.PropertyGroup):
     )
     batch_quality: EnumProperty(name="Batch Quality", items=QUALITY_ITEMS, default="PREVIEW")
     batch_size: IntProperty(name="Batch Size", default=0, min=0)
+    budget: PointerProperty(type=MOVIEDIR_Budget)
 
 
 # The PropertyGroups above hold no methods or properties on purpose: the 4.2 bpy module crashes at exit once
@@ -193,7 +207,7 @@ def set_shot_model(settings: MOVIEDIR_ShotSettings, model_id: str) -> None:
         settings.wan2gp_model = model_id
 
 
-classes = (MOVIEDIR_Take, MOVIEDIR_ShotSettings, MOVIEDIR_SceneState)
+classes = (MOVIEDIR_Take, MOVIEDIR_ShotSettings, MOVIEDIR_Budget, MOVIEDIR_SceneState)
 
 
 def register_pointers() -> None:

@@ -2,7 +2,8 @@
 
 One cell per shot, in timeline order: a frame of the shot's current take (its middle frame; a grey
 "not generated yet" box for shots without one), the shot's name and length, the model that made it, and the
-prompt. Rendered by Blender itself, so it works headless in the ``bpy`` module and in ``blender -b`` with no
+prompt, and what the take cost; the header line ends with the project's spend (``budget.summary``).
+Rendered by Blender itself, so it works headless in the ``bpy`` module and in ``blender -b`` with no
 Pillow: each cell is a throw-away scene whose Sequencer holds the clip (Blender decodes it with its own
 FFmpeg), a few TEXT strips and COLOR strips, rendered to a PNG; the cells are then laid out on one sheet
 with numpy (which every Blender ships) and saved through ``bpy.data.images``.
@@ -22,7 +23,7 @@ from typing import Any
 import bpy
 
 from ..blender import compat, frames
-from . import catalogs, props, shots, takes
+from . import budget, catalogs, props, shots, takes
 from .config import output_root
 from .tool_props import CELL_WIDTH
 
@@ -109,6 +110,8 @@ def collect_cells(scene: bpy.types.Scene) -> list[Cell]:
         if take is not None:
             seconds = take.duration or shots.shot_seconds(scene, obj)
             details = f"{take.model} · {catalogs.backend_label(take.backend)} · take {take.number}"
+            cost = takes.cost_text(take)
+            details += f" · {cost}" if cost else ""
             prompt = take.prompt
         else:
             seconds = shots.shot_seconds(scene, obj)
@@ -201,6 +204,7 @@ class Storyboard:
     layout: SheetLayout
     cells: tuple[Cell, ...]
     seconds: float  # time it took
+    header: str = ""  # the sheet's title line (scene, shots, date, the project's spend)
 
 
 def write_storyboard(
@@ -223,6 +227,7 @@ def write_storyboard(
     with tempfile.TemporaryDirectory(prefix="md_storyboard_") as folder:
         header = (
             f"{scene.name} · {len(cells)} shot{'s' if len(cells) != 1 else ''} · {time.strftime('%Y-%m-%d')}"
+            f" · {budget.summary(scene)}"
         )
         if layout.header_height:
             png = render_header(header, layout.width, layout.header_height, Path(folder) / "header.png")
@@ -232,7 +237,7 @@ def write_storyboard(
             x, y, w, h = layout.cell_box(i)
             sheet[y : y + h, x : x + w] = frames.read_pixels(png)[..., :3]
     out = frames.write_png(sheet, path)
-    return Storyboard(out, layout, tuple(cells), time.perf_counter() - started)
+    return Storyboard(out, layout, tuple(cells), time.perf_counter() - started, header)
 
 
 def default_path(scene: bpy.types.Scene) -> Path:

@@ -73,7 +73,11 @@ class OutputFolderError(ValueError):
 
 
 def submit(request: GenerationRequest, credentials: Credentials) -> str:
-    """Queue ``request`` (never blocks); raises :class:`OutputFolderError` naming an unusable folder."""
+    """Queue ``request`` (never blocks); raises :class:`OutputFolderError` naming an unusable folder, or
+    :class:`.budget.BudgetError` when it would pass its project's budget (nothing is sent then)."""
+    from . import budget  # every job enters here: the shots, the batch, the strip tools, the console
+
+    price = budget.admit(request, _active)
     problem = folder_problem(store_path().parent) or folder_problem(request.output_dir)
     if problem:
         raise OutputFolderError(problem)
@@ -83,6 +87,7 @@ def submit(request: GenerationRequest, credentials: Credentials) -> str:
         raise OutputFolderError(exc.user_message) from exc
     _job_shots[job_id] = request.shot
     _active.add(job_id)
+    budget.track(job_id, request, price)
     return job_id
 
 
@@ -114,6 +119,11 @@ def refetch(job_id: str, credentials: Credentials, context: Any = None) -> str:
 
 def has_active() -> bool:
     return bool(_active)
+
+
+def active_ids() -> frozenset[str]:
+    """The jobs whose end the drain has not handled yet."""
+    return frozenset(_active)
 
 
 def forget_active(job_id: str) -> None:

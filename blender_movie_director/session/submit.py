@@ -15,9 +15,10 @@ from ..backend.errors import BackendError
 from ..blender import compat
 from ..requests import shot as shot_requests
 from ..requests.envelope import credentials_for
+from ..scene import budget as scene_budget
 from ..scene import props, shots
 from ..scene.config import get_preferences
-from . import engine
+from . import budget, engine
 
 
 class ShotNotReadyError(ValueError):
@@ -60,7 +61,7 @@ def submit_shot(
         raise ShotNotReadyError(f"Shot '{obj.name}' has settings the backend cannot use: {exc}") from exc
     try:
         job_id = engine.submit(request, credentials)
-    except engine.OutputFolderError as exc:
+    except (engine.OutputFolderError, budget.BudgetError) as exc:
         raise ShotNotReadyError(str(exc)) from exc
     settings.seed = seed
     settings.job_id = job_id
@@ -84,10 +85,62 @@ def _sequencer_scene_name(context: bpy.types.Context, scene: bpy.types.Scene) ->
     return (shown or scene).name
 
 
+def batch_estimate(
+    scene: bpy.types.Scene,
+    quality: str = "PREVIEW",
+    *,
+    context: bpy.types.Context | None = None,
+    objs: list[bpy.types.Object] | None = None,
+) -> budget.Estimate:
+    """What Preview All / Final All (or the shots ``objs``) would cost, over the shots that can run: from the
+    price list only, no network."""
+    context = context or bpy.context
+    prefs = get_preferences(context)
+    requests = []
+    for obj in shots.scene_shots(scene) if objs is None else objs:
+        if shots.why_not_generate(obj, prefs):
+            continue
+        try:
+            request, _credentials = shot_requests.build_request(
+                obj, quality.upper(), batch=True, prefs=prefs, scene=scene, seed=0
+            )
+        except (BackendError, ValueError, TypeError):
+            continue  # submit_all reports it as skipped
+        requests.append(request)
+    return budget.estimate(requests)
+
+
+def check_batch(
+    scene: bpy.types.Scene,
+    quality: str = "PREVIEW",
+    *,
+    context: bpy.types.Context | None = None,
+    objs: list[bpy.types.Object] | None = None,
+    max_cost: float | None = None,
+) -> None:
+    """Raise :class:`ShotNotReadyError` (with the numbers) if the batch (every shot of ``scene``, or
+    ``objs``) would pass the project's budget or ``max_cost`` USD, or has an unknown price while either is
+    set."""
+    try:
+        if max_cost is not None or scene_budget.limit(scene) is not None:
+            total = batch_estimate(scene, quality, context=context, objs=objs)
+            budget.check_batch(scene, total, engine.active_ids(), max_cost=max_cost)
+    except budget.BudgetError as exc:
+        raise ShotNotReadyError(str(exc)) from exc
+
+
 def submit_all(
-    scene: bpy.types.Scene, quality: str = "PREVIEW", *, context: bpy.types.Context | None = None
+    scene: bpy.types.Scene,
+    quality: str = "PREVIEW",
+    *,
+    context: bpy.types.Context | None = None,
+    max_cost: float | None = None,
 ) -> tuple[list[Submitted], list[str]]:
-    """Queue every shot of ``scene`` that can run. Returns (submitted, reasons the others were skipped)."""
+    """Queue every shot of ``scene`` that can run. Returns (submitted, reasons the others were skipped).
+
+    The whole batch is priced first: if it would pass the project's budget or ``max_cost`` (USD), or a
+    price is unknown while either is set, :class:`ShotNotReadyError` says so and NOTHING is submitted."""
+    check_batch(scene, quality, context=context, max_cost=max_cost)
     submitted: list[Submitted] = []
     skipped: list[str] = []
     for obj in shots.scene_shots(scene):

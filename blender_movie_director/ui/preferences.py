@@ -119,6 +119,18 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         max=64 * 1024,
     )
 
+    confirm_batch_above: FloatProperty(
+        name="Confirm Batches Above ($)",
+        description=(
+            "Preview All / Final All show the batch's estimated cost and ask before queueing it when it is "
+            "above this many dollars or unknown. Scripts are never asked"
+        ),
+        default=1.0,
+        min=0.0,
+        soft_max=100.0,
+        precision=2,
+    )
+
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.use_property_split = True
@@ -140,6 +152,7 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         col.prop(self, "request_timeout")
         col.prop(self, "job_deadline_minutes")
         col.prop(self, "download_limit_mb")
+        col.prop(self, "confirm_batch_above")
         draw_connection(layout)
 
     def effective_wan2gp_url(self) -> str:

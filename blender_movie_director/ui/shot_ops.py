@@ -132,6 +132,17 @@ class MOVIEDIR_OT_choose_model(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def batch_question(context: bpy.types.Context, quality: str) -> str:
+    """What Preview All / Final All asks before queueing ("" when the batch's estimate is at most the
+    "Confirm Batches Above ($)" preference and every price is known): the estimate and the project's spend."""
+    from ..scene import budget
+
+    estimate = submit.batch_estimate(context.scene, quality, context=context)
+    if estimate.usd <= get_preferences(context).confirm_batch_above and not estimate.unknown:
+        return ""
+    return f"{estimate.text()}. {budget.summary(context.scene)}."
+
+
 class MOVIEDIR_OT_generate_all(bpy.types.Operator):
     """Generate every shot of the scene that has a prompt (one job each; they run as the backends allow)"""
 
@@ -158,8 +169,21 @@ class MOVIEDIR_OT_generate_all(bpy.types.Operator):
             return False
         return True
 
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        """Show the batch's estimated cost first and ask above the preference's threshold (issue 18)."""
+        message = batch_question(context, self.quality)
+        if not message:
+            return self.execute(context)
+        return context.window_manager.invoke_confirm(
+            self, event, title=f"Queue {self.quality.title()} All?", message=message, confirm_text="Queue"
+        )
+
     def execute(self, context: bpy.types.Context) -> set[str]:
-        submitted, skipped = submit.submit_all(context.scene, self.quality, context=context)
+        try:
+            submitted, skipped = submit.submit_all(context.scene, self.quality, context=context)
+        except submit.ShotNotReadyError as exc:  # over the budget: nothing was queued
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
         for reason in skipped:
             self.report({"WARNING"}, reason)
         if not submitted:

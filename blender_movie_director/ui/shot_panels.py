@@ -212,6 +212,7 @@ def draw_takes(layout: Any, context: Any) -> None:
     if obj is None:
         return
     settings = obj.movie_director
+    draw_budget(layout, context.scene)
     if not settings.takes:
         layout.label(text="No takes yet")
         return
@@ -225,6 +226,17 @@ def draw_takes(layout: Any, context: Any) -> None:
     if take.task_id:
         col.label(text=f"Task {take.task_id}")
     layout.operator(MOVIEDIR_OT_use_take.bl_idname, icon="LOOP_BACK")
+
+
+def draw_budget(layout: Any, scene: Any) -> None:
+    """The project's spend so far (every take of the scene's shots) and its budget (issue 18)."""
+    from ..scene import budget
+
+    row = layout.row(align=True)
+    row.label(text=budget.summary(scene), icon="FUND")
+    row.prop(scene.movie_director.budget, "use_limit", text="Budget")
+    if scene.movie_director.budget.use_limit:
+        row.prop(scene.movie_director.budget, "limit_usd", text="")
 
 
 def _wrap(text: str, width: int) -> list[str]:

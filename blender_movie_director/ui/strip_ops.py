@@ -20,6 +20,7 @@ from .shot_ops import poll_shot
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
 camera_prompt = lazy_module("..scene.camera_prompt", __package__)
+budget = lazy_module("..session.budget", __package__)
 engine = lazy_module("..session.engine", __package__)
 strip_jobs = lazy_module("..session.strip_jobs", __package__)
 strip_requests = lazy_module("..requests.strip", __package__)
@@ -92,7 +93,7 @@ class _StripAction:
     def run(self, context: bpy.types.Context) -> set[str]:
         try:
             return self.act(context, *self.resolve(context))
-        except (strip_requests.ActionError, engine.OutputFolderError) as exc:
+        except (strip_requests.ActionError, engine.OutputFolderError, budget.BudgetError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
 

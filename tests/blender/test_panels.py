@@ -144,7 +144,8 @@ def test_takes_panel(blender: ModuleType) -> None:
     scene = blender.context.scene
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="p")
     _activate(blender, cam)
-    assert _draw(blender, "draw_takes").labels() == ["No takes yet"]
+    # The project's spend (every take of the scene's shots) heads the panel, with its budget switch.
+    assert _draw(blender, "draw_takes").labels() == ["Project: $0.00", "No takes yet"]
     take = cam.movie_director.takes.add()
     take.name, take.number, take.backend, take.model = "Take 1 · preview", 1, "wan2gp", "t2v_1.3B"
     take.seed, take.duration, take.task_id = 42, 2.0, "abc123"
@@ -153,6 +154,10 @@ def test_takes_panel(blender: ModuleType) -> None:
     assert "Task abc123" in layout.labels()
     assert any(label.startswith("Seed 42 · 2.00 s") for label in layout.labels())
     assert ("moviedir.use_take", "", {}) in layout.operators()
+    paid = cam.movie_director.takes.add()
+    paid.number, paid.backend, paid.cost, paid.cost_estimated = 2, "wavespeed", 0.25, True
+    scene.movie_director.budget.use_limit, scene.movie_director.budget.limit_usd = True, 5.0
+    assert _draw(blender, "draw_takes").labels()[0] == "Project: ≈$0.25 of $5.00"
 
 
 def test_panels_are_registered_in_both_editors(blender: ModuleType) -> None:

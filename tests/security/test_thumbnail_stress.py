@@ -34,7 +34,9 @@ def test_200_thumbnails_while_jobs_run_render_nothing_and_exit_0(
     ws.configure(task_seconds=1.0, queue_seconds=0.1, fps=8, max_side=64)
     report = tmp_path / "report.json"
     settings = {
-        "key": ws.api_key, "url": ws.url, "output": str(tmp_path / "out"), "clips": str(tmp_path / "clips"),
+        # The local takes sit in the output folder: thumbnails are made only of clips the extension wrote.
+        "key": ws.api_key, "url": ws.url, "output": str(tmp_path / "out"),
+        "clips": str(tmp_path / "out" / "clips"),
         "report": str(report), "shots": SHOTS, "concurrency": 6, "kinds": KINDS, "copies": COPIES,
         "per_tick": 4, "deadline": 120.0,
     }  # fmt: skip

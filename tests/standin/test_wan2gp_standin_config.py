@@ -44,6 +44,20 @@ CLIENT_API_NAMES = [
 ]
 
 
+# Output component ids and one trigger that the capture above does not list, read from the real /config by
+# the same run (research note wgp-standin-fidelity.md, item 3): api_name -> output component ids.
+REAL_OUTPUT_IDS = {
+    "process_tasks_1": [773, 664, 666],  # preview trigger, output trigger, refresh-models trigger
+    "process_tasks": [773, 664, 666],
+    "clear_queue_action": [785],  # the queue HTML
+    "abort_generation": [781, 785],
+    "save_queue_action": [789],  # the zip download payload
+    "lambda_51": [770, 783],  # current-task column ({"visible": false}), queue accordion ({"open": false})
+}
+REAL_REFRESH_GALLERY_TRIGGER = (664, "change")
+REAL_HEADER = '<div align=center><H1>Wan<SUP style="color: #2563eb;">GP</SUP> v12.60 <FONT SIZE=4>by <I>'
+
+
 def real_dependencies() -> list[dict]:
     return json.loads(REAL_ENDPOINTS.read_text())["client_relevant_dependencies"]
 
@@ -79,6 +93,24 @@ def test_client_dependencies_match_the_real_app_exactly(wan2gp_standin):
     assert len(config["dependencies"]) == 647
     assert config["title"] == "WanGP"
     assert config["version"].startswith("5.29")
+
+
+def test_output_ids_and_version_header_are_the_real_ones(wan2gp_standin):
+    config = get_config(wan2gp_standin.url)
+    deps = {d["api_name"]: d for d in config["dependencies"]}
+    for name, outputs in REAL_OUTPUT_IDS.items():
+        assert deps[name]["outputs"] == outputs, name
+    assert [tuple(t) for t in deps["refresh_gallery"]["targets"]] == [REAL_REFRESH_GALLERY_TRIGGER]
+    components = {c["id"]: c for c in config["components"]}
+    assert [components[i]["type"] for i in deps["lambda_51"]["outputs"]] == ["column", "accordion"]
+    header = next(c for c in config["components"] if c["id"] == 1)
+    assert header["type"] == "markdown" and header["props"]["value"].startswith(REAL_HEADER)
+
+
+def test_client_reads_the_wangp_version(wan2gp_standin):
+    from blender_movie_director.backend.wan2gp.discovery import discover
+
+    assert discover(get_config(wan2gp_standin.url)).wan2gp_version == "12.60"
 
 
 def test_chains_follow_the_real_order_by_name(wan2gp_standin):

@@ -165,3 +165,27 @@ def test_job_cancel_does_not_stop_the_generation(clients, wan2gp_standin, tmp_pa
     assert outputs_named(wan2gp_standin.outputs, prompt), "the worker thread should finish the video"
     final = client.predict(api_name="/finalize_generation_with_state")
     assert [Path(item["video"]).name for item in final[1]["value"]][-1].endswith(f"_{prompt}.mp4")
+
+
+def test_fresh_session_views_match_the_real_app(clients, tmp_path):
+    """refresh_gallery before any run, Clear Queue's follow-up and the queue table of pending tasks.
+
+    Clear Queue's follow-up (lambda_51) returns only layout updates, which gradio_client drops; its two
+    outputs are checked in test_wan2gp_standin_config.py.
+    """
+    client = clients()
+    first = client.predict(api_name="/refresh_gallery")
+    assert len(first) == 8 and first[2] == 0 and first[3] == "null"  # no audio list yet: json.dumps(None)
+    assert client.predict(api_name="/lambda_51") == ()  # hides the current-task column, closes the queue
+    tasks = [task("pending 1", 2), task("pending <2>", 2), task("pending 3", 2)]
+    html, logs = drv.load_queue(client, drv.write_json(tmp_path / "p.json", tasks))
+    assert logs == [("Loaded 3 task(s)", "info")]
+    rows = html["value"].split("<tr draggable")[1:]
+    assert len(rows) == 2  # queue[0] is the running slot
+    assert 'title="Edit"></th>' in html["value"] and 'title="Remove"></th>' in html["value"]
+    for index, row in enumerate(rows):
+        assert f'data-index="{index}"' in row and 'class="draggable-row pastel-row"' in row
+        assert "--item-hue: " in row and "updateAndTrigger('edit_" in row
+        assert "updateAndTrigger('remove_" in row
+    assert "pending &lt;2&gt;" in rows[0]
+    client.predict(api_name="/clear_queue_action")

@@ -16,6 +16,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from scripts.standins import videogen
+from scripts.standins.wan2gp import catalog
 from tests.standin import wan2gp_driver as drv
 
 pytestmark = pytest.mark.standin
@@ -123,12 +124,23 @@ def test_image_to_video_zip_starts_and_ends_on_the_images(client, tmp_path):
     assert run.process_error is None
     video = run.gallery_videos()[0]
     stats = videogen.probe(video)
-    assert (stats.width, stats.height, stats.frames, stats.fps) == (160, 96, 9, 16.0)
+    # Like WanGP, 160x96 is a pixel budget the 4:3 start picture (64x48) is fitted into, on a 16 px grid.
+    assert (stats.width, stats.height, stats.frames, stats.fps) == (144, 112, 9, 16.0)
     frames = videogen.read_frames(video)
-    assert videogen.mean_abs_diff(frames[0], videogen.resize_rgb(start, 160, 96)) < 6
-    assert videogen.mean_abs_diff(frames[-1], videogen.resize_rgb(end, 160, 96)) < 6
-    assert videogen.mean_abs_diff(frames[0], videogen.resize_rgb(end, 160, 96)) > 40
+    assert videogen.mean_abs_diff(frames[0], videogen.resize_rgb(start, 144, 112)) < 6
+    assert videogen.mean_abs_diff(frames[-1], videogen.resize_rgb(end, 144, 112)) < 6
+    assert videogen.mean_abs_diff(frames[0], videogen.resize_rgb(end, 144, 112)) > 40
     assert videogen.mean_abs_diff(frames[4], frames[0]) > 10  # motion in between
+
+
+def test_image_to_video_size_follows_wangps_fit_rule():
+    # Seen on the real 12.60: a 4:3 picture asked at 320x192 gave 288x208 (wgp-standin-fidelity.md item 8).
+    assert catalog.fit_to_image(320, 192, 640, 480, 16) == (288, 208)
+    assert catalog.fit_to_image(320, 192, 480, 640, 16) == (208, 288)  # portrait keeps its aspect
+    assert catalog.fit_to_image(832, 480, 1280, 720, 16) == (848, 480)  # 16:9 into the 832x480 budget
+    assert catalog.fit_to_image(832, 480, 1280, 720, 32) == (832, 480)  # 5B Wan: 32 px grid
+    assert catalog.vae_block_size(catalog.get_model_def("i2v")) == 16
+    assert catalog.vae_block_size(catalog.get_model_def("ti2v_2_2")) == 32
 
 
 def test_json_upload_drops_attachments(client, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -166,6 +167,28 @@ def frame_count(model: ModelDef, requested: int) -> int:
     if step <= 1:
         return requested
     return max(model.frames_minimum, ((requested - 1) // step) * step + 1)
+
+
+def vae_block_size(model: ModelDef) -> int:
+    """Pixel grid of the model's VAE (WanGP's ``vae_block_size``; 16 unless the family handler sets it)."""
+    if model.family == "ltx2":
+        return 64
+    if model.family == "ltxv" or model.architecture in _WAN_5B or model.architecture.startswith("scail"):
+        return 32
+    return 16
+
+
+def fit_to_image(width: int, height: int, image_width: int, image_height: int, block: int) -> tuple[int, int]:
+    """Output size of an image-to-video run at WanGP's default "fit_canvas" 0.
+
+    The requested resolution is only a pixel budget: the start image is scaled so that its area equals
+    width x height, keeping its aspect, and each side is rounded to the nearest multiple of ``block``
+    (a 4:3 picture asked at 320x192 on a Wan model gives 288x208).
+    """
+    scale = math.sqrt((width * height) / (image_width * image_height))
+    new_width = max(block, round(image_width * scale / block) * block)
+    new_height = max(block, round(image_height * scale / block) * block)
+    return new_width, new_height
 
 
 def parse_resolution(value: Any, default: str = "832x480") -> tuple[int, int]:

@@ -107,6 +107,13 @@ def _first(value: Any) -> Any:
     return value
 
 
+def _image_size(image: Any) -> tuple[int, int]:
+    if isinstance(image, Image.Image):
+        return image.size
+    with Image.open(image) as opened:
+        return opened.size
+
+
 def _write_output(
     path: Path, model: catalog.ModelDef, params: dict[str, Any], seed: int, frames: int
 ) -> None:
@@ -125,6 +132,10 @@ def _write_output(
         )
     elif "S" in image_prompt_type and start is not None:
         end = _first(params.get("image_end")) if "E" in image_prompt_type else None
+        # Like WanGP, the requested resolution is a budget the start image's aspect is fitted into.
+        width, height = catalog.fit_to_image(
+            width, height, *_image_size(start), catalog.vae_block_size(model)
+        )
         videogen.image_video(
             path,
             start_image=start,

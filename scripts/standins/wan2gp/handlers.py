@@ -270,7 +270,7 @@ def process_tasks(state: dict[str, Any]):
     end_load(gen)
 
 
-def _pack_audio_gallery_state(files: list[str], selected: int) -> list[Any]:
+def _pack_audio_gallery_state(files: list[str] | None, selected: int) -> list[Any]:
     import json
 
     return [json.dumps(files), selected, time.time()]
@@ -322,18 +322,28 @@ def finalize_generation_with_state(current_state: Any) -> tuple[Any, ...]:
 def refresh_gallery(state: dict[str, Any]) -> tuple[Any, ...]:
     """Gallery, current-task panel and queue HTML (16 outputs, 8 in the API), as wgp.py's refresh_gallery."""
     gen = get_gen_info(state)
-    file_list = gen.get("file_list", [])
-    audio_files = gen.get("audio_file_list", [])
-    choice = max(len(file_list) - 1, 0) if gen.get("last_selected", True) else gen.get("selected", 0)
-    audio_choice = max(len(audio_files) - 1, -1)
+    # Before a session's first output the lists do not exist yet: the gallery value is None and the
+    # packed audio list reads "null", as on the real server.
+    file_list = gen.get("file_list")
+    audio_files = gen.get("audio_file_list")
+    choice = gen.get("selected", 0)
+    if gen.get("last_selected", True) and file_list is not None:
+        choice = max(len(file_list) - 1, 0)
+    audio_choice = gen.get("audio_selected", -1)
+    if gen.get("audio_last_selected", True) and audio_files is not None:
+        audio_choice = max(len(audio_files) - 1, -1)
     queue = gen.get("queue", [])
     abort_interactive = not gen.get("abort", False)
+    last_was_audio = gen.get("last_was_audio", False)
     if gen.pop("refresh_tab", False):
-        last_was_audio = gen.get("last_was_audio", False)
         tabs = [gr.Tabs(selected="audio" if last_was_audio else "video_images"), 1 if last_was_audio else 0]
     else:
         tabs = [gr.update(), gr.update()]
-    gallery = gr.Gallery(selected_index=choice, value=list(file_list))
+    files = None if file_list is None else list(file_list)
+    if last_was_audio:
+        gallery, choice = gr.Gallery(value=files), gr.update()
+    else:
+        gallery = gr.Gallery(selected_index=choice, value=files)
     audio_state = _pack_audio_gallery_state(audio_files, audio_choice)
     tail = (gr.Button(interactive=abort_interactive), gr.Button(interactive=True, visible=False),
             gr.Button(visible=False))  # fmt: skip

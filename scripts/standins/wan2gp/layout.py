@@ -14,6 +14,11 @@ from . import form, handlers
 from .knobs import Knobs
 from .padding import TOTAL_COMPONENTS, TOTAL_DEPS, Padder, filler_plan, named
 
+WANGP_VERSION = "12.60"
+HEADER = (
+    '<div align=center><H1>Wan<SUP style="color: #2563eb;">GP</SUP> v{version} '
+    "<FONT SIZE=4>by <I>DeepBeepMeep</I></FONT> <FONT SIZE=3>"
+)
 # Real event indices (fn_index) of the events the stand-in implements, and how many slots each takes.
 REAL_EVENTS = {
     93: 1,  # refresh_status_async
@@ -84,7 +89,9 @@ def _main_components(ui: Ui, pad: Padder, knobs: Knobs) -> None:
     ui.audio_files_paths = gr.Text("[]", visible=False)
     ui.audio_file_selected = gr.Number(-1, visible=False)
     ui.audio_gallery_refresh_trigger = gr.Text(visible=False)
+    pad.components_to(664)
     ui.output_trigger = gr.Text(interactive=False, visible=False, elem_id="wangp_main_output_trigger")
+    pad.components_to(666)  # 665: the selected-video-time textbox
     ui.refresh_models_trigger = gr.Text(interactive=False, visible=False)
     ui.mode = gr.Text(value="", visible=False)
     ui.target_state = gr.Text(value="state", interactive=False, visible=False)
@@ -92,30 +99,34 @@ def _main_components(ui: Ui, pad: Padder, knobs: Knobs) -> None:
     ui.wizard_variables_var = gr.Text("", visible=False)
     ui.wizard_prompt = gr.Text("", visible=False)
     ui.form_inputs = _form_components()
-    pad.components_to(757)
-    with gr.Column(visible=False) as ui.current_gen_column:
-        ui.preview_trigger = gr.Text(visible=False)
-        ui.gen_info = gr.HTML(visible=False, min_height=1)
-        with gr.Row(visible=False) as ui.current_gen_buttons_row:
-            ui.earlystop_btn = gr.Button("Early Stop", visible=True, size="md", min_width=1)
-            ui.onemorewindow_btn = gr.Button("One More Window", visible=False)
     pad.components_to(765)
     ui.generate_btn = gr.Button("Generate")
     ui.add_to_queue_btn = gr.Button("Add New Prompt To Queue", visible=False)
     ui.generate_trigger = gr.Text(visible=False)
     ui.add_to_queue_trigger = gr.Text(visible=False)
-    pad.components_to(781)
-    ui.abort_btn = gr.Button("Abort", visible=True, size="md", min_width=1)
-    pad.components_to(786)
-    with gr.Accordion("Queue Management", open=False) as ui.queue_accordion:
-        ui.queue_html = gr.HTML(value=handlers.generate_queue_html([]))
-        pad.components_to(790)
-        ui.save_queue_btn = gr.DownloadButton("Save Queue", size="sm")
-        ui.load_queue_btn = gr.UploadButton("Load Queue", file_types=[".zip", ".json"], size="sm")
-        ui.clear_queue_btn = gr.Button("Clear Queue", size="sm", variant="stop")
+    pad.components_to(770)  # 769: the edit-refresh JS trigger
+    with gr.Column(visible=False) as ui.current_gen_column:
+        with gr.Accordion("Preview", open=False):
+            gr.HTML(label="Preview", show_label=False)
+            ui.preview_trigger = gr.Text(visible=False)  # 773
+        ui.gen_info = gr.HTML(visible=False, min_height=1)
+        with gr.Row(visible=False) as ui.current_gen_buttons_row:
+            pad.components_to(777)  # One More Sample
+            ui.onemorewindow_btn = gr.Button("Extend this Sample", visible=False, size="md", min_width=1)
+            pad.components_to(781)  # Pause, Resume
+            ui.abort_btn = gr.Button("Abort", visible=True, size="md", min_width=1)
+            ui.earlystop_btn = gr.Button("Early Stop", visible=True, size="md", min_width=1)
+    with gr.Accordion("Queue Management", open=False) as ui.queue_accordion:  # 783
+        with gr.Row():
+            ui.queue_html = gr.HTML(value=handlers.generate_queue_html([]), elem_id="queue_html_container")
+        pad.components_to(788)  # the queue action input and trigger (JS reordering)
+        with gr.Row(visible=True):
+            ui.queue_zip_download_payload = gr.Text(visible=False)  # 789
+            ui.save_queue_btn = gr.DownloadButton("Save Queue", size="sm")
+            ui.load_queue_btn = gr.UploadButton("Load Queue", file_types=[".zip", ".json"], size="sm")
+            ui.clear_queue_btn = gr.Button("Clear Queue", size="sm", variant="stop")
     pad.components_to(808)
     ui.last_choice = gr.Number(value=-1, interactive=False, visible=False)
-    ui.queue_zip_download_payload = gr.Text(visible=False)
     pad.components_to(821)  # the next one is abort_generation's inline gr.State("")
 
 
@@ -260,7 +271,9 @@ def _wire_save_queue(ui: Ui) -> None:
 
 def _wire_clear(ui: Ui, clear_btn: Any, queue_html: Any) -> None:
     clear_btn.click(handlers.clear_queue_action, inputs=[ui.state], outputs=[queue_html]).then(
-        fn=lambda: gr.Accordion(open=False), inputs=None, outputs=[ui.queue_accordion]
+        fn=lambda: (gr.update(visible=False), gr.Accordion(open=False)),
+        inputs=None,
+        outputs=[ui.current_gen_column, ui.queue_accordion],
     )
 
 
@@ -294,6 +307,8 @@ def build_app(knobs: Knobs) -> gr.Blocks:
     ui = Ui()
     exact = not knobs.compact
     with gr.Blocks(title="WanGP", analytics_enabled=False) as demo:
+        # The page header is where a client reads the WanGP version (real: wgp.py create_ui, component 1).
+        gr.Markdown(HEADER.format(version=WANGP_VERSION))
         pad = Padder(demo, exact)
         pad.dep_offset = _shift_events(pad, knobs.shift_endpoints)
         _main_components(ui, pad, knobs)

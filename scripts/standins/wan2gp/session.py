@@ -107,35 +107,68 @@ def get_latest_status(state: dict[str, Any], context: str = "") -> str:
 EMPTY_QUEUE_HTML = "<div style='text-align: center; color: grey; padding: 20px;'>Queue is empty.</div>"
 
 
+# Queue table columns: (width, class, text, title); the last two hold the Edit and Remove buttons.
+_QUEUE_COLUMNS = [
+    ("5%", "center-align", "Qty", ""), ("auto", "text-left", "Prompt", ""),
+    ("7%", "center-align", "Length", ""), ("7%", "center-align", "Steps", ""),
+    ("10%", "center-align", "Start/Ref", ""), ("10%", "center-align", "End", ""),
+    ("4%", "center-align", "", "Edit"), ("4%", "center-align", "", "Remove"),
+]  # fmt: skip
+_ICON_BUTTON = (
+    '<button onclick="updateAndTrigger(\'{action}_{task}\')" class="action-button" title="{title}">'
+    '<img src="/gradio_api/file=icons/{action}.svg" style="width: 20px; height: 20px;"></button>'
+)
+
+
+def _indent(level: int, text: str) -> str:
+    return " " * level + text + "\n"
+
+
+def _queue_header() -> str:
+    cells = "".join(
+        _indent(16, f'<th style="width:{width};" class="{css}"' + (f' title="{title}"' if title else "")
+                + f">{text}</th>")
+        for width, css, text, title in _QUEUE_COLUMNS
+    )  # fmt: skip
+    return (
+        "\n"
+        + _indent(4, "<table>")
+        + _indent(8, "<thead>")
+        + _indent(12, "<tr>")
+        + cells
+        + (_indent(12, "</tr>") + _indent(8, "</thead>") + _indent(8, "<tbody>") + "    ")
+    )
+
+
+def _queue_row(row_index: int, item: dict[str, Any]) -> str:
+    """One pending task: the 8 cells of wgp.py's table, with its default "pastel" colour scheme."""
+    task_id = item["id"]
+    prompt = str(item.get("prompt") or "")
+    full = html.escape(prompt)
+    short = (html.escape(prompt[:97]) + "...") if len(prompt) > 100 else full
+    hue = (task_id * 137.508 + 22241) % 360
+    is_edit_task = str((item.get("params") or {}).get("mode", "") or "").startswith("edit_")
+    centered = [
+        str(item.get("repeats", "1")), str(item.get("length")), str(item.get("steps")), "", "",
+        "" if is_edit_task else _ICON_BUTTON.format(action="edit", task=task_id, title="Edit"),
+        _ICON_BUTTON.format(action="remove", task=task_id, title="Remove"),
+    ]  # fmt: skip
+    cells = [f'<td class="center-align">{value}</td>' for value in centered]
+    cells.insert(1, f'<td><div class="prompt-cell" title="{full}">{short}</div></td>')
+    opening = (
+        f'<tr draggable="true" class="draggable-row pastel-row" data-index="{row_index}" '
+        f'style="--item-hue: {hue:.0f};" title="Drag to reorder">'
+    )
+    return "\n" + _indent(8, opening) + "".join(_indent(12, c) for c in cells) + _indent(8, "</tr>") + " " * 8
+
+
 def generate_queue_html(queue: list[dict[str, Any]]) -> str:
-    """Queue table; like wgp.py, queue[0] is the running slot and is never listed."""
+    """Queue table, in wgp.py's exact form; queue[0] is the running slot and is never listed.
+
+    Not reproduced: the start/end image thumbnails and the scroll buttons above 11 tasks.
+    """
     if len(queue) <= 1:
         return EMPTY_QUEUE_HTML
-    rows = []
-    for i, item in enumerate(queue):
-        if i == 0:
-            continue
-        prompt = str(item.get("prompt") or "")
-        full = html.escape(prompt)
-        short = (html.escape(prompt[:97]) + "...") if len(prompt) > 100 else full
-        rows.append(
-            f'<tr draggable="true" class="draggable-row" data-index="{i - 1}" title="Drag to reorder">'
-            f'<td class="center-align">{item.get("repeats", "1")}</td>'
-            f'<td><div class="prompt-cell" title="{full}">{short}</div></td>'
-            f'<td class="center-align">{item.get("length")}</td>'
-            f'<td class="center-align">{item.get("steps")}</td>'
-            '<td class="center-align"></td><td class="center-align"></td>'
-            "</tr>"
-        )
-    header = (
-        "<table><thead><tr>"
-        '<th style="width:5%;" class="center-align">Qty</th>'
-        '<th style="width:auto;" class="text-left">Prompt</th>'
-        '<th style="width:7%;" class="center-align">Length</th>'
-        '<th style="width:7%;" class="center-align">Steps</th>'
-        '<th style="width:10%;" class="center-align">Start/Ref</th>'
-        '<th style="width:10%;" class="center-align">End</th>'
-        "</tr></thead><tbody>"
-    )
-    table = header + "".join(rows) + "</tbody></table>"
+    rows = "".join(_queue_row(i - 1, item) for i, item in enumerate(queue) if i > 0)
+    table = _queue_header() + rows + "</tbody></table>"
     return f'<div id="queue-scroll-container" style="max-height: 650px; overflow-y: auto;">{table}</div>'

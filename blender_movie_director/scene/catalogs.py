@@ -12,6 +12,11 @@ from functools import cache
 #: The backends' display names, by the preferences' and shots' spelling.
 BACKEND_LABELS = {"WAN2GP": "Wan2GP", "WAVESPEED": "WaveSpeed"}
 
+#: The Wan2GP backend drives WanGP, DeepBeepMeep's separate project: say so where it is set up and chosen
+#: (preferences, shot panel; README "Credits"). Naming it is a credit, not a claim of endorsement.
+WAN2GP_CREDIT = "Wan2GP backend: uses WanGP by DeepBeepMeep (github.com/deepbeepmeep/Wan2GP)"
+WAN2GP_CREDIT_SHORT = "Uses WanGP by DeepBeepMeep"
+
 
 def backend_label(backend: str) -> str:
     """``"Wan2GP"`` / ``"WaveSpeed"`` for a backend in any spelling (``"wavespeed"``, ``Backend.WAN2GP``)."""

@@ -12,7 +12,7 @@ import os
 import bpy
 from bpy.props import FloatProperty, IntProperty, StringProperty
 
-from ..scene.catalogs import BACKEND_LABELS
+from ..scene.catalogs import BACKEND_LABELS, WAN2GP_CREDIT
 from ..scene.config import (
     ADDON_PACKAGE,
     CONNECTION_TIMEOUT,
@@ -140,6 +140,7 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         col.prop(self, "wan2gp_username")
         col.prop(self, "wan2gp_password")
         col.prop(self, "wan2gp_concurrency")
+        col.label(text=WAN2GP_CREDIT, icon="INFO")
         col = layout.column(heading=BACKEND_LABELS["WAVESPEED"])
         col.prop(self, "wavespeed_api_key")
         if not self.wavespeed_api_key:

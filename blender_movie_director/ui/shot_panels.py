@@ -136,6 +136,8 @@ def draw_shot(layout: Any, context: Any) -> None:
     layout.use_property_decorate = False
     col = layout.column()
     col.prop(settings, "backend")
+    if settings.backend == "WAN2GP":
+        col.label(text=catalogs.WAN2GP_CREDIT_SHORT, icon="INFO")
     row = col.row(align=True, heading="Model")
     label = catalogs.model_label(settings.backend, props.shot_model(settings))
     op = row.operator(MOVIEDIR_OT_choose_model.bl_idname, text=label, icon="DOWNARROW_HLT")

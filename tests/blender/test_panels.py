@@ -190,3 +190,29 @@ def test_preferences_draw_with_connection_results(blender: ModuleType) -> None:
         assert icons["WaveSpeed: No API key"] == "ERROR"
     finally:
         connection.clear()
+
+
+def test_wangp_is_credited_where_the_backend_is_chosen_and_set_up(blender: ModuleType) -> None:
+    """WanGP (DeepBeepMeep's project) is named in the shot panel while Wan2GP is the shot's backend, and
+    in the preferences beside the Wan2GP server settings."""
+    from blender_movie_director.scene import catalogs
+    from blender_movie_director.ui import preferences
+
+    cam = add_shot(blender, blender.context.scene, "Shot_010", 1, prompt="a lighthouse")
+    _activate(blender, cam)
+    cam.movie_director.backend = "WAN2GP"
+    assert "Uses WanGP by DeepBeepMeep" in _draw(blender, "draw_shot").labels()
+    cam.movie_director.backend = "WAVESPEED"
+    assert not any("WanGP" in label for label in _draw(blender, "draw_shot").labels())
+
+    prefs = blender.context.preferences.addons["blender_movie_director"].preferences
+    layout = RecordingLayout(blender)
+
+    class Drawn:  # the real preferences, drawn into the recording layout (their .layout is read-only)
+        def __getattr__(self, name: str):
+            return layout if name == "layout" else getattr(prefs, name)
+
+    preferences.MOVIEDIR_AddonPreferences.draw(Drawn(), blender.context)
+    credit = "Wan2GP backend: uses WanGP by DeepBeepMeep (github.com/deepbeepmeep/Wan2GP)"
+    assert credit == catalogs.WAN2GP_CREDIT and credit in layout.labels()
+    assert "wan2gp_url" in layout.props()

@@ -89,6 +89,18 @@ def test_batch_over_budget_creates_no_task_under_it_one_per_shot(blender: Module
     from blender_movie_director.scene import budget
 
     assert budget.summary(scene) == "Project: ≈$0.30 of $0.35"
+    # The storyboard shows each take's cost and the project's total.
+    from blender_movie_director.scene import storyboard
+
+    board = storyboard.write_storyboard(
+        scene,
+        Path(blender.context.preferences.addons[ADDON].preferences.output_folder) / "b.png",
+        cell_width=96,
+    )
+    assert board.header.endswith(" · Project: ≈$0.30 of $0.35")
+    assert [cell.details.rsplit(" · ", 1)[-1] for cell in board.cells] == ["≈$0.10"] * 3 + [
+        "not generated yet"
+    ]
     # The takes' own costs now stand for the finished jobs: $0.05 left, the 4th shot still does not fit.
     with pytest.raises(
         md.ShotNotReadyError, match=r"≈\$0\.10; the project has \$0\.05 of its \$0\.35 budget"

@@ -23,7 +23,7 @@ from bpy.props import (
     StringProperty,
 )
 
-from . import catalogs
+from . import cast_props, catalogs
 
 #: Paths may be relative to the .blend ("//"); 4.5+ wants this flag to accept them without a warning.
 _BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
@@ -159,6 +159,8 @@ class MOVIEDIR_ShotSettings(bpy.types.PropertyGroup):
         name="Sequencer Scene", description="The scene whose Sequencer receives this shot's clips"
     )
     takes: CollectionProperty(type=MOVIEDIR_Take)
+    # Cast members forced into or out of this shot (issue 17; who the camera sees: scene/cast.py).
+    cast_overrides: CollectionProperty(type=cast_props.MOVIEDIR_CastOverride)
     active_take_index: IntProperty(name="Active Take", default=0, min=0)
 
 
@@ -183,6 +185,7 @@ class MOVIEDIR_SceneState(bpy.types.PropertyGroup):
     batch_quality: EnumProperty(name="Batch Quality", items=QUALITY_ITEMS, default="PREVIEW")
     batch_size: IntProperty(name="Batch Size", default=0, min=0)
     budget: PointerProperty(type=MOVIEDIR_Budget)
+    cast: PointerProperty(type=cast_props.MOVIEDIR_Cast)  # issue 17 (scene/cast.py)
 
 
 # The PropertyGroups above hold no methods or properties on purpose: the 4.2 bpy module crashes at exit once
@@ -207,7 +210,7 @@ def set_shot_model(settings: MOVIEDIR_ShotSettings, model_id: str) -> None:
         settings.wan2gp_model = model_id
 
 
-classes = (MOVIEDIR_Take, MOVIEDIR_ShotSettings, MOVIEDIR_Budget, MOVIEDIR_SceneState)
+classes = (*cast_props.classes, MOVIEDIR_Take, MOVIEDIR_ShotSettings, MOVIEDIR_Budget, MOVIEDIR_SceneState)
 
 
 def register_pointers() -> None:

@@ -1,0 +1,426 @@
+"""What a camera sees over a range of frames: which groups of objects enter its view (issue 17's cast).
+
+An object is in view at a frame when its bounding box meets the camera's view frustum (the frame the
+render shows, between the clip distances): the eight corners are taken to camera space and the box is out
+when all of them lie outside one of the frustum's six planes. A group is in view when one of its objects
+is, at any of the frames.
+
+Speed, without ``scene.frame_set`` where it can be helped: an object whose transform (and its parents')
+comes only from its action's F-curves is evaluated from the keyframes themselves, for all frames at once
+with numpy (Bezier segments sampled densely, as Blender draws them); an object with no animation keeps its
+current matrix. Only what this cannot reproduce (constraints, drivers, NLA, bone parents, an armature
+deforming it, an animated lens...) is read from Blender frame by frame, and then only at those frames, with
+the scene's frame restored after. Geometry is the evaluated bounding box at the current frame (animated
+deformation is not followed).
+
+Main thread only; imports nothing of ours (a ``blender/`` helper).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import bpy
+
+#: Bezier segments are sampled this many times, then read by linear interpolation (sub-percent error).
+BEZIER_SAMPLES = 24
+_SIMPLE_INTERPOLATION = frozenset({"CONSTANT", "LINEAR", "BEZIER"})
+_TRANSFORM_PATHS = {
+    "location": 3,
+    "rotation_euler": 3,
+    "rotation_quaternion": 4,
+    "rotation_axis_angle": 4,
+    "scale": 3,
+}
+_GEOMETRY_TYPES = frozenset(
+    {"MESH", "CURVE", "SURFACE", "META", "FONT", "CURVES", "POINTCLOUD", "VOLUME", "GPENCIL", "GREASEPENCIL",
+     "ARMATURE", "LATTICE"}
+)  # fmt: skip
+
+
+# --- which objects can be seen at all -----
+def renderable_objects(scene: bpy.types.Scene, view_layer: Any = None) -> set[str]:
+    """Names of the scene's objects that can appear in its render: not ``hide_render`` or
+    ``hide_viewport``, in a collection that is neither excluded from the view layer nor hidden."""
+    view_layer = view_layer or _view_layer(scene)
+    shown: set[str] = set()
+
+    def walk(layer_collection: Any) -> None:
+        collection = layer_collection.collection
+        if layer_collection.exclude or collection.hide_render or collection.hide_viewport:
+            return
+        for obj in collection.objects:
+            if not obj.hide_render and not obj.hide_viewport:
+                shown.add(obj.name)
+        for child in layer_collection.children:
+            walk(child)
+
+    walk(view_layer.layer_collection)
+    return shown
+
+
+def _view_layer(scene: bpy.types.Scene) -> Any:
+    context_layer = getattr(bpy.context, "view_layer", None)
+    if context_layer is not None and getattr(bpy.context, "scene", None) == scene:
+        return context_layer
+    return scene.view_layers[0]
+
+
+# --- animation without frame_set -----
+def _fcurves(id_data: Any) -> Any:
+    """The F-curves animating ``id_data`` (its action's slot on 4.4+; ``action.fcurves`` before), or None."""
+    anim = id_data.animation_data
+    action = anim.action if anim is not None else None
+    if action is None:
+        return None
+    if hasattr(action, "layers") and getattr(anim, "action_slot", None) is not None:
+        if not action.layers:
+            return ()
+        for strip in action.layers[0].strips:
+            bag = strip.channelbag(anim.action_slot)
+            return bag.fcurves if bag is not None else ()
+        return ()
+    return action.fcurves
+
+
+def _is_plain(id_data: Any) -> bool:
+    """Whether ``id_data``'s animation is only its action, at full weight (no NLA, no drivers)."""
+    anim = id_data.animation_data
+    if anim is None:
+        return True
+    if anim.drivers or any(not t.mute for t in anim.nla_tracks):
+        return False
+    weighted = anim.action_influence < 1.0 or anim.action_blend_type != "REPLACE"
+    return anim.action is None or not weighted
+
+
+def _curves_of(obj: Any) -> dict[tuple[str, int], Any] | None:
+    """The object's transform F-curves by (path, index); None when they cannot be evaluated here."""
+    if not _is_plain(obj):
+        return None
+    curves = _fcurves(obj)
+    found: dict[tuple[str, int], Any] = {}
+    for fc in curves or ():
+        if fc.mute:
+            continue
+        if fc.data_path not in _TRANSFORM_PATHS:
+            if fc.data_path.startswith("delta_"):
+                return None
+            continue
+        found[(fc.data_path, fc.array_index)] = fc
+    return found
+
+
+def _needs_blender(obj: Any) -> bool:
+    """Whether the object's placement needs Blender's own evaluation (constraints, bone parents, armature
+    deformation, NLA/drivers; recursively through the parents)."""
+    while obj is not None:
+        if obj.constraints or _curves_of(obj) is None or obj.parent_type not in ("OBJECT",):
+            return True
+        if any(m.type in ("ARMATURE", "HOOK", "CURVE") for m in getattr(obj, "modifiers", ())):
+            return True
+        obj = obj.parent
+    return False
+
+
+def evaluate_curve(fc: Any, frames: Any) -> Any:
+    """Values of F-curve ``fc`` at ``frames`` (numpy float array), from its keyframes; Blender's own
+    ``evaluate`` for what is not plain Constant/Linear/Bezier with constant extrapolation."""
+    import numpy as np
+
+    frames = np.asarray(frames, dtype=np.float64)
+    points = fc.keyframe_points
+    count = len(points)
+    if count == 0:
+        return np.zeros(len(frames))
+    modes = {k.interpolation for k in points}
+    if fc.modifiers or fc.extrapolation != "CONSTANT" or not modes <= _SIMPLE_INTERPOLATION:
+        return np.array([fc.evaluate(f) for f in frames])
+    co = np.empty(count * 2)
+    left = np.empty(count * 2)
+    right = np.empty(count * 2)
+    points.foreach_get("co", co)
+    points.foreach_get("handle_left", left)
+    points.foreach_get("handle_right", right)
+    co, left, right = co.reshape(-1, 2), left.reshape(-1, 2), right.reshape(-1, 2)
+    if count == 1:
+        return np.full(len(frames), co[0, 1])
+    xs: list[Any] = []
+    ys: list[Any] = []
+    for i in range(count - 1):  # one segment per pair of keys; its mode is the left key's
+        x0, y0 = co[i]
+        x1, y1 = co[i + 1]
+        mode = points[i].interpolation
+        if mode == "CONSTANT":
+            xs.append(np.array([x0, np.nextafter(x1, x0)]))
+            ys.append(np.array([y0, y0]))
+        elif mode == "LINEAR":
+            xs.append(np.array([x0, x1]))
+            ys.append(np.array([y0, y1]))
+        else:
+            p1, p2 = _corrected_handles(co[i], right[i], left[i + 1], co[i + 1])
+            t = np.linspace(0.0, 1.0, BEZIER_SAMPLES)[:, None]
+            u = 1.0 - t
+            curve = u**3 * co[i] + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t**3 * co[i + 1]
+            xs.append(curve[:, 0])
+            ys.append(curve[:, 1])
+    x = np.concatenate(xs)
+    y = np.concatenate(ys)
+    order = np.argsort(x, kind="stable")
+    return np.interp(frames, x[order], y[order])
+
+
+def _corrected_handles(v1: Any, v2: Any, v3: Any, v4: Any) -> tuple[Any, Any]:
+    """Blender's ``BKE_fcurve_correct_bezpart``: handles scaled back so they do not cross in time."""
+    h1 = v1 - v2
+    h2 = v4 - v3
+    span = v4[0] - v1[0]
+    total = abs(h1[0]) + abs(h2[0])
+    if total == 0.0 or total <= span:
+        return v2, v3
+    fac = span / total
+    return v1 - fac * h1, v4 - fac * h2
+
+
+def _rotations(obj: Any, curves: dict, frames: Any) -> Any:
+    """(F, 3, 3) rotation matrices of ``obj`` at ``frames`` (its rotation mode, delta rotation applied)."""
+    import numpy as np
+
+    mode = obj.rotation_mode
+    n = len(frames)
+
+    def channel(path: str, size: int, current: Any) -> Any:
+        out = np.empty((n, size))
+        for i in range(size):
+            fc = curves.get((path, i))
+            out[:, i] = evaluate_curve(fc, frames) if fc is not None else current[i]
+        return out
+
+    if mode == "QUATERNION":
+        rot = _quat_matrices(channel("rotation_quaternion", 4, obj.rotation_quaternion))
+    elif mode == "AXIS_ANGLE":
+        rot = _axis_angle_matrices(channel("rotation_axis_angle", 4, obj.rotation_axis_angle))
+    else:
+        rot = _euler_matrices(channel("rotation_euler", 3, obj.rotation_euler), mode)
+    if mode in ("QUATERNION", "AXIS_ANGLE"):
+        delta = np.array(obj.delta_rotation_quaternion.to_matrix())
+    else:
+        delta = np.array(obj.delta_rotation_euler.to_matrix())
+    return np.einsum("ij,fjk->fik", delta, rot)
+
+
+def _euler_matrices(angles: Any, order: str) -> Any:
+    import numpy as np
+
+    c, s = np.cos(angles), np.sin(angles)
+    n = len(angles)
+    mats = {}
+    for axis, (a, b) in enumerate(((1, 2), (0, 2), (0, 1))):
+        m = np.zeros((n, 3, 3))
+        m[:, axis, axis] = 1.0
+        m[:, a, a] = c[:, axis]
+        m[:, b, b] = c[:, axis]
+        sign = -1.0 if axis != 1 else 1.0
+        m[:, a, b] = sign * s[:, axis]
+        m[:, b, a] = -sign * s[:, axis]
+        mats["XYZ"[axis]] = m
+    first, second, third = order
+    return mats[third] @ mats[second] @ mats[first]
+
+
+def _quat_matrices(q: Any) -> Any:
+    import numpy as np
+
+    norm = np.linalg.norm(q, axis=1, keepdims=True)
+    w, x, y, z = (q / np.where(norm == 0.0, 1.0, norm)).T
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        1,
+    )
+
+
+def _axis_angle_matrices(aa: Any) -> Any:
+    import numpy as np
+
+    angle = aa[:, 0]
+    axis = aa[:, 1:]
+    norm = np.linalg.norm(axis, axis=1, keepdims=True)
+    axis = axis / np.where(norm == 0.0, 1.0, norm)
+    half = angle / 2.0
+    quats = np.concatenate([np.cos(half)[:, None], axis * np.sin(half)[:, None]], axis=1)
+    return _quat_matrices(quats)
+
+
+class _Placements:
+    """World matrices of objects at a set of frames, each evaluated once."""
+
+    def __init__(self, scene: bpy.types.Scene, frames: Sequence[int]) -> None:
+        import numpy as np
+
+        self.scene = scene
+        self.frames = np.asarray(frames, dtype=np.float64)
+        self._memo: dict[str, Any] = {}
+        self._from_blender: dict[str, Any] = {}
+
+    def world(self, objects: Iterable[Any]) -> list[Any]:
+        """(F, 4, 4) world matrices for each object (a (1, 4, 4) when it does not move)."""
+        objects = list(objects)
+        slow = [o for o in objects if o.name not in self._memo and _needs_blender(o)]
+        if slow:
+            self._read_from_blender(slow)
+        return [self._world(o) for o in objects]
+
+    def _world(self, obj: Any) -> Any:
+        import numpy as np
+
+        memo = self._memo.get(obj.name)
+        if memo is not None:
+            return memo
+        if obj.name in self._from_blender:
+            result = self._from_blender[obj.name]
+        elif not _moves(obj):
+            result = np.array(obj.matrix_world)[None]
+        else:
+            curves = _curves_of(obj) or {}
+            basis = self._basis(obj, curves)
+            if obj.parent is None:
+                result = basis
+            else:
+                parent = self._world(obj.parent)
+                result = parent @ np.array(obj.matrix_parent_inverse)[None] @ basis
+        self._memo[obj.name] = result
+        return result
+
+    def _basis(self, obj: Any, curves: dict) -> Any:
+        import numpy as np
+
+        n = len(self.frames)
+        loc = np.empty((n, 3))
+        scale = np.empty((n, 3))
+        for i in range(3):
+            fc = curves.get(("location", i))
+            loc[:, i] = evaluate_curve(fc, self.frames) if fc is not None else obj.location[i]
+            fc = curves.get(("scale", i))
+            scale[:, i] = evaluate_curve(fc, self.frames) if fc is not None else obj.scale[i]
+        loc += np.array(obj.delta_location)
+        scale *= np.array(obj.delta_scale)
+        mat = np.zeros((n, 4, 4))
+        mat[:, :3, :3] = _rotations(obj, curves, self.frames) * scale[:, None, :]
+        mat[:, :3, 3] = loc
+        mat[:, 3, 3] = 1.0
+        return mat
+
+    def _read_from_blender(self, objects: list[Any]) -> None:
+        """Blender's own evaluation, frame by frame (the floor this module otherwise avoids)."""
+        import numpy as np
+
+        scene = self.scene
+        current, subframe = scene.frame_current, scene.frame_subframe
+        out = {o.name: np.empty((len(self.frames), 4, 4)) for o in objects}
+        try:
+            for i, frame in enumerate(self.frames):
+                scene.frame_set(int(frame))
+                for obj in objects:
+                    out[obj.name][i] = np.array(obj.matrix_world)
+        finally:
+            scene.frame_set(current, subframe=subframe)
+        self._from_blender.update(out)
+
+
+def _moves(obj: Any) -> bool:
+    """Whether the object or a parent has transform F-curves."""
+    while obj is not None:
+        if _curves_of(obj):
+            return True
+        obj = obj.parent
+    return False
+
+
+# --- the camera's frustum -----
+def _camera_moves(camera: Any) -> bool:
+    data = camera.data
+    anim = getattr(data, "animation_data", None)
+    return anim is not None and (anim.action is not None or bool(anim.drivers))
+
+
+def _frustum(scene: bpy.types.Scene, camera: Any) -> tuple[bool, tuple[float, ...]]:
+    """(orthographic, (xmin, xmax, ymin, ymax, clip_start, clip_end)) of the camera at the current frame;
+    the frame's bounds are per unit of depth when perspective."""
+    data = camera.data
+    corners = [tuple(v) for v in data.view_frame(scene=scene)]
+    xs = [c[0] for c in corners]
+    ys = [c[1] for c in corners]
+    ortho = data.type == "ORTHO"
+    depth = 1.0 if ortho else abs(corners[0][2]) or 1.0
+    bounds = (min(xs) / depth, max(xs) / depth, min(ys) / depth, max(ys) / depth)
+    return ortho, (*bounds, float(data.clip_start), float(data.clip_end))
+
+
+def _frustums(scene: bpy.types.Scene, camera: Any, frames: list[int]) -> tuple[bool, Any]:
+    """The camera's frustum at each frame, (F, 6), when its lens is animated (Blender evaluates each
+    frame); else (1, 6)."""
+    import numpy as np
+
+    if not _camera_moves(camera):
+        ortho, bounds = _frustum(scene, camera)
+        return ortho, np.array([bounds])
+    current, subframe = scene.frame_current, scene.frame_subframe
+    rows = []
+    try:
+        for frame in frames:
+            scene.frame_set(frame)
+            ortho, bounds = _frustum(scene, camera)
+            rows.append(bounds)
+    finally:
+        scene.frame_set(current, subframe=subframe)
+    return ortho, np.array(rows)
+
+
+def _box_corners(obj: Any, depsgraph: Any) -> Any:
+    import numpy as np
+
+    if obj.type in _GEOMETRY_TYPES:
+        evaluated = obj.evaluated_get(depsgraph) if depsgraph is not None else obj
+        corners = np.array([tuple(c) for c in evaluated.bound_box], dtype=np.float64)
+    else:
+        corners = np.zeros((8, 3))  # no geometry: the object's origin
+    return np.concatenate([corners, np.ones((8, 1))], axis=1)
+
+
+def groups_in_view(
+    scene: bpy.types.Scene, camera: Any, groups: Sequence[Sequence[Any]], frames: Iterable[int]
+) -> list[bool]:
+    """For each group of objects, whether ``camera`` sees one of them at one of ``frames``."""
+    import numpy as np
+
+    frames = list(frames)
+    everyone = [obj for group in groups for obj in group]
+    if not frames or not everyone:
+        return [False] * len(groups)
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    placements = _Placements(scene, frames)
+    ortho, frustum = _frustums(scene, camera, frames)
+    xmin, xmax, ymin, ymax, near, far = (frustum[:, i : i + 1] for i in range(6))  # (F or 1, 1)
+    (cam_world,) = placements.world([camera])
+    to_camera = np.linalg.inv(cam_world)  # (F or 1, 4, 4)
+    unique = list({obj.name: obj for obj in everyone}.values())
+    worlds = placements.world(unique)
+    seen: dict[str, bool] = {}
+    for obj, world in zip(unique, worlds, strict=True):
+        corners = _box_corners(obj, depsgraph)  # (8, 4)
+        local = (to_camera @ world) @ corners.T  # (F or 1, 4, 8)
+        x, y, z = local[:, 0], local[:, 1], local[:, 2]
+        if ortho:
+            planes = (x - xmin, xmax - x, y - ymin, ymax - y, -z - near, far + z)
+        else:
+            planes = (x + xmin * z, -x - xmax * z, y + ymin * z, -y - ymax * z, -z - near, far + z)
+        outside = np.zeros(np.broadcast(*planes).shape[0], dtype=bool)
+        for plane in planes:
+            outside |= (plane < 0.0).all(axis=1)
+        seen[obj.name] = not outside.all()
+    return [any(seen[obj.name] for obj in group) for group in groups]

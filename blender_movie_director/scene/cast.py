@@ -1,0 +1,240 @@
+"""The cast (issue 17): who stands for each member in the scene, and which members each shot sees.
+
+The data is :mod:`.cast_props` (``scene.movie_director.cast.members``; a shot's overrides in
+``camera.movie_director.cast_overrides``). This module reads it:
+
+- :func:`member_objects`: the member's objects that can appear in a render (the member's own objects and
+  its collection's, minus hidden ones: ``hide_render``, ``hide_viewport``, excluded or hidden collections).
+- :func:`in_view`: the members whose objects the shot camera sees at any frame of the shot's range
+  (camera and object animation included), computed by :mod:`..blender.visibility` and cached per shot;
+  the cache is dropped when the scene's animation or transforms change (:func:`invalidate`, called from
+  the depsgraph handler in ``registration.py``) and whenever what it was computed from differs.
+- :func:`shot_cast`: the members in a shot after the shot's overrides, as frozen records: what a request
+  needs (name, kind, description, picture paths), plus notes on members that were skipped.
+
+Main thread only (reads ``bpy.data``; detection evaluates animation, never in ``draw()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import bpy
+
+from ..blender import visibility
+from . import shots
+
+KINDS = {"CHARACTER": "character", "PROP": "prop", "PLACE": "place"}
+
+
+@dataclass(frozen=True)
+class CastRef:
+    """One member as a shot's request sees it (plain data: safe to hand to another thread)."""
+
+    name: str
+    kind: str  # "character" | "prop" | "place"
+    description: str
+    pictures: tuple[str, ...]  # absolute paths, in the member's order (not checked: the request does)
+    reason: str  # "in view" | "included" (the shot's override)
+
+
+@dataclass(frozen=True)
+class ShotCast:
+    """The members in one shot after its overrides, and why others were left out."""
+
+    shot: str
+    members: tuple[CastRef, ...]
+    notes: tuple[str, ...]  # e.g. "Cast member 'Fog' has no objects and no pictures: skipped"
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.members]
+
+
+# --- reading the data -----
+def cast_of(scene: bpy.types.Scene) -> Any:
+    """The scene's cast (``MOVIEDIR_Cast``)."""
+    return scene.movie_director.cast
+
+
+def find_member(scene: bpy.types.Scene, name: str) -> Any:
+    """The member called ``name``, or None."""
+    return cast_of(scene).members.get(name)
+
+
+def member_pictures(member: Any) -> tuple[str, ...]:
+    """The member's picture files, absolute, empty entries left out."""
+    return tuple(bpy.path.abspath(p.filepath) for p in member.pictures if p.filepath.strip())
+
+
+def _declared_objects(member: Any) -> list[bpy.types.Object]:
+    found: dict[str, bpy.types.Object] = {}
+    for slot in member.objects:
+        if slot.object is not None:
+            found.setdefault(slot.object.name, slot.object)
+    if member.collection is not None:
+        for obj in member.collection.all_objects:
+            found.setdefault(obj.name, obj)
+    return list(found.values())
+
+
+def has_objects(member: Any) -> bool:
+    """Whether anything in the scene stands for the member (hidden or not)."""
+    return bool(_declared_objects(member))
+
+
+def member_objects(scene: bpy.types.Scene, member: Any, view_layer: Any = None) -> list[bpy.types.Object]:
+    """The member's objects that can appear in the scene's render (hidden ones left out)."""
+    shown = visibility.renderable_objects(scene, view_layer)
+    return [obj for obj in _declared_objects(member) if obj.name in shown]
+
+
+# --- who is in a shot -----
+_cache: dict[str, tuple[Any, frozenset[str]]] = {}
+_generation = 0
+
+#: ID types whose change can move something in a shot's view (objects are checked by their update flags).
+_RELEVANT_TYPES = frozenset({"ACTION", "CAMERA", "COLLECTION", "MESH", "CURVE", "ARMATURE", "LATTICE"})
+
+
+def invalidate(depsgraph: Any = None) -> None:
+    """Drop cached detections when ``depsgraph``'s updates may change what a camera sees (all of them
+    when None: a file was loaded). Cheap: called from the depsgraph handler."""
+    global _generation
+    if depsgraph is None:
+        _cache.clear()
+        _generation += 1
+        return
+    for update in depsgraph.updates:
+        id_data = update.id
+        kind = getattr(id_data, "id_type", "")
+        if kind == "OBJECT":
+            if update.is_updated_transform or update.is_updated_geometry:
+                _generation += 1
+                return
+        elif kind in _RELEVANT_TYPES:
+            _generation += 1
+            return
+
+
+def _key(scene: bpy.types.Scene, camera: bpy.types.Object, groups: list[tuple[str, list]]) -> Any:
+    rng = shots.shot_range(scene, camera)
+    render = scene.render
+    return (
+        _generation,
+        scene.name,
+        rng.start,
+        rng.end,
+        render.resolution_x,
+        render.resolution_y,
+        render.pixel_aspect_x,
+        render.pixel_aspect_y,
+        tuple((name, tuple(o.name for o in objs)) for name, objs in groups),
+    )
+
+
+def in_view(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> frozenset[str]:
+    """The names of the members whose objects ``camera`` sees at some frame of its shot's range."""
+    scene = scene or shots.scene_of(camera)
+    groups = [(m.name, member_objects(scene, m)) for m in cast_of(scene).members]
+    key = _key(scene, camera, groups)
+    cached = _cache.get(camera.name)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    rng = shots.shot_range(scene, camera)
+    seen = visibility.groups_in_view(
+        scene, camera, [objs for _name, objs in groups], range(rng.start, rng.end + 1)
+    )
+    names = frozenset(name for (name, _objs), yes in zip(groups, seen, strict=True) if yes)
+    _cache[camera.name] = (key, names)
+    return names
+
+
+def cached_in_view(camera: bpy.types.Object) -> frozenset[str] | None:
+    """What :func:`in_view` last found for ``camera`` if nothing changed since (for ``draw()``, which must
+    not compute), else None."""
+    cached = _cache.get(camera.name)
+    if cached is None or cached[0][0] != _generation:
+        return None
+    return cached[1]
+
+
+def update_all(scene: bpy.types.Scene) -> dict[str, frozenset[str]]:
+    """Detect the cast of every shot of ``scene`` (the Update Cast operator); shot name -> members."""
+    return {cam.name: in_view(cam, scene) for cam in shots.scene_shots(scene)}
+
+
+def override(camera: bpy.types.Object, member: str) -> str:
+    """The shot's choice for ``member``: "INCLUDE", "EXCLUDE" or "" (the camera decides)."""
+    row = camera.movie_director.cast_overrides.get(member)
+    return row.mode if row is not None else ""
+
+
+def set_override(camera: bpy.types.Object, member: str, mode: str) -> None:
+    """Force ``member`` into ("INCLUDE") or out of ("EXCLUDE") the shot; "" gives the choice back to the
+    camera."""
+    rows = camera.movie_director.cast_overrides
+    index = rows.find(member)
+    if not mode:
+        if index >= 0:
+            rows.remove(index)
+        return
+    row = rows[index] if index >= 0 else rows.add()
+    row.name, row.mode = member, mode
+
+
+def _ref(member: Any, reason: str) -> CastRef:
+    return CastRef(
+        name=member.name,
+        kind=KINDS.get(member.kind, "character"),
+        description=member.description.strip(),
+        pictures=member_pictures(member),
+        reason=reason,
+    )
+
+
+def shot_cast(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> ShotCast:
+    """The members in ``camera``'s shot after its overrides, in cast order, as frozen records.
+
+    A member is in when the camera sees one of its objects (:func:`in_view`) or the shot includes it; a
+    shot's exclusion wins over the camera. A member with no objects and no pictures is skipped with a note.
+    """
+    scene = scene or shots.scene_of(camera)
+    seen = in_view(camera, scene)
+    members: list[CastRef] = []
+    notes: list[str] = []
+    for member in cast_of(scene).members:
+        if not has_objects(member) and not member_pictures(member):
+            notes.append(f"Cast member '{member.name}' has no objects and no pictures: skipped")
+            continue
+        choice = override(camera, member.name)
+        if choice == "EXCLUDE":
+            continue
+        if choice == "INCLUDE":
+            members.append(_ref(member, "included"))
+        elif member.name in seen:
+            members.append(_ref(member, "in view"))
+    return ShotCast(shot=camera.name, members=tuple(members), notes=tuple(notes))
+
+
+def names_in_shot(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> list[str]:
+    """The names of the members in the shot after its overrides (``md.cast_in_shot``)."""
+    return shot_cast(camera, scene).names
+
+
+def shots_with(scene: bpy.types.Scene, member: str) -> list[str]:
+    """The shots ``member`` is in (after overrides), in timeline order."""
+    return [cam.name for cam in shots.scene_shots(scene) if member in names_in_shot(cam, scene)]
+
+
+def unique_name(scene: bpy.types.Scene, wanted: str, taken: Iterable[str] = ()) -> str:
+    """``wanted``, or ``wanted.001``... when a member already has that name."""
+    used = {m.name for m in cast_of(scene).members} | set(taken)
+    if wanted not in used:
+        return wanted
+    n = 1
+    while f"{wanted}.{n:03d}" in used:
+        n += 1
+    return f"{wanted}.{n:03d}"

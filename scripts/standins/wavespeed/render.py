@@ -157,6 +157,11 @@ def render(
 
     prompt = str(inputs.get("prompt") or "")
     w, h = plan.size
+    if spec.kind == "video-extend":  # issue 18: the input's frames, then the continuation (extend.py)
+        from .extend import render_extend
+
+        render_extend(out, spec, inputs, plan, video)
+        return
     if spec.kind == "video-to-video":
         if video is None:
             raise RenderError(1400, "video is required")
@@ -181,6 +186,10 @@ def render(
             frames=plan.frames,
             fps=plan.fps,
         )
+        if plan.audio:  # image-to-video models that return sound (issue 18)
+            from .extend import add_tone
+
+            add_tone(out, plan.seed)
     else:
         videogen.text_video(
             out,

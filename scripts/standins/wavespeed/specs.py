@@ -50,7 +50,7 @@ class ModelSpec:
     @property
     def kind(self) -> str:
         tail = self.model_id.rsplit("/", 1)[-1]
-        if tail in ("text-to-video", "image-to-video"):
+        if tail in ("text-to-video", "image-to-video", "video-extend"):
             return tail
         return "video-to-video"
 

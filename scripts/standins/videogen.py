@@ -24,6 +24,12 @@ Writers (all write ``path`` atomically: a temp file in the same folder renamed i
     Video-to-video (VACE). Same frame count as the control video; output frame i is control frame i
     resized to WxH and tinted 25 % toward ``seed_color(seed)``, with the seed marker square on top.
 
+Reference pictures (issue 17): ``text_video``, ``image_video`` and ``control_video`` take ``refs=()``, the
+    reference pictures the service received (paths or PIL images, in the order sent). Each is scaled into its
+    own box of ``reference_tile_boxes(width, height, len(refs))`` (32x32 along the bottom, from the right
+    corner leftwards, at most as many as fit beside the frame marker) on every frame, over a black letterbox,
+    so a test can decode any frame and compare each box with the picture it expects.
+
 ``retake_video(path, *, source_video, start_s, end_s, prompt, seed, mode) -> None``
     Keeps the source's size, fps and frame count. Frames whose time lies outside ``[start_s, end_s)`` are
     the source's; inside, ``mode`` decides: ``"replace_video"`` and ``"replace_audio_and_video"`` draw
@@ -34,6 +40,7 @@ Writers (all write ``path`` atomically: a temp file in the same folder renamed i
 Readers (used by tests):
 
 ``probe(path) -> VideoStats`` (width, height, fps, frames, duration, codec, has_audio),
+``reference_tile_boxes(width, height, count)``, ``reference_tile_mean(picture)`` (what a box should show),
 ``read_frames(path) -> list[np.ndarray]`` (RGB uint8, HxWx3), ``read_frame(path, index)``,
 ``seed_color(seed) -> (r, g, b)``, ``frame_code(index) -> int``, ``marker_box(width, height)``,
 ``frame_index_mark(frame) -> int`` (frame index modulo 8 read back from the bottom-left square),
@@ -70,6 +77,8 @@ __all__ = [
     "probe",
     "read_frame",
     "read_frames",
+    "reference_tile_boxes",
+    "reference_tile_mean",
     "region_mean",
     "resize_rgb",
     "retake_video",
@@ -198,7 +207,73 @@ def _stripe(
     draw.rectangle((x, 0, x + stripe_w - 1, height - 1), fill=color)
 
 
-def _text_frame(prompt: str, seed: int, width: int, height: int, index: int, total: int) -> np.ndarray:
+#: Side of a reference tile and the gap between tiles, in pixels (smaller on frames under 128 px high).
+TILE_SIDE = 32
+TILE_GAP = 2
+
+Picture = Image.Image | str | os.PathLike[str]
+
+
+def reference_tile_boxes(width: int, height: int, count: int) -> list[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) of the first ``count`` reference tiles (fewer when the frame is too narrow): squares
+    along the bottom edge, the first in the bottom-right corner, each next one to its left, never over the
+    bottom-left frame-number square."""
+    side = min(TILE_SIDE, max(8, height // 4))
+    reserved = marker_box(width, height)[2] + TILE_GAP
+    boxes = []
+    for i in range(count):
+        x1 = width - i * (side + TILE_GAP)
+        x0 = x1 - side
+        if x0 < reserved:
+            break
+        boxes.append((x0, height - side, x1, height))
+    return boxes
+
+
+def _tile(picture: Picture, side: int) -> Image.Image:
+    """The picture scaled to fit a ``side`` square (aspect kept), centred on black."""
+    if isinstance(picture, Image.Image):
+        source = picture.convert("RGB")
+    else:
+        with Image.open(picture) as opened:
+            source = opened.convert("RGB")
+    scale = side / max(source.size)
+    size = (max(1, round(source.width * scale)), max(1, round(source.height * scale)))
+    tile = Image.new("RGB", (side, side), (0, 0, 0))
+    tile.paste(source.resize(size, Image.Resampling.BILINEAR), ((side - size[0]) // 2, (side - size[1]) // 2))
+    return tile
+
+
+def reference_tile_mean(
+    picture: Picture, side: int = TILE_SIDE, inset: int = 4
+) -> tuple[float, float, float]:
+    """Mean RGB a decoded tile of ``picture`` should show inside ``inset`` (before compression)."""
+    array = np.asarray(_tile(picture, side), dtype=np.uint8)
+    return region_mean(array, (0, 0, side, side), inset)
+
+
+def _tiles(refs: Sequence[Picture], width: int, height: int) -> list[tuple[Image.Image, tuple[int, int]]]:
+    """The tiles to paste on every frame, made once per video."""
+    boxes = reference_tile_boxes(width, height, len(refs))
+    return [
+        (_tile(picture, box[2] - box[0]), (box[0], box[1])) for picture, box in zip(refs, boxes, strict=False)
+    ]
+
+
+def _paste_tiles(img: Image.Image, tiles: Sequence[tuple[Image.Image, tuple[int, int]]]) -> None:
+    for tile, corner in tiles:
+        img.paste(tile, corner)
+
+
+def _text_frame(
+    prompt: str,
+    seed: int,
+    width: int,
+    height: int,
+    index: int,
+    total: int,
+    tiles: Sequence[tuple[Image.Image, tuple[int, int]]] = (),
+) -> np.ndarray:
     img = Image.new("RGB", (width, height), _background_color(prompt, seed))
     draw = ImageDraw.Draw(img)
     t = index / max(1, total - 1)
@@ -218,6 +293,7 @@ def _text_frame(prompt: str, seed: int, width: int, height: int, index: int, tot
         draw.text((x, y), line, fill=(240, 240, 240), font=font)
         y += font_size + 2
     _draw_marks(img, seed, index)
+    _paste_tiles(img, tiles)
     return np.asarray(img, dtype=np.uint8)
 
 
@@ -321,11 +397,13 @@ def text_video(
     frames: int,
     fps: float,
     audio: bool = False,
+    refs: Sequence[Picture] = (),
 ) -> None:
     width, height, frames = _even(width), _even(height), int(frames)
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
-    gen = (_text_frame(prompt, seed, width, height, i, frames) for i in range(frames))
+    tiles = _tiles(refs, width, height)
+    gen = (_text_frame(prompt, seed, width, height, i, frames, tiles) for i in range(frames))
     track = _tone(seed, 0, round(frames / fps * AUDIO_RATE)) if audio else None
     _write_mp4(path, gen, width=width, height=height, fps=fps, audio=track)
 
@@ -358,10 +436,12 @@ def image_video(
     height: int,
     frames: int,
     fps: float,
+    refs: Sequence[Picture] = (),
 ) -> None:
     width, height, frames = _even(width), _even(height), int(frames)
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
+    tiles = _tiles(refs, width, height)
     start = resize_rgb(start_image, width, height).astype(np.float32)
     if end_image is not None:
         end = resize_rgb(end_image, width, height).astype(np.float32)
@@ -372,17 +452,25 @@ def image_video(
         end = np.asarray(zoom.crop((dx, 0, dx + width, height)), dtype=np.float32)
     color = seed_color(seed)
 
+    def tiled(array: np.ndarray) -> np.ndarray:
+        if not tiles:
+            return array
+        img = Image.fromarray(array)
+        _paste_tiles(img, tiles)
+        return np.asarray(img, dtype=np.uint8)
+
     def gen() -> Iterator[np.ndarray]:
         for i in range(frames):
             if i == 0:
-                yield start.astype(np.uint8)
+                yield tiled(start.astype(np.uint8))
                 continue
             if i == frames - 1 and end_image is not None:
-                yield end.astype(np.uint8)
+                yield tiled(end.astype(np.uint8))
                 continue
             t = i / max(1, frames - 1)
             img = Image.fromarray(((1 - t) * start + t * end).astype(np.uint8))
             _stripe(ImageDraw.Draw(img), width, height, t, color)
+            _paste_tiles(img, tiles)
             yield np.asarray(img, dtype=np.uint8)
 
     _write_mp4(path, gen(), width=width, height=height, fps=fps)
@@ -397,15 +485,18 @@ def control_video(
     width: int,
     height: int,
     fps: float,
+    refs: Sequence[Picture] = (),
 ) -> None:
     width, height = _even(width), _even(height)
     tint = np.array(seed_color(seed), dtype=np.float32)
+    tiles = _tiles(refs, width, height)
 
     def gen() -> Iterator[np.ndarray]:
         for array in _iter_frames(control_video):
             base = resize_rgb(array, width, height).astype(np.float32)
             img = Image.fromarray((0.75 * base + 0.25 * tint).astype(np.uint8))
             _draw_marks(img, seed, None)
+            _paste_tiles(img, tiles)
             yield np.asarray(img, dtype=np.uint8)
 
     _write_mp4(path, gen(), width=width, height=height, fps=fps)

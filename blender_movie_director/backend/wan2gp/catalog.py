@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from .catalog_data import MODEL_ROWS
+from .catalog_data import MODEL_ROWS, REFERENCE_ROWS
 
 
 class Task(StrEnum):
@@ -194,6 +194,75 @@ def recommend_models(vram_gb: float, task: Task | str = Task.T2V, limit: int = 6
     return [m.id for m in fitting[:limit]]
 
 
+#: Reference roles a cast can fill (see :data:`.catalog_data.REFERENCE_ROWS`).
+CAST_ROLES = ("subjects", "person")
+
+
+@dataclass(frozen=True)
+class ReferenceSlot:
+    """What a model does with reference pictures (``image_refs``): how many (0: WanGP sets no limit), their
+    role and where in WanGP's source the fact comes from."""
+
+    most: int
+    role: str
+    source: str
+
+    @property
+    def for_cast(self) -> bool:
+        return self.role in CAST_ROLES
+
+
+@lru_cache(maxsize=1)
+def _reference_slots() -> dict[str, ReferenceSlot]:
+    return {arch: ReferenceSlot(most, role, source) for arch, most, role, source in REFERENCE_ROWS}
+
+
+def reference_slot(model_id: str) -> ReferenceSlot | None:
+    """The model's reference slot, or None when it takes no reference pictures (or is unknown)."""
+    info = get_model(model_id)
+    return _reference_slots().get(info.architecture) if info is not None else None
+
+
+def cast_reference_limit(model_id: str) -> int | None:
+    """How many cast pictures the model takes: 0 none, None no limit, else the count."""
+    slot = reference_slot(model_id)
+    if slot is None or not slot.for_cast:
+        return 0
+    return slot.most or None
+
+
+def cast_reference_models() -> list[str]:
+    """The visible video models that take a cast's pictures."""
+    return [m.id for m in _catalog().values() if m.visible and m.is_video and cast_reference_limit(m.id) != 0]
+
+
+def nearest_cast_model(model_id: str) -> str:
+    """The model nearest ``model_id`` that takes a cast's pictures: the same family first, then the closest
+    memory need, then subjects over a single person, then the same category; "" when there is none."""
+    here = get_model(model_id)
+    candidates = [get_model(m) for m in cast_reference_models() if m != model_id]
+    if not candidates:
+        return ""
+
+    def distance(m: ModelInfo | None) -> tuple:
+        assert m is not None
+        slot = _reference_slots()[m.architecture]
+        if here is None:
+            return (0, 0, slot.role != "subjects", m.task != Task.REF2V, m.id)
+        return (
+            m.family != here.family,
+            abs(m.min_vram_gb - here.min_vram_gb),
+            slot.role != "subjects",
+            m.task != Task.REF2V,
+            m.category != here.category,
+            m.id,
+        )
+
+    best = min(candidates, key=distance)
+    assert best is not None
+    return best.id
+
+
 #: Control modes of :meth:`Wan2GPClient.generate_with_control` and the video_prompt_type letters they set.
 CONTROL_MODES: dict[str, str] = {
     "pose": "PV",
@@ -235,6 +304,7 @@ RESOLUTION_PRESETS: dict[str, str] = {
 }
 
 __all__ = [
+    "CAST_ROLES",
     "DEFAULT_I2V_MODEL",
     "DEFAULT_T2V_MODEL",
     "DEFAULT_VACE_MODEL",
@@ -250,11 +320,16 @@ __all__ = [
     "VIDEO_TASKS",
     "Category",
     "ModelInfo",
+    "ReferenceSlot",
     "Task",
     "all_models",
+    "cast_reference_limit",
+    "cast_reference_models",
     "get_model",
     "models_in_category",
+    "nearest_cast_model",
     "recommend_models",
+    "reference_slot",
     "suggest_models",
     "unknown_model_message",
     "video_model_ids",

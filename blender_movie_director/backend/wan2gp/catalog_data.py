@@ -232,6 +232,47 @@ MODEL_ROWS: tuple[tuple, ...] = (
 )
 # fmt: on
 
+#: Which WanGP 12.60 models take reference pictures (the ``image_refs`` setting), how many, and what for (issue 17).
+#: Keyed by architecture (WanGP decides by ``base_model_type``, so a finetune shares its base's row). Each row:
+#: architecture, most pictures (0: WanGP sets no limit), role, source (file:line in WanGP commit 8681e9f).
+#: Roles: "subjects" (people, objects or a place to put into the video: what a cast is for), "person" (one
+#: picture of a person, face close-up), "other" (the pictures play another part: an anchor frame, the character
+#: a driving video animates, an edit reference; never used for a cast). A model whose architecture is not
+#: listed takes none: WanGP's ``fix_settings`` (wgp.py:3141) drops the I/K letters from ``video_prompt_type``
+#: for a model without ``image_ref_choices`` and ``validate_settings`` (wgp.py:1347) then sets
+#: ``image_refs`` to None, so the pictures are ignored without a word (``vace_ditto_14B`` deletes its choices,
+#: wan_handler.py:851). "one_image_ref_needed" (wgp.py:1333: "Only one Image Reference (a person) is supported
+#: for the moment by this model") makes the count 1.
+# fmt: off
+REFERENCE_ROWS: tuple[tuple[str, int, str, str], ...] = (
+    ("vace_1.3B", 0, "subjects", "models/wan/wan_handler.py:825 vace_class image_ref_choices I/KI/FI"),
+    ("vace_14B", 0, "subjects", "models/wan/wan_handler.py:825 vace_class image_ref_choices I/KI/FI"),
+    ("vace_14B_2_2", 0, "subjects", "models/wan/wan_handler.py:825 vace_class image_ref_choices I/KI/FI"),
+    ("vace_multitalk_14B", 0, "subjects", "models/wan/wan_handler.py:825 vace_class image_ref_choices I/KI/FI"),
+    ("vace_standin_14B", 0, "subjects", "models/wan/wan_handler.py:825 vace_class image_ref_choices I/KI/FI"),
+    ("vace_lynx_14B", 0, "subjects", 'models/wan/wan_handler.py:844 "People / Objects (if any) then a Face"'),
+    ("phantom_1.3B", 0, "subjects", 'models/wan/wan_handler.py:918 image_ref_choices "Reference Image" I'),
+    ("phantom_14B", 0, "subjects", 'models/wan/wan_handler.py:918 image_ref_choices "Reference Image" I'),
+    ("minimax_h3_ref2va", 0, "subjects", "models/minimax_h3/minimax_h3_handler.py:261 reference_mode I/KI"),
+    ("minimax_h3_ref2va_pruned", 0, "subjects", "models/minimax_h3/minimax_h3_handler.py:261 reference_mode I/KI"),
+    ("ltx2_22B_msr", 5, "subjects", 'models/ltx2/ltx2_handler.py:715 "Up to 5 Subjects / Objects"'),
+    ("standin", 1, "person", 'models/wan/wan_handler.py:874 "Reference Image is a Person Face", one_image_ref_needed'),
+    ("lynx", 1, "person", 'models/wan/wan_handler.py:886 "Reference Image is a Person Face", one_image_ref_needed'),
+    ("hunyuan_custom", 1, "person", "models/hyvideo/hunyuan_handler.py:101,116 Reference Image, one_image_ref_needed"),
+    ("hunyuan_custom_audio", 1, "other", "models/hyvideo/hunyuan_handler.py:101,116 (needs a voice track)"),
+    ("hunyuan_custom_edit", 1, "other", "models/hyvideo/hunyuan_handler.py:101,116 (edits a video)"),
+    ("hunyuan_avatar", 1, "other", 'models/hyvideo/hunyuan_handler.py:108 "Start Image" KI'),
+    ("i2v_2_2_svi2pro", 0, "other", 'models/wan/wan_handler.py:411 "Anchor Images For Each Window"'),
+    ("animate2", 0, "other", 'models/wan/wan_handler.py:722 "Use Character Reference Image"'),
+    ("bernini", 0, "other", 'models/wan/wan_handler.py:446 edit "Reference Images"'),
+    ("bernini_1.3B", 0, "other", 'models/wan/wan_handler.py:446 edit "Reference Images"'),
+    ("scail2_14B", 0, "other", 'models/wan/wan_handler.py:602 "Reference Images" of the people to animate'),
+    ("kiwi_edit", 1, "other", "models/wan/wan_handler.py:700 edit reference, one_image_ref_needed"),
+    ("longcat_avatar", 0, "other", 'models/longcat/longcat_handler.py:104 "Anchor Reference Image"'),
+    ("longcat_avatar_v1_5", 0, "other", 'models/longcat/longcat_handler.py:104 "Anchor Reference Image"'),
+)
+# fmt: on
+
 #: Every settings key WanGP 12.60 reads from a task (models/_settings.json plus the keys the exporter adds).
 SETTINGS_KEYS: frozenset[str] = frozenset(
     (

@@ -21,7 +21,15 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
 from ..media import sniff_kind
-from .catalog import MEDIA_KEYS, RESOLUTION_PRESETS, Task, get_model, unknown_model_message
+from .catalog import (
+    MEDIA_KEYS,
+    RESOLUTION_PRESETS,
+    Task,
+    get_model,
+    nearest_cast_model,
+    reference_slot,
+    unknown_model_message,
+)
 from .catalog_data import SETTINGS_KEYS
 
 _RESOLUTION = re.compile(r"^\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*$")
@@ -187,6 +195,7 @@ class GenerationSettings(BaseModel):
         if info is not None:
             self._apply_frame_rule(info)
             self._check_task_inputs(info.task)
+            self._check_references()
         self._check_files()
         return self
 
@@ -225,6 +234,26 @@ class GenerationSettings(BaseModel):
         if self.video_mask is not None and self.video_guide is None:
             raise _field_error(
                 "video_mask", "video_mask needs a video_guide (the mask applies to the control video)"
+            )
+
+    def _check_references(self) -> None:
+        """Reference pictures only where the model takes them (WanGP drops them from any other model without a
+        word, catalog_data.REFERENCE_ROWS) and no more than it takes."""
+        if not self.image_refs:
+            return
+        slot = reference_slot(self.model)
+        if slot is None:
+            other = nearest_cast_model(self.model)
+            hint = f" (a model that does: '{other}')" if other else ""
+            raise _field_error(
+                "image_refs",
+                f"model '{self.model}' takes no reference pictures; WanGP would ignore them{hint}",
+            )
+        if slot.most and len(self.image_refs) > slot.most:
+            raise _field_error(
+                "image_refs",
+                f"model '{self.model}' takes at most {slot.most} reference picture"
+                f"{'s' if slot.most > 1 else ''}, not {len(self.image_refs)}",
             )
 
     def _check_files(self) -> None:

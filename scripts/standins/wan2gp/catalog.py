@@ -27,6 +27,21 @@ _VACE = {
     "vace_14B", "vace_14B_2_2", "vace_1.3B", "vace_multitalk_14B", "vace_standin_14B", "vace_lynx_14B",
     "vace_ditto_14B",
 }  # fmt: skip
+#: Architectures that take ``image_refs`` in WanGP 12.60 (``image_ref_choices``, or Kiwi's guide choices UVI;
+#: models/*/..._handler.py). A model without them gets the I/K letters dropped from ``video_prompt_type``
+#: (wgp.py ``fix_settings``), so its pictures are ignored. ``ONE_REF_NEEDED``: ``one_image_ref_needed``
+#: (exactly one picture).
+REF_ARCHITECTURES = {
+    "vace_1.3B", "vace_14B", "vace_14B_2_2", "vace_multitalk_14B", "vace_standin_14B", "vace_lynx_14B",
+    "phantom_1.3B", "phantom_14B", "standin", "lynx", "hunyuan_custom", "hunyuan_custom_audio",
+    "hunyuan_custom_edit", "hunyuan_avatar", "i2v_2_2_svi2pro", "animate2", "bernini", "bernini_1.3B",
+    "scail2_14B", "longcat_avatar", "longcat_avatar_v1_5", "ltx2_22B_msr", "minimax_h3_ref2va",
+    "minimax_h3_ref2va_pruned", "kiwi_edit",
+}  # fmt: skip
+ONE_REF_NEEDED = {
+    "standin", "lynx", "hunyuan_custom", "hunyuan_custom_audio", "hunyuan_custom_edit", "hunyuan_avatar",
+    "kiwi_edit",
+}  # fmt: skip
 _MULTITALK = {"multitalk", "vace_multitalk_14B", "i2v_2_2_multitalk", "infinitetalk"}
 _WAN_5B = {"ti2v_2_2", "lucy_edit", "kiwi_edit"}
 _IMAGE_PREFIXES = ("flux", "pi_flux", "qwen_image", "z_image", "hidream", "ideogram", "krea2")
@@ -58,6 +73,8 @@ class ModelDef:
     frames_steps: int
     i2v: bool
     vace: bool
+    takes_refs: bool = False
+    one_ref_needed: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -124,6 +141,8 @@ def get_model_def(model_type: str | None) -> ModelDef | None:
         frames_steps=fstep,
         i2v=arch in _I2V_CLASS,
         vace=arch in _VACE,
+        takes_refs=arch in REF_ARCHITECTURES,
+        one_ref_needed=arch in ONE_REF_NEEDED,
     )
 
 

@@ -123,12 +123,21 @@ def _write_output(
     image_prompt_type = str(params.get("image_prompt_type") or "")
     guide = _first(params.get("video_guide"))
     start = _first(params.get("image_start"))
+    # The reference pictures WanGP kept (validate_settings dropped them without "I"), drawn as tiles.
+    refs = list(params.get("image_refs") or []) if "I" in video_prompt_type else []
     fps = model.fps
     if "V" in video_prompt_type and guide is not None:
         if str(params.get("force_fps") or "") in ("auto", "control"):
             fps = videogen.probe(guide).fps or fps
         videogen.control_video(
-            path, control_video=guide, prompt=prompt, seed=seed, width=width, height=height, fps=fps
+            path,
+            control_video=guide,
+            prompt=prompt,
+            seed=seed,
+            width=width,
+            height=height,
+            fps=fps,
+            refs=refs,
         )
     elif "S" in image_prompt_type and start is not None:
         end = _first(params.get("image_end")) if "E" in image_prompt_type else None
@@ -146,6 +155,7 @@ def _write_output(
             height=height,
             frames=frames,
             fps=fps,
+            refs=refs,
         )
     else:
         videogen.text_video(
@@ -157,6 +167,7 @@ def _write_output(
             frames=frames,
             fps=fps,
             audio=model.family == "ltx2",
+            refs=refs,
         )
 
 

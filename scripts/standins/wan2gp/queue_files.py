@@ -89,6 +89,12 @@ def clean_settings(model_type: str, params: dict[str, Any]) -> None:
     merged.update({k: v for k, v in params.items() if v is not None or k not in merged})
     params.clear()
     params.update(merged)
+    model = catalog.get_model_def(model_type)
+    if model is not None and not model.takes_refs:
+        # wgp.py fix_settings: a model without image_ref_choices loses the I/K letters, so validate_settings
+        # drops its image_refs without a word (WanGP ignores pictures such a model cannot use).
+        letters = str(params.get("video_prompt_type") or "")
+        params["video_prompt_type"] = "".join(c for c in letters if c not in "IK")
     params.setdefault("client_id", "")
     params.setdefault("mode", "")
     for meta_key in ("type", "base_model_type"):
@@ -116,6 +122,25 @@ def validate_settings(model_type: str, inputs: dict[str, Any]) -> str:
         return "You must provide an End Image"
     if "V" in image_prompt_type and _empty(inputs.get("video_source")):
         return "You must provide a Source Video file to continue"
+    return _validate_refs(model, video_prompt_type, inputs)
+
+
+def _validate_refs(model: catalog.ModelDef, video_prompt_type: str, inputs: dict[str, Any]) -> str:
+    """wgp.py validate_settings on image_refs (its words): one picture where the model needs exactly one,
+    at least one when "I" asks for them, and none kept without "I"."""
+    refs = inputs.get("image_refs")
+    if model.one_ref_needed:
+        if _empty(refs):
+            return "You must provide an Image Reference"
+        if len(refs) > 1:
+            return "Only one Image Reference (a person) is supported for the moment by this model"
+    if "I" in video_prompt_type:
+        if _empty(refs):
+            return "You must provide at least one Reference Image"
+        if not all(isinstance(r, Image.Image) for r in refs):
+            return "A Reference Image should be an Image"
+    else:
+        inputs["image_refs"] = None
     return ""
 
 

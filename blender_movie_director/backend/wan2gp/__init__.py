@@ -10,6 +10,9 @@ Quick use::
     if result.success:
         print(result.video_path)
 
+Two transports reach WanGP: its web UI (Gradio, the default) and its MCP server (``wgp.py --mcp``, an
+address ending in ``/mcp`` or ``transport="mcp"``); see :mod:`.mcp` and ``Wan2GPClient.transport``.
+
 Importing this package loads nothing heavy: the model catalog (``catalog``) is plain data, pydantic loads with
 the settings schemas and gradio_client/httpx when a server is first contacted. Names load on first access.
 """
@@ -46,6 +49,11 @@ _EXPORTS = {
     "reset_clients": "shared",
     "quick_video": "shared",
     "GenerationResult": "..base",
+    "TRANSPORTS": "client",
+    "ModelRecord": "mcp.models",
+    "LoraRecord": "mcp.models",
+    "McpJob": "mcp.job",
+    "FinishJob": "mcp.finish",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -20,6 +20,7 @@ import random
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ from .server import ServerContext
 from .transport import ConnectionSettings, resolve_url
 
 if TYPE_CHECKING:  # pydantic loads with the first request to validate, not with the connection
+    from .mcp.finish import FinishJob
+    from .mcp.models import LoraRecord, ModelRecord
+    from .mcp.server import McpServer
     from .schemas import GenerationSettings
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,12 @@ class ServerStatus:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     latency_ms: float | None = None
+    #: Which of WanGP's surfaces the client speaks to this server: "web_ui" (Gradio) or "mcp".
+    transport: str = "web_ui"
+
+
+#: The transport choices (the preference): decide from the address and a probe, or use one surface.
+TRANSPORTS = ("auto", "web_ui", "mcp")
 
 
 class Wan2GPClient:
@@ -88,8 +98,20 @@ class Wan2GPClient:
         local_copy: bool = True,
         server_outputs_dir: str | None = None,
         download_max_bytes: int = DOWNLOAD_MAX_BYTES,
+        transport: str = "auto",
     ) -> None:
         self.url = resolve_url(url)
+        choice = (transport or "auto").strip().lower().replace("-", "_").replace("webui", "web_ui")
+        if choice not in TRANSPORTS:
+            from ..errors import ValidationError
+
+            raise ValidationError(
+                f"Unknown Wan2GP transport '{transport}'. Use one of: {', '.join(TRANSPORTS)}.",
+                field="transport",
+                allowed=TRANSPORTS,
+            )
+        #: The preference: "auto" (an address ending in /mcp is MCP; else a probe decides), "web_ui", "mcp".
+        self.transport_setting = choice
         self.timeout = float(timeout)
         self.output_dir = Path(output_dir) if output_dir is not None else default_output_dir()
         self.watchdog_seconds = float(watchdog_seconds)
@@ -109,17 +131,58 @@ class Wan2GPClient:
         self._server.outputs_dir = server_outputs_dir or os.environ.get("WAN2GP_SERVER_OUTPUTS") or None
         self._jobs: set[Wan2GPJob] = set()
         self._lock = threading.Lock()
+        self._mcp: McpServer | None = None
+        self._transport: str | None = choice if choice != "auto" else None
+        if self._transport is None and urllib.parse.urlsplit(self.url).path.rstrip("/").endswith("/mcp"):
+            self._transport = "mcp"
 
     def __repr__(self) -> str:
         return f"Wan2GPClient(url={self.url!r}, auth={'(user, ***)' if self._settings.auth else None})"
+
+    # --- transport -----------------------------------------------------------------------------------------
+    @property
+    def transport(self) -> str:
+        """Either "web_ui" or "mcp": the setting, the address (``…/mcp``), or (auto) a probe: the web UI's
+        queue status first, then an MCP ``ping``. An unreachable server is not decided (asked again next
+        time) and reads as "web_ui"."""
+        if self._transport is None:
+            decided = self._probe_transport()
+            if decided is None:
+                return "web_ui"
+            self._transport = decided
+        return self._transport
+
+    def _probe_transport(self) -> str | None:
+        if self._server.probe().reachable:
+            return "web_ui"
+        try:
+            self._mcp_server().ping()
+        except BackendError:
+            return None
+        return "mcp"
+
+    def _mcp_server(self) -> McpServer:
+        with self._lock:
+            if self._mcp is None:
+                from .mcp.server import McpServer
+
+                self._mcp = McpServer(self._settings)
+            return self._mcp
+
+    def _uses_mcp(self) -> bool:
+        return self.transport == "mcp"
 
     # --- connection --------------------------------------------------------------------------------------
     def connect(self) -> bool:
         """Open a session, discover the endpoints and check this Wan2GP version is supported.
 
         Returns True; raises a typed error (connection, auth, unsupported server) otherwise. Blocks for
-        about a second on a real WanGP (its /config is large); call it from a worker thread.
+        about a second on a real WanGP (its /config is large); call it from a worker thread. Over MCP:
+        ``initialize`` + ``tools/list`` (a server without WanGP's tools is refused).
         """
+        if self._uses_mcp():
+            self._mcp_server().discover(fresh=True)
+            return True
         probe = self._server.probe()
         if not probe.reachable and probe.error is not None:
             raise probe.error  # fail fast: connect() answers "is it there?", jobs wait for a restart
@@ -130,10 +193,18 @@ class Wan2GPClient:
 
     def check_health(self) -> bool:
         """True when the server answers (a tiny request; never raises)."""
+        if self._uses_mcp():
+            try:
+                self._mcp_server().ping()
+            except BackendError:
+                return False
+            return True
         return self._server.probe().reachable
 
     def get_server_status(self) -> ServerStatus:
         """Versions, endpoint fingerprint and queue state. Never raises: problems go into ``error``."""
+        if self._uses_mcp():
+            return self._mcp_status()
         started = time.monotonic()
         probe = self._server.probe()
         latency = round((time.monotonic() - started) * 1000, 1)
@@ -163,13 +234,57 @@ class Wan2GPClient:
             latency_ms=latency,
         )
 
+    def _mcp_status(self) -> ServerStatus:
+        server = self._mcp_server()
+        started = time.monotonic()
+        active = server.active_jobs
+        try:
+            server.ping()
+        except BackendError as err:
+            latency = round((time.monotonic() - started) * 1000, 1)
+            return ServerStatus(self.url, False, error=err.user_message, active_jobs=active,
+                                latency_ms=latency, transport="mcp")  # fmt: skip
+        latency = round((time.monotonic() - started) * 1000, 1)
+        try:
+            info = server.discover()
+        except BackendError as err:
+            return ServerStatus(self.url, True, error=err.user_message, active_jobs=active,
+                                latency_ms=latency, transport="mcp")  # fmt: skip
+        return ServerStatus(
+            url=self.url,
+            reachable=True,
+            fingerprint=info.fingerprint,
+            queue_size=server.slot.busy,
+            active_jobs=active,
+            endpoints=info.describe(),
+            warnings=info.warnings,
+            latency_ms=latency,
+            transport="mcp",
+        )
+
+    def load(self) -> int | None:
+        """How busy the server is, for a pool: its waiting work plus this process's jobs there (None:
+        unreachable). Web UI: Gradio's queue (every session) plus this client's jobs; MCP: the generation
+        slot's holder and waiters (shared by every client of this process)."""
+        if self._uses_mcp():
+            server = self._mcp_server()
+            try:
+                server.ping()
+            except BackendError:
+                return None
+            return server.slot.busy
+        probe = self._server.probe()
+        return (probe.queue_size or 0) + self.active_jobs if probe.reachable else None
+
     def close(self) -> None:
         """Abort nothing, but drop idle sessions (running jobs keep theirs until they end)."""
         self._server.close()
+        if self._mcp is not None:
+            self._mcp.close()
 
     @property
     def active_jobs(self) -> int:
-        return self._server.active_jobs
+        return self._server.active_jobs + (self._mcp.active_jobs if self._mcp is not None else 0)
 
     # --- generation ----------------------------------------------------------------------------------------
     def submit(
@@ -227,6 +342,9 @@ class Wan2GPClient:
                 return Wan2GPJob.finished(self._server, hit, token)
         if key is not None:
             metadata["cache_key"] = key
+        mcp = self._uses_mcp()
+        if mcp:
+            metadata["transport"] = "mcp"
 
         def remember(result: GenerationResult) -> None:
             if key is not None:
@@ -243,7 +361,12 @@ class Wan2GPClient:
             on_success=remember,
             allow_local_copy=self.local_copy,
         )
-        job = Wan2GPJob(self._server, task, token, options, metadata)
+        if mcp:
+            from .mcp.job import McpJob
+
+            job: Wan2GPJob = McpJob(self._mcp_server(), task, token, options, metadata)  # type: ignore[arg-type]
+        else:
+            job = Wan2GPJob(self._server, task, token, options, metadata)
         with self._lock:
             self._jobs.add(job)
         job.add_done_callback(self._forget)
@@ -338,6 +461,92 @@ class Wan2GPClient:
         ``metadata['fallback_reason']`` say what happened. Cancellation is not retried."""
         return fallback.generate_with_fallback(self, prompt, primary_model, fallback_model, **kwargs)
 
+    # --- what the server offers (MCP) ------------------------------------------------------------------
+    def list_models(self, available_only: bool = False) -> list[ModelRecord]:
+        """The server's video models: ``model_type``, ``name``, ``available`` (its weights are on the server;
+        None over the web UI route, which cannot tell: the shipped catalog is listed), ``inputs``."""
+        from .mcp.models import records_from_catalog, records_from_mcp
+
+        if not self._uses_mcp():
+            return [] if available_only else records_from_catalog()
+        return records_from_mcp(self._mcp_server().model_records(), available_only=available_only)
+
+    def list_loras(self, model_type: str) -> list[LoraRecord]:
+        """The LoRAs the server has for ``model_type`` (``.name`` goes into ``activated_loras``)."""
+        from .mcp.errors import from_tool, needs_mcp
+        from .mcp.models import loras_from_mcp
+        from .mcp.rpc import ToolError
+
+        if not self._uses_mcp():
+            raise needs_mcp("Listing the server's LoRAs")
+        server = self._mcp_server()
+        server.discover()
+        try:
+            answer = server.conn.call_tool("wangp_list_loras", {"model_type": model_type})
+        except ToolError as err:
+            raise from_tool(err, self.url, model=model_type) from None
+        return loras_from_mcp(answer)
+
+    def finish_processes(self, video_path: str | Path) -> list[dict[str, Any]]:
+        """The postprocessing WanGP offers for this clip (upscalers, frame interpolation…), as WanGP lists
+        them (``id``, ``label``, ``description``, ``type``, ``media``, ``parameters``)."""
+        from .mcp.errors import needs_mcp
+        from .mcp.finish import processes
+
+        if not self._uses_mcp():
+            raise needs_mcp("Finishing a clip")
+        return processes(self._mcp_server(), video_path)
+
+    def submit_finish(
+        self,
+        video_path: str | Path,
+        process: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        output_dir: str | Path | None = None,
+        progress: ProgressCallback | None = None,
+        on_remote_ids: Callable[[RemoteIds], None] | None = None,
+        cancel_event: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> FinishJob:
+        """Start WanGP's ``process`` (e.g. "lanczos" with ``{"multiplier": 2.0}``) on a clip; returns the job
+        at once (its result is the new clip). Over the web UI route: a typed refusal."""
+        from .mcp.errors import needs_mcp
+        from .mcp.finish import FinishJob
+
+        if not self._uses_mcp():
+            raise needs_mcp("Finishing a clip")
+        token = f"md_{uuid.uuid4().hex[:16]}"
+        task = {"video": str(video_path), "process": process, "parameters": dict(parameters or {})}
+        metadata = {"backend": "wan2gp", "server_url": self.url, "client_id": token, "transport": "mcp",
+                    "finish": {"process": process, "parameters": dict(parameters or {})}, "from_cache": False,
+                    "source_video": str(video_path)}  # fmt: skip
+        options = JobOptions(
+            output_dir=Path(output_dir) if output_dir is not None else self.output_dir,
+            deadline_seconds=float(deadline if deadline is not None else self.timeout),
+            call_timeout=self._settings.read_timeout,
+            watchdog_seconds=self.watchdog_seconds,
+            progress=progress,
+            on_remote_ids=on_remote_ids,
+            cancel_event=cancel_event,
+            allow_local_copy=False,
+        )
+        job = FinishJob(self._mcp_server(), task, token, options, metadata)  # type: ignore[arg-type]
+        with self._lock:
+            self._jobs.add(job)
+        job.add_done_callback(self._forget)
+        job.start()
+        return job
+
+    def finish(self, video_path: str | Path, process: str, parameters: dict[str, Any] | None = None,
+               **kwargs: Any) -> GenerationResult:  # fmt: skip
+        """Finish a clip and wait. Never raises for a failed finish: check ``result.success``."""
+        try:
+            job = self.submit_finish(video_path, process, parameters, **kwargs)
+        except BackendError as err:
+            return GenerationResult.failed(err, backend="wan2gp", server_url=self.url)
+        return job.outcome()
+
     # --- queue control -------------------------------------------------------------------------------------
     def _active(self) -> list[Wan2GPJob]:
         with self._lock:
@@ -353,6 +562,25 @@ class Wan2GPClient:
         return sum(job.clear() for job in self._active())
 
     # --- recovery ------------------------------------------------------------------------------------------
+    def recover_job(
+        self,
+        job_id: str,
+        *,
+        output_dir: str | Path | None = None,
+        stop: Callable[[], BackendError | None] | None = None,
+    ) -> GenerationResult:
+        """Fetch the clip of a job an earlier session started on this MCP server (waits for it to end;
+        nothing is sent again). ``stop()`` returns the error to end with (cancel, deadline) within 0.1 s."""
+        from .mcp.errors import needs_mcp
+        from .mcp.job import recover
+
+        if not self._uses_mcp():
+            return GenerationResult.failed(needs_mcp("Following a job by its MCP job id"), backend="wan2gp")
+        target = Path(output_dir) if output_dir else self.output_dir
+        return recover(
+            self._mcp_server(), job_id, target, stop=stop, max_bytes=self._settings.download_max_bytes
+        )
+
     def recover(
         self,
         server_file: str | None = None,

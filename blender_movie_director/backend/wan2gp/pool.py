@@ -1,10 +1,13 @@
 """Several Wan2GP servers used as one: each job goes to the server with the shortest queue, and a job whose
-server dies is re-run on another one.
+server dies is re-run on another one. Each server may speak either transport (web UI or MCP, see
+``Wan2GPClient.transport``; the pool's ``transport`` setting applies to all).
 
-Shortest queue = the server's waiting Gradio events (``/gradio_api/queue/status``, every session) plus this
-pool's own jobs in flight there. A job is re-run elsewhere only when that cannot duplicate work: its task
-never reached the first server, or that server went away (unreachable or restarted, which drops every
-session's queue). A server that failed is skipped for ``cooldown`` seconds.
+Shortest queue = ``Wan2GPClient.load()``: the server's waiting Gradio events (``/gradio_api/queue/status``,
+every session) plus this pool's own jobs in flight there; over MCP, the server's generation slot (its
+running job and the jobs queued for it in this process). A job is re-run elsewhere only when that cannot
+duplicate work: its task never reached the first server, or that server went away (unreachable or restarted,
+which drops every session's queue), or the server refused it before anything started. A server that failed
+is skipped for ``cooldown`` seconds.
 """
 
 from __future__ import annotations
@@ -125,6 +128,8 @@ class PoolJob:
                 )
                 movable = server_side and job.remote_ids is None
                 movable = movable or (isinstance(err, JobInterruptedError) and job.server_gone)
+                # A refusal before anything started (an MCP server busy with another program's generation).
+                movable = movable or (err.safe_to_resend and job.remote_ids is None)
                 if not movable or self._cancelled():
                     self._error = err
                     self._done.set()
@@ -166,11 +171,7 @@ class Wan2GPPool:
 
     def loads(self) -> dict[str, int | None]:
         """Queue length per server (None = unreachable): waiting events plus this pool's running jobs."""
-        out: dict[str, int | None] = {}
-        for client in self.clients:
-            probe = client._server.probe()
-            out[client.url] = (probe.queue_size or 0) + client.active_jobs if probe.reachable else None
-        return out
+        return {client.url: client.load() for client in self.clients}
 
     def pick(self, exclude: set[str] = frozenset()) -> Wan2GPClient | None:  # type: ignore[assignment]
         now = time.monotonic()
@@ -179,11 +180,10 @@ class Wan2GPPool:
         candidates = [c for c in self.clients if c.url not in exclude and c.url not in down]
         best: tuple[int, int, Wan2GPClient] | None = None
         for order, client in enumerate(candidates):
-            probe = client._server.probe()
-            if not probe.reachable:
+            load = client.load()
+            if load is None:
                 self.mark_down(client.url)
                 continue
-            load = (probe.queue_size or 0) + client.active_jobs
             if best is None or (load, order) < (best[0], best[1]):
                 best = (load, order, client)
         return best[2] if best else None

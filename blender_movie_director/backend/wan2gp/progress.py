@@ -59,6 +59,8 @@ class RemoteIds:
     server_file: str
     outputs_dir: str | None = None  # the server's output folder, when known
     server_path: str | None = None  # full path of the output on the server, once it exists
+    transport: str = "web_ui"  # "web_ui" | "mcp"
+    job_id: str | None = None  # the MCP server's job id (transport "mcp"); server_file is then unknown
 
 
 @dataclass(frozen=True)

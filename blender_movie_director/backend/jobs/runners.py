@@ -20,6 +20,8 @@ from .store import JobRecord
 
 #: How long a cancelled Wan2GP job may take to confirm the server stopped (it stops within a step).
 ABORT_CONFIRM_S = 30.0
+#: The settings key that makes a Wan2GP request a finish (WanGP's postprocessing of ``inputs["video"]``).
+FINISH_KEY = "postprocess"
 #: Request input roles that WaveSpeed calls by another name.
 WAVESPEED_INPUT_FIELDS = {"image_start": "image", "image_end": "last_image", "video_guide": "video"}
 
@@ -31,7 +33,7 @@ class Wan2GPRunner:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._clients: dict[tuple[tuple[str, ...], str, str, bool, int], Any] = {}
+        self._clients: dict[tuple[tuple[str, ...], str, str, bool, int, str], Any] = {}
 
     def _client_for(self, ctx: RunContext, *, local_copy: bool = True) -> Any:
         """The client for the request's servers (a job of an earlier session has today's, see resume.py).
@@ -41,7 +43,9 @@ class Wan2GPRunner:
         urls = ctx.request.servers or ("",)
         creds = ctx.credentials
         cap = ctx.request.max_download_bytes
-        key = (urls, creds.username, creds.password, local_copy, cap)
+        # "auto" | "web_ui" | "mcp" (the preference; a request from before the field reads as "auto")
+        transport = str(getattr(ctx.request, "transport", "") or "auto")
+        key = (urls, creds.username, creds.password, local_copy, cap, transport)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
@@ -50,6 +54,7 @@ class Wan2GPRunner:
                     "auth": auth,
                     "output_dir": ctx.request.output_dir,
                     "download_max_bytes": cap,
+                    "transport": transport,
                 }
                 if not local_copy:
                     kwargs["local_copy"] = False
@@ -74,14 +79,17 @@ class Wan2GPRunner:
         return settings
 
     def run(self, ctx: RunContext) -> GenerationResult:
-        from ..wan2gp import WaitTimeoutError
-
         client = self._client_for(ctx)
         abort = threading.Event()
 
         reported: set[tuple[str, str]] = set()
 
         def remote_ids(ids: Any) -> None:
+            if ids.transport == "mcp":  # the MCP server's job id: resume() follows it there
+                if ids.job_id and (ids.job_id, "") not in reported:
+                    reported.add((ids.job_id, ""))
+                    ctx.set_remote_id(ids.job_id, "mcp_job", server_url=ids.server_url)
+                return
             # Reported again once the server's output folder is known: resume() needs it after a restart.
             known = (ids.server_file or "", ids.outputs_dir or "")
             if known[0] and known not in reported:
@@ -89,14 +97,50 @@ class Wan2GPRunner:
                 details = {"outputs_dir": known[1]} if known[1] else {}
                 ctx.set_remote_id(ids.server_file, "server_file", **details)
 
-        job = client.submit(
-            self.settings_for(ctx.request),
+        finish = ctx.request.settings.get(FINISH_KEY)
+        if finish is not None:
+            job = self._submit_finish(client, ctx, finish, remote_ids, abort)
+        else:
+            job = client.submit(
+                self.settings_for(ctx.request),
+                output_dir=ctx.request.output_dir,
+                progress=ctx.progress,
+                on_remote_ids=remote_ids,
+                cancel_event=abort,
+                deadline=max(1.0, ctx.remaining()),
+            )
+        return self._wait(ctx, job, abort)
+
+    @staticmethod
+    def _submit_finish(client: Any, ctx: RunContext, finish: Any, remote_ids: Any, abort: Any) -> Any:
+        """A finish request (``settings["postprocess"] = {"process": id, "parameters": {...}}``, the clip in
+        ``inputs["video"]``): WanGP's postprocessing over MCP; a pool uses its first server."""
+        from ..errors import ValidationError
+
+        video = ctx.request.inputs.get("video")
+        if not isinstance(finish, dict) or not isinstance(finish.get("process"), str) or not video:
+            raise ValidationError(
+                "A finish request needs settings['postprocess'] = {'process': …, 'parameters': {…}} and the "
+                "clip in inputs['video'].",
+                field="postprocess",
+            )
+        target = getattr(client, "clients", [client])[0]
+        parameters = finish.get("parameters")
+        return target.submit_finish(
+            video,
+            finish["process"],
+            dict(parameters) if isinstance(parameters, dict) else {},
             output_dir=ctx.request.output_dir,
             progress=ctx.progress,
             on_remote_ids=remote_ids,
             cancel_event=abort,
             deadline=max(1.0, ctx.remaining()),
         )
+
+    @staticmethod
+    def _wait(ctx: RunContext, job: Any, abort: threading.Event) -> GenerationResult:
+        from ..wan2gp import WaitTimeoutError
+
         while True:
             try:
                 return job.result(timeout=0.25)
@@ -117,7 +161,7 @@ class Wan2GPRunner:
         raise JobCancelledError(f"Stopped ({ctx.stop_reason}).", remote_id=ctx.remote_id or None)
 
     def resumable(self, record: JobRecord) -> str:
-        if record.remote_kind == "server_file" and record.remote_id:
+        if record.remote_kind in ("server_file", "mcp_job") and record.remote_id:
             return ""
         return (
             "Blender closed before the Wan2GP server had taken this job, so there is nothing to resume. "
@@ -133,6 +177,8 @@ class Wan2GPRunner:
         assert ctx.record is not None
         client = self._client_for(ctx, local_copy=False)
         clients = getattr(client, "clients", [client])  # a pool: ask each of its servers
+        if ctx.record.remote_kind == "mcp_job":
+            return self._resume_mcp(ctx, clients)
         hint = ctx.record.metadata.get("outputs_dir")
         outputs_dir = (hint if isinstance(hint, str) else "") or os.environ.get("WAN2GP_SERVER_OUTPUTS")
         result: GenerationResult | None = None
@@ -144,6 +190,24 @@ class Wan2GPRunner:
                 outputs_dir=outputs_dir,
                 output_dir=ctx.request.output_dir,
                 stop=lambda: _stop_error(ctx),  # cancel, deadline, shutdown end the download within 0.1 s
+            )
+            if result.success:
+                return result
+        assert result is not None
+        return result
+
+    @staticmethod
+    def _resume_mcp(ctx: RunContext, clients: list[Any]) -> GenerationResult:
+        """Follow a job an earlier session started on an MCP server (today's servers; the one that took it
+        first) and fetch its clip."""
+        assert ctx.record is not None
+        stored = ctx.record.metadata.get("server_url")
+        result: GenerationResult | None = None
+        for candidate in sorted(clients, key=lambda c: c.url != stored):
+            ctx.check()
+            ctx.progress(-1.0, f"Looking for the job on {candidate.url}")
+            result = candidate.recover_job(
+                ctx.record.remote_id, output_dir=ctx.request.output_dir, stop=lambda: _stop_error(ctx)
             )
             if result.success:
                 return result

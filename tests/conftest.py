@@ -27,6 +27,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.blender",
     "tests.fixtures.wavespeed_standin",
     "tests.fixtures.wan2gp_standin",
+    "tests.fixtures.wan2gp_mcp_standin",
 ]
 
 

@@ -8,6 +8,16 @@ Frame rate: ``new_movie`` never adapts a clip's rate, so a 2 s clip at 16 fps wo
 shortened) to ``seconds * scene fps`` frames with ``frame_offset_end``, and a SPEED effect strip in STRETCH
 mode, one channel up, spreads the clip's own frames over that length. This works headless on 4.2, 4.5 and 5.0
 and touches no retiming keys (scripting those crashes Blender without a window).
+
+Sound: a clip with an audio track gets a SOUND strip from the same file on the channel above the movie (and
+its speed effect), same start, same length; the movie strip names it (``md_sound_strip``), so every swap,
+retake, regenerate or removal takes or replaces both (:func:`strip_group`). Where Blender can connect strips
+(4.3+, with a Sequencer open) the two are also connected, so moving one in the editor moves the other. The
+4.2 ``bpy`` module has no audio: the picture comes in and the clip's note says the sound was left out.
+
+Skipping: ``skip_seconds`` leaves out the clip's first seconds (an extend endpoint returns the input clip and
+its continuation in one file; the new strip shows the continuation only). The movie is placed earlier by the
+skipped frames and trimmed at its start, so the skipped part can be pulled back out with the strip's handle.
 """
 
 from __future__ import annotations
@@ -111,12 +121,13 @@ def import_clip(
     frame_start: int,
     provenance: Mapping[str, Any] | None = None,
     replace: str = "",
+    skip_seconds: float = 0.0,
 ) -> ImportedClip:
     """Add ``filepath`` to ``scene``'s Sequencer at ``frame_start`` on a free channel, named ``name``.
 
     With ``replace`` (the name of a strip made earlier) that strip and its companions are removed first and
     the new clip goes where it was (same start and channel when they are still free), so regenerating a
-    shot swaps the clip in place.
+    shot swaps the clip in place. ``skip_seconds``: the strip starts that far into the clip.
     """
     if not Path(filepath).is_file():
         # new_movie would make a 1-frame strip without complaint.
@@ -130,7 +141,9 @@ def import_clip(
             where = remove_group(editor, replace)
             if where is not None:
                 first_channel, frame_start = where
-        return _add(scene, editor, name, filepath, frame_start, first_channel, info, provenance or {})
+        return _add(
+            scene, editor, name, filepath, frame_start, first_channel, info, provenance or {}, skip_seconds
+        )
     finally:
         if prefetch:
             editor.use_prefetch = True
@@ -145,24 +158,30 @@ def _add(
     first_channel: int,
     info: Any,
     provenance: Mapping[str, Any],
+    skip_seconds: float = 0.0,
 ) -> ImportedClip:
     fps = scene_fps(scene)
     # Room for the movie, a speed effect (if the rates differ) and the sound (if any). The length comes from
     # the frames Blender itself reads, the channel search allows one frame more.
     stack = 3 if info.has_audio else 2
-    estimate = max(1, round(info.duration * fps)) + 1
+    estimate = max(1, round(max(0.0, info.duration - skip_seconds) * fps)) + 1
     channel = find_free_channel(editor, frame_start, frame_start + estimate, count=stack, first=first_channel)
     top = compat.top_level_strips(editor)
     movie = top.new_movie(name=name, filepath=filepath, channel=channel, frame_start=frame_start)
     # The container's rate (from its sample table); reading ``movie.fps`` re-opens the file (~3 ms).
     movie_fps = info.fps or float(movie.fps)
     media_frames = int(movie.frame_duration)
-    seconds = media_frames / movie_fps if movie_fps > 0 else info.duration
+    # Media frames left out at the start (the strip's own frames are the file's frames, one to one).
+    skip = min(max(0, round(skip_seconds * movie_fps)), media_frames - 1) if movie_fps > 0 else 0
+    seconds = (media_frames - skip) / movie_fps if movie_fps > 0 else info.duration
     frames = max(1, round(seconds * fps))
     end = frame_start + frames
+    if skip:
+        movie.frame_offset_start = skip
+        movie.frame_start = frame_start - skip  # moves the whole strip: its first shown frame lands on start
     speed_name = ""
     if abs(movie_fps - fps) > 1e-3:
-        movie.frame_offset_end = media_frames - frames  # negative: held past its end, then stretched
+        movie.frame_offset_end = media_frames - skip - frames  # negative: held past its end, then stretched
         speed = compat.new_effect(top, f"{movie.name} speed", "SPEED", channel + 1, frame_start, movie)
         speed.speed_control = "STRETCH"
         speed_name = speed.name
@@ -179,14 +198,21 @@ def _add(
         except RuntimeError as exc:  # the 4.2 bpy module is built without audio
             note = f"The clip's sound was not added: {exc}"
         else:
+            sound_skip = round(skip_seconds * fps) if skip else 0
+            if sound_skip:
+                sound.frame_offset_start = sound_skip
+                sound.frame_start = frame_start - sound_skip
             if sound.frame_final_end > end:
                 sound.frame_final_end = end
             sound_name = sound.name
             movie[SOUND_KEY] = sound_name
+            connect(scene, [movie, sound])
     for key, value in provenance.items():
         movie[PREFIX + key] = value if isinstance(value, int | float | str) else str(value)
     movie[PREFIX + "source_fps"] = float(movie_fps)
     movie[PREFIX + "seconds"] = float(seconds)
+    if skip:
+        movie[PREFIX + "skipped_seconds"] = float(skip / movie_fps)
     return ImportedClip(
         strip_name=movie.name,
         channel=channel,
@@ -197,6 +223,49 @@ def _add(
         sound_name=sound_name,
         note=note,
     )
+
+
+def connect(scene: bpy.types.Scene, strips: list[Any]) -> bool:
+    """Connect ``strips`` so the Sequencer moves them together (Blender 4.3+'s connected strips).
+
+    Blender offers this only as an operator of an open Sequencer: without one (background mode, scripts) the
+    strips stay unconnected and are kept together by :func:`strip_group` alone. The user's selection is
+    restored. Returns whether they were connected.
+    """
+    if not hasattr(bpy.ops.sequencer, "connect"):
+        return False
+    area_region = _sequencer_area()
+    if area_region is None:
+        return False
+    window, area, region = area_region
+    editor = compat.sequence_editor(scene)
+    selected = [s for s in compat.all_strips(editor) if s.select]
+    for strip in selected:
+        strip.select = False
+    for strip in strips:
+        strip.select = True
+    try:
+        with bpy.context.temp_override(window=window, area=area, region=region, scene=scene):
+            return "FINISHED" in bpy.ops.sequencer.connect()
+    except RuntimeError:  # the open Sequencer shows another scene, or the operator refused: stay unconnected
+        return False
+    finally:
+        for strip in strips:
+            strip.select = False
+        for strip in selected:
+            strip.select = True
+
+
+def _sequencer_area() -> tuple[Any, Any, Any] | None:
+    """(window, area, region) of an open Sequencer, None without one (background mode)."""
+    manager = getattr(bpy.context, "window_manager", None)
+    for window in getattr(manager, "windows", ()):
+        for area in window.screen.areas:
+            if area.type == "SEQUENCE_EDITOR":
+                region = next((r for r in area.regions if r.type == "WINDOW"), None)
+                if region is not None:
+                    return window, area, region
+    return None
 
 
 def provenance_of(strip: Any) -> dict[str, Any]:

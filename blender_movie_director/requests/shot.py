@@ -72,9 +72,11 @@ def _pixels(text: str) -> float:
 
 
 def wavespeed_settings(
-    model_id: str, scene: bpy.types.Scene, quality: str, seconds: float, seed: int
+    model_id: str, scene: bpy.types.Scene, quality: str, seconds: float, seed: int, sound: bool | None = None
 ) -> dict[str, Any]:
-    """Fields of the WaveSpeed model's schema, chosen to fit the shot (nearest allowed values)."""
+    """Fields of the WaveSpeed model's schema, chosen to fit the shot (nearest allowed values). ``sound``
+    (the shot's "With Sound"): the model's sound switch, where it has one (None: the model's default)."""
+    from ..backend.wavespeed.capabilities import sound_switch
     from ..backend.wavespeed.models import all_models
 
     spec = all_models().get(model_id)
@@ -107,6 +109,9 @@ def wavespeed_settings(
                 out[name] = ordered[0]
             else:
                 out[name] = "720p" if "720p" in ordered else ordered[-1]
+    switch = sound_switch(spec)
+    if switch and sound is not None:
+        out[switch] = bool(sound)
     return out
 
 
@@ -175,7 +180,7 @@ def build_request(
     model = model_for_task(backend, props.shot_model(settings).strip(), with_image)
     inputs = {"image_start": bpy.path.abspath(settings.image_input)} if with_image else {}
     if backend == "WAVESPEED":
-        extra = wavespeed_settings(model, scene, quality, seconds, seed)
+        extra = wavespeed_settings(model, scene, quality, seconds, seed, sound=settings.with_sound)
     else:
         extra = wan2gp_settings(model, scene, settings, quality, seconds, seed)
     priority = PRIORITY_BATCH if batch else PRIORITY_PREVIEW if quality == "PREVIEW" else PRIORITY_FINAL

@@ -132,6 +132,12 @@ class MOVIEDIR_ShotSettings(bpy.types.PropertyGroup):
         subtype="FILE_PATH",
         options=_BLEND_RELATIVE,
     )
+    with_sound: BoolProperty(
+        name="With Sound",
+        description="Ask the model for the clip's sound (models with a sound switch; sound may cost more). "
+        "The sound lands in a sound strip tied to the clip's strip",
+        default=True,
+    )
     quality: EnumProperty(
         name="Quality", items=QUALITY_ITEMS, default="PREVIEW",
         description="Quality used by Generate All Shots",

@@ -33,6 +33,7 @@ from .shot_ops import (
 # Loaded when a button or panel first runs, not when the extension is enabled.
 shots = lazy_module("..scene.shots", __package__)
 submit = lazy_module("..session.submit", __package__)
+capabilities = lazy_module("..backend.wavespeed.capabilities", __package__)
 
 CATEGORY = "Movie Director"
 STATUS_ICONS = {identifier: icon for identifier, _name, _desc, icon, _n in STATUS_ITEMS}
@@ -143,6 +144,8 @@ def draw_shot(layout: Any, context: Any) -> None:
     op = row.operator(MOVIEDIR_OT_choose_model.bl_idname, text=label, icon="DOWNARROW_HLT")
     op.shot = obj.name
     col.prop(settings, "wavespeed_model" if settings.backend == "WAVESPEED" else "wan2gp_model", text="Id")
+    if settings.backend == "WAVESPEED":
+        draw_sound(col, settings)
     col.prop(settings, "quality")
     col.prop(settings, "resolution")
     col.prop(settings, "use_shot_length")
@@ -161,6 +164,15 @@ def draw_shot(layout: Any, context: Any) -> None:
         sub = col.column(align=True)
         sub.prop(settings, "frame_start")
         sub.prop(settings, "frame_end")
+
+
+def draw_sound(layout: Any, settings: Any) -> None:
+    """The shot's "With Sound" switch where its WaveSpeed model has one (a catalog lookup, no parse)."""
+    model = props.shot_model(settings)
+    if capabilities.sound_switch(model):
+        layout.prop(settings, "with_sound")
+    elif capabilities.has_sound(model):
+        layout.label(text="The clip comes with sound", icon="SOUND")
 
 
 def _draw_state(layout: Any, obj: Any) -> None:

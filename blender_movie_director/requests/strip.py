@@ -239,7 +239,8 @@ def image_to_video(
     seed = random.randint(0, shot_requests.SEED_MAX)
     quality = quality.upper()
     if backend == "WAVESPEED":
-        settings = shot_requests.wavespeed_settings(model, scene, quality, seconds, seed)
+        sound = obj.movie_director.with_sound if obj is not None else None
+        settings = shot_requests.wavespeed_settings(model, scene, quality, seconds, seed, sound=sound)
     else:
         look = SimpleNamespace(resolution=obj.movie_director.resolution if obj else "SCENE")
         settings = shot_requests.wan2gp_settings(model, scene, look, quality, seconds, seed)
@@ -255,6 +256,79 @@ def image_to_video(
         label=f"{strip.name} · from frame {frame}",
     )
     return Planned(request, credentials, "")
+
+
+# --- extend with the service's own endpoint (Veo 3.1 Fast, Kling 4.0: issue 18) -----
+def source_model(strip: Any) -> str:
+    """The WaveSpeed model the strip's clip was made with ("" when unknown or not a WaveSpeed clip)."""
+    base = stored_request(strip)
+    if base is not None:
+        return base.model if str(base.backend).upper() == "WAVESPEED" else ""
+    if str(strip.get(vse.PREFIX + "backend", "")).upper() == "WAVESPEED":
+        return str(strip.get(vse.PREFIX + "model", ""))
+    return ""
+
+
+def extend_endpoint(strip: Any) -> str:
+    """The service's own extend endpoint for the strip's clip; "" when its model has none (then Extend makes
+    an image-to-video clip from the strip's last frame)."""
+    model = source_model(strip) if strip is not None and strip.type == "MOVIE" else ""
+    if not model:
+        return ""
+    from ..backend.wavespeed.capabilities import extend_model
+
+    spec = extend_model(model)
+    return spec.model_id if spec is not None else ""
+
+
+@dataclass(frozen=True)
+class Extension:
+    planned: Planned
+    skip_seconds: float  # the endpoint returns the input clip too: the new strip starts this far in
+
+
+def extend_clip(
+    strip: Any,
+    scene: bpy.types.Scene,
+    *,
+    prompt: str,
+    seconds: float,
+    quality: str = "PREVIEW",
+    prefs: Any = None,
+) -> Extension:
+    """The strip's clip sent to its model's extend endpoint (WaveSpeed), which returns the clip and its
+    continuation as one file."""
+    prefs = prefs or get_preferences()
+    endpoint = extend_endpoint(strip)
+    if not endpoint:
+        raise ActionError(f"The model of '{strip.name}' has no extend endpoint.")
+    prompt = prompt.strip()
+    if not prompt:
+        raise ActionError("Describe what happens next (the prompt is empty).")
+    _ready("WAVESPEED", prefs)
+    path = frames.strip_filepath(strip)
+    if not Path(path).is_file():
+        raise ActionError(f"The strip's file is missing: {path}")
+    from ..backend.media import probe_video
+
+    clip_seconds = probe_video(path).duration
+    obj = takes.shot_of_strip(strip)
+    sound = obj.movie_director.with_sound if obj is not None else None
+    seed = random.randint(0, shot_requests.SEED_MAX)
+    quality = quality.upper()
+    settings = shot_requests.wavespeed_settings(endpoint, scene, quality, seconds, seed, sound=sound)
+    shot = ShotRef(scene=scene.name, shot="", strip=strip.name)
+    request, credentials = envelope("WAVESPEED", shot=shot, obj=obj, prefs=prefs).request(
+        model=endpoint,
+        prompt=prompt,
+        negative_prompt=obj.movie_director.negative_prompt.strip() if obj else "",
+        settings=settings,
+        inputs={"video": path},
+        quality=Quality(quality.lower()),
+        priority=PRIORITY_PREVIEW,
+        label=f"{strip.name} · extend",
+    )
+    return Extension(Planned(request, credentials, ""), clip_seconds)
 
 
 def default_backend(strip: Any) -> str:

@@ -60,6 +60,7 @@ class DirectorJob:
     strip: str = ""
     place: str = "replace"
     frame: int = 0
+    skip: float = 0.0  # seconds at the start of the result left out ("new" only: an extend endpoint's input)
     quality: str = "preview"
     state: str = "queued"  # queued, running, done, failed, cancelled
     fraction: float = 0.0
@@ -220,7 +221,10 @@ def _finish(job: DirectorJob, result: GenerationResult) -> None:
             settings.active_take_index = len(settings.takes) - 1
     elif job.place in ("replace", "new"):
         name = (job.strip or job.shot) if job.place == "replace" else f"{job.strip or job.shot} {job.action}"
-        clip = vse.import_clip(scene, name=name, filepath=path, frame_start=job.frame, provenance=provenance)
+        clip = vse.import_clip(
+            scene, name=name, filepath=path, frame_start=job.frame, provenance=provenance,
+            skip_seconds=job.skip if job.place == "new" else 0.0,
+        )  # fmt: skip
         job.result_strip = clip.strip_name
         if obj is not None and take is not None and job.place == "replace":
             obj.movie_director.strip_name = clip.strip_name

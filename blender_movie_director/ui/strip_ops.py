@@ -279,14 +279,35 @@ class MOVIEDIR_OT_strip_image_to_video(_FromPicture, bpy.types.Operator):
 
 
 class MOVIEDIR_OT_strip_extend(_FromPicture, bpy.types.Operator):
-    """Continue the clip: a new clip starting on the strip's last frame, cut in right after it"""
+    """Continue the clip, cut in right after it: with the service's own extend endpoint where the clip's model
+    has one (Veo 3.1 Fast, Kling 4.0 on WaveSpeed), else a new clip starting on the strip's last frame"""
 
     bl_idname = "moviedir.strip_extend"
     bl_label = "Extend"
     bl_options = {"REGISTER"}
 
+    endpoint: StringProperty(options={"HIDDEN", "SKIP_SAVE"})  # found in invoke: draw() parses nothing
+
+    def invoke(self, context: bpy.types.Context, event: Any) -> set[str]:
+        strip = context_strip(context, self.strip)
+        self.endpoint = strip_requests.extend_endpoint(strip) if strip is not None else ""
+        return super().invoke(context, event)
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        for name in ("backend", "prompt", "seconds"):
+            layout.prop(self, name)
+        if self.endpoint and self.backend == "WAVESPEED":
+            layout.label(text=f"Uses the service's own extend: {self.endpoint}", icon="INFO")
+
     def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
         last = int(strip.frame_final_end) - 1
+        if self.backend == "WAVESPEED" and strip_requests.extend_endpoint(strip):
+            extension = strip_requests.extend_clip(strip, scene, prompt=self.prompt, seconds=self.seconds)
+            _submit(self, [extension.planned], scene, action="extend", strip=strip.name, place="new",
+                    frame=last + 1, skip=extension.skip_seconds)  # fmt: skip
+            self.report({"INFO"}, f"{strip.name}: extension queued on {extension.planned.request.model}")
+            return {"FINISHED"}
         planned = strip_requests.image_to_video(
             strip, scene, last, backend=self.backend, prompt=self.prompt, seconds=self.seconds
         )

@@ -20,6 +20,8 @@ from blender_movie_director.backend.wavespeed.models import (
 from blender_movie_director.backend.wavespeed.validation import check_payload_keys, prepare_request
 
 MODELS = sorted(all_models())
+#: The models WaveSpeed still serves (a retired one is refused before validation: test_wavespeed_catalog).
+OFFERED = sorted(m for m, spec in all_models().items() if not spec.retired)
 
 
 def test_every_spec_entry_has_extras_and_vice_versa():
@@ -234,7 +236,7 @@ _NAMES = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None)
-@given(model=st.sampled_from(MODELS), params=st.dictionaries(_NAMES, _VALUES, max_size=6))
+@given(model=st.sampled_from(OFFERED), params=st.dictionaries(_NAMES, _VALUES, max_size=6))
 def test_no_key_outside_the_schema_ever_leaves_validation(model, params):
     """Whatever a caller passes, a payload either contains schema keys only or is refused."""
     spec = all_models()[model]

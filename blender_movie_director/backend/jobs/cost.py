@@ -27,14 +27,14 @@ def request_price(request: GenerationRequest) -> Price:
     """The request's charge from the price list (Wan2GP: 0, self-hosted)."""
     if request.backend == Backend.WAN2GP:
         return Price(0.0, estimated=False)
-    from ..wavespeed.models import resolve_model
     from ..wavespeed.pricing import estimate_prepared
+    from ..wavespeed.roles import resolve_for_roles
     from ..wavespeed.validation import prepare_request
     from .runners import WaveSpeedRunner
 
     try:
-        spec = resolve_model(request.model, task="i2v" if "image_start" in request.inputs else None)
-        prepared = prepare_request(spec, WaveSpeedRunner.params_for(request, spec.fields))
+        spec = resolve_for_roles(request.model, request.inputs)
+        prepared = prepare_request(spec, WaveSpeedRunner.params_for(request, spec))
         estimate = estimate_prepared(prepared)
     except (BackendError, ValueError) as exc:  # a setting the model refuses has no price
         message = exc.user_message if isinstance(exc, BackendError) else str(exc)

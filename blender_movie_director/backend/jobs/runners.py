@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 from ..base import GenerationResult
@@ -22,8 +21,6 @@ from .store import JobRecord
 ABORT_CONFIRM_S = 30.0
 #: The settings key that makes a Wan2GP request a finish (WanGP's postprocessing of ``inputs["video"]``).
 FINISH_KEY = "postprocess"
-#: Request input roles that WaveSpeed calls by another name.
-WAVESPEED_INPUT_FIELDS = {"image_start": "image", "image_end": "last_image", "video_guide": "video"}
 
 
 class Wan2GPRunner:
@@ -228,14 +225,16 @@ class WaveSpeedRunner:
     can_cancel_remote = False
 
     @staticmethod
-    def params_for(request: GenerationRequest, schema_fields: Mapping[str, Any]) -> dict[str, Any]:
-        """The request as WaveSpeed parameters; the provider then refuses any key outside the schema."""
+    def params_for(request: GenerationRequest, spec: Any) -> dict[str, Any]:
+        """The request as WaveSpeed parameters: each input role goes to the model's own field for it
+        (``backend/wavespeed/roles.py``); the provider then refuses any key outside the schema."""
+        from ..wavespeed.roles import role_params
+
         params = dict(request.settings)
         params["prompt"] = request.prompt
-        if request.negative_prompt and "negative_prompt" in schema_fields:
+        if request.negative_prompt and "negative_prompt" in spec.fields:
             params["negative_prompt"] = request.negative_prompt
-        for role, path in request.inputs.items():
-            params[WAVESPEED_INPUT_FIELDS.get(role, role) if role not in schema_fields else role] = path
+        params.update(role_params(spec, request.inputs))
         return params
 
     def __init__(self) -> None:
@@ -267,13 +266,13 @@ class WaveSpeedRunner:
             return provider
 
     def run(self, ctx: RunContext) -> GenerationResult:
-        from ..wavespeed.models import resolve_model
+        from ..wavespeed.roles import resolve_for_roles
 
-        spec = resolve_model(ctx.request.model, task="i2v" if "image_start" in ctx.request.inputs else None)
+        spec = resolve_for_roles(ctx.request.model, ctx.request.inputs)
         provider = self._provider(ctx)
         return provider.generate_sync(
             spec,
-            self.params_for(ctx.request, spec.fields),
+            self.params_for(ctx.request, spec),
             output_dir=ctx.request.output_dir,
             on_submitted=lambda task: ctx.set_remote_id(task.task_id, "task"),
             progress=ctx.progress,

@@ -24,24 +24,40 @@ EXTRAS_FILE = _HERE / "model_extras.json"
 TEXT_TO_VIDEO = "text-to-video"
 IMAGE_TO_VIDEO = "image-to-video"
 VIDEO_EDIT = "video-edit"
+REFERENCE_TO_VIDEO = "reference-to-video"
+VIDEO_EXTEND = "video-extend"
 
-#: Short task names callers use for the three tasks.
+#: Short task names callers use for the tasks.
 TASK_ALIASES = {
     "t2v": TEXT_TO_VIDEO,
     "i2v": IMAGE_TO_VIDEO,
+    "r2v": REFERENCE_TO_VIDEO,
+    "refs": REFERENCE_TO_VIDEO,
     "v2v": VIDEO_EDIT,
     "edit": VIDEO_EDIT,
     "retake": VIDEO_EDIT,
+    "extend": VIDEO_EXTEND,
 }
 
-#: Field names whose value is a media URL (a local file is uploaded first).
+#: Field names whose value is a media URL (a local file is uploaded first). A field may also say so itself
+#: (``"media": "image"``; a list field ``"items_media": "image"``).
 MEDIA_FIELDS = {"image": "image", "last_image": "image", "video": "video", "audio": "audio"}
+
+#: Request input roles (``GenerationRequest.inputs``) and the schema fields that take them when a model's
+#: extras name none (``roles`` in model_extras.json).
+DEFAULT_ROLE_FIELDS = {
+    "image_start": ("image",),
+    "image_end": ("last_image", "end_image"),
+    "image_refs": ("images", "reference_images"),
+    "video": ("video",),
+    "video_guide": ("video",),
+}
 
 
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
-    type: str  # "string" | "integer" | "number" | "boolean"
+    type: str  # "string" | "integer" | "number" | "boolean" | "array" (of media URLs)
     required: bool = False
     enum: tuple[Any, ...] | None = None
     minimum: float | None = None
@@ -51,12 +67,24 @@ class FieldSpec:
     description: str = ""
     #: Why the research could not confirm this field (None = confirmed with the model).
     unverified: str | None = None
+    #: The media kind of a URL field (or of each item of a list field), when the schema entry says so.
+    media: str | None = None
+    #: A list field: the most items it takes.
+    max_items: int | None = None
 
     @property
     def media_kind(self) -> str | None:
-        return MEDIA_FIELDS.get(self.name) if self.type == "string" else None
+        if self.type == "array":
+            return self.media
+        return (self.media or MEDIA_FIELDS.get(self.name)) if self.type == "string" else None
+
+    @property
+    def is_list(self) -> bool:
+        return self.type == "array"
 
     def allowed_text(self) -> str:
+        if self.is_list:
+            return f"up to {self.max_items} {self.media or 'item'}s" if self.max_items else "a list"
         if self.enum is not None:
             return ", ".join(str(v) for v in self.enum)
         if self.minimum is not None or self.maximum is not None:
@@ -106,6 +134,62 @@ class ModelSpec:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def role_fields(self) -> dict[str, str]:
+        """``{request input role: schema field}`` for the roles this model takes (``image_refs`` ->
+        ``images`` on Kling 4.0 references...). A role missing here is one the model cannot take."""
+        named = self.extra.get("roles", {})
+        out: dict[str, str] = {}
+        for role, candidates in DEFAULT_ROLE_FIELDS.items():
+            field_name = named.get(role) or next((c for c in candidates if c in self.fields), None)
+            if field_name in self.fields:
+                out[role] = field_name
+        for role, field_name in named.items():
+            if field_name in self.fields:
+                out[role] = field_name
+        return out
+
+    @property
+    def max_references(self) -> int:
+        """How many reference pictures the model takes in one request (0: none)."""
+        field_name = self.role_fields.get("image_refs")
+        if field_name is None:
+            return 0
+        return int(self.fields[field_name].max_items or 0)
+
+    @property
+    def audio_out(self) -> str:
+        """``"always"``, ``"optional"`` (a ``generate_audio``/``sound`` field switches it) or ``"no"``."""
+        said = self.extra.get("audio_out")
+        if said is False:
+            return "no"
+        if self.sound_field:
+            return "optional"
+        return "always" if said is True else "no"
+
+    @property
+    def sound_field(self) -> str | None:
+        """The field that switches the sound track on and off, if the model has one."""
+        return next((n for n in ("generate_audio", "sound") if n in self.fields), None)
+
+    @property
+    def extend_model(self) -> str | None:
+        """The model id of the family's own extend endpoint (Veo 3.1 Fast, Kling 4.0), if any."""
+        value = self.extra.get("extend")
+        return str(value) if value else None
+
+    @property
+    def retired(self) -> str:
+        """Why WaveSpeed no longer serves this model ("" while it does)."""
+        info = self.extra.get("retired")
+        return str(info.get("why") or "retired") if isinstance(info, Mapping) else ""
+
+    @property
+    def replacement(self) -> str | None:
+        """The nearest current model for a retired one."""
+        info = self.extra.get("retired")
+        return str(info["instead"]) if isinstance(info, Mapping) and info.get("instead") else None
+
+    @property
     def required_fields(self) -> tuple[str, ...]:
         return tuple(name for name, f in self.fields.items() if f.required)
 
@@ -129,6 +213,8 @@ def _field(name: str, raw: Mapping[str, Any], unverified: str | None) -> FieldSp
         has_default="default" in raw,
         description=str(raw.get("description", "")),
         unverified=unverified,
+        media=raw.get("items_media") if raw.get("type") == "array" else raw.get("media"),
+        max_items=raw.get("maxItems"),
     )
 
 
@@ -248,17 +334,33 @@ def resolve_model(name: str, task: str | None = None) -> ModelSpec:
     )
 
 
+def max_references(model: str) -> int:
+    """How many reference pictures (the request's ``image_refs``) ``model`` takes: 0 when it takes none.
+
+    ``model`` is a short name or a full WaveSpeed path; an unknown one is a :class:`ValidationError`. A
+    family (``kling-4.0``) answers for its reference-to-video member when it has one.
+    """
+    spec = resolve_model(model)
+    if spec.max_references:
+        return spec.max_references
+    sibling = short_names().get(spec.short_name, {}).get(REFERENCE_TO_VIDEO)
+    return all_models()[sibling].max_references if sibling and model == spec.short_name else 0
+
+
 __all__ = [
     "IMAGE_TO_VIDEO",
+    "REFERENCE_TO_VIDEO",
     "TASK_ALIASES",
     "TEXT_TO_VIDEO",
     "VIDEO_EDIT",
+    "VIDEO_EXTEND",
     "FieldSpec",
     "InputLimit",
     "ModelSpec",
     "PriceRule",
     "all_models",
     "build_spec",
+    "max_references",
     "resolve_model",
     "short_names",
 ]

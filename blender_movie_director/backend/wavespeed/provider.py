@@ -38,7 +38,7 @@ from .models import MEDIA_FIELDS, ModelSpec, all_models, resolve_model
 from .polling import PollSchedule, Progress, output_urls, wait_for_task
 from .pricing import CostEstimate, estimate_prepared
 from .ratelimit import RATE_LIMIT_WAIT, wait_for_turn
-from .validation import PreparedRequest, check_payload_keys, prepare_request
+from .validation import PreparedRequest, check_payload_keys, prepare_request, put_upload
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -241,7 +241,7 @@ class WaveSpeedProvider:
         payload = dict(prepared.payload)
         for name, path in prepared.uploads.items():
             reporter.report(0.01, f"Uploading {path.name}")
-            payload[name] = await self.client.upload(path, control)
+            put_upload(payload, name, await self.client.upload(path, control))
         check_payload_keys(spec, payload)
         cost, cost_source, estimate = await self.price(
             prepared, payload, control, quote=self.wants_quote(max_cost)
@@ -268,7 +268,7 @@ class WaveSpeedProvider:
             "cost_source": cost_source,
             "cost_estimate": str(estimate),
             "cost_confidence": estimate.confidence,
-            "params": {k: v for k, v in prepared.effective().items() if k not in MEDIA_FIELDS},
+            "params": {k: v for k, v in prepared.effective().items() if not _is_media(spec, k)},
             "submitted_status": task.get("status"),
         }
         return await self._finish(spec, task_id, dest, control, reporter, meta, started, submit_seconds)
@@ -424,6 +424,11 @@ class WaveSpeedProvider:
 
     def catalog_sync(self) -> dict[str, dict]:
         return self.run_sync(self.catalog(refresh=True))
+
+
+def _is_media(spec: ModelSpec, name: str) -> bool:
+    field = spec.fields.get(name)
+    return name in MEDIA_FIELDS or (field is not None and field.media_kind is not None)
 
 
 def _known_model(model_id: Any) -> str | None:

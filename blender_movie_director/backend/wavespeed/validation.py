@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ValidationError
+from ..errors import ModelUnavailableError, ValidationError
 from .inputs import check_local_input
-from .models import ModelSpec
+from .models import ModelSpec, all_models
 
 #: Platform fields we never send: sync mode blocks for minutes and changes the reply shape.
 FORBIDDEN_PLATFORM_FIELDS = ("enable_sync_mode",)
@@ -24,7 +24,8 @@ _ORIENTATION = {"16:9": "landscape", "9:16": "portrait", "landscape": "landscape
 
 @dataclass
 class PreparedRequest:
-    """A validated request: ``payload`` holds only schema keys; local media wait in ``uploads``."""
+    """A validated request: ``payload`` holds only schema keys; local media wait in ``uploads``, keyed by
+    field name, or ``name[i]`` for the i-th item of a list field (see :func:`put_upload`)."""
 
     spec: ModelSpec
     payload: dict[str, Any]
@@ -33,6 +34,28 @@ class PreparedRequest:
     def effective(self) -> dict[str, Any]:
         """The parameters the model will use: schema defaults overlaid with what we send."""
         return {**self.spec.defaults(), **self.payload}
+
+
+def put_upload(payload: dict[str, Any], key: str, url: str) -> None:
+    """Put an uploaded file's URL where its local path was: ``image`` or ``images[2]``."""
+    name, _, index = key.partition("[")
+    if not index:
+        payload[name] = url
+        return
+    items = list(payload[name])
+    items[int(index.rstrip("]"))] = url
+    payload[name] = items
+
+
+def check_offered(spec: ModelSpec) -> None:
+    """Refuse a model WaveSpeed no longer serves, naming the nearest current one (no request made)."""
+    if not spec.retired:
+        return
+    instead = all_models().get(spec.replacement or "")
+    hint = f" Use {instead.display_name} ({instead.model_id}) instead." if instead else " Pick another model."
+    raise ModelUnavailableError(
+        f"{spec.display_name} ({spec.model_id}) is no longer offered by WaveSpeed: {spec.retired}{hint}"
+    )
 
 
 def check_payload_keys(spec: ModelSpec, payload: Mapping[str, Any]) -> None:
@@ -47,7 +70,8 @@ def check_payload_keys(spec: ModelSpec, payload: Mapping[str, Any]) -> None:
             allowed=tuple(spec.fields),
         )
     for key, value in payload.items():
-        if isinstance(value, Path):
+        values = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, Path) for v in values):
             raise ValidationError(f"The {key} file was not uploaded before submitting.", field=key)
 
 
@@ -121,9 +145,31 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _check_list(spec: ModelSpec, name: str, value: Any) -> list[Any]:
+    f = spec.fields[name]
+    if isinstance(value, str | Path) or not isinstance(value, list | tuple):
+        raise ValidationError(
+            f"{spec.display_name}: {name} must be a list of pictures, not {value!r}.", field=name
+        )
+    if f.max_items is not None and len(value) > f.max_items:
+        raise ValidationError(
+            f"{spec.display_name} takes at most {f.max_items} {name.replace('_', ' ')}; got {len(value)}.",
+            field=name,
+            allowed=(0, f.max_items),
+        )
+    for item in value:
+        if not isinstance(item, str | Path):
+            raise ValidationError(
+                f"{spec.display_name}: each of {name} must be a file or URL, not {item!r}.", field=name
+            )
+    return list(value)
+
+
 def _check_value(spec: ModelSpec, name: str, value: Any) -> Any:
     f = spec.fields[name]
     label = f"{spec.display_name}: {name}"
+    if f.is_list:
+        return _check_list(spec, name, value)
     if f.type == "integer":
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -186,8 +232,9 @@ def prepare_request(spec: ModelSpec, params: Mapping[str, Any]) -> PreparedReque
     """Validate ``params`` (schema names plus ``resolution``/``aspect_ratio`` where they map) for ``spec``.
 
     ``None`` means "not set". Returns the body to send (no defaults filled in: the model applies its own)
-    and the local files to upload first.
+    and the local files to upload first. A retired model is refused first.
     """
+    check_offered(spec)
     values = _translate(spec, {k: v for k, v in params.items() if v is not None})
     for name in FORBIDDEN_PLATFORM_FIELDS:
         if name in values:
@@ -214,7 +261,12 @@ def prepare_request(spec: ModelSpec, params: Mapping[str, Any]) -> PreparedReque
         if name not in values:
             continue
         value = _check_value(spec, name, values[name])
-        if spec.fields[name].media_kind:
+        if spec.fields[name].is_list:
+            value = [_check_media(spec, name, item) for item in value]
+            uploads.update({f"{name}[{i}]": v for i, v in enumerate(value) if isinstance(v, Path)})
+            if not value:
+                continue  # an empty list is "not set"
+        elif spec.fields[name].media_kind:
             value = _check_media(spec, name, value)
             if isinstance(value, Path):
                 uploads[name] = value
@@ -224,4 +276,11 @@ def prepare_request(spec: ModelSpec, params: Mapping[str, Any]) -> PreparedReque
     return PreparedRequest(spec=spec, payload=payload, uploads=uploads)
 
 
-__all__ = ["FORBIDDEN_PLATFORM_FIELDS", "PreparedRequest", "check_payload_keys", "prepare_request"]
+__all__ = [
+    "FORBIDDEN_PLATFORM_FIELDS",
+    "PreparedRequest",
+    "check_offered",
+    "check_payload_keys",
+    "prepare_request",
+    "put_upload",
+]

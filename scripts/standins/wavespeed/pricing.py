@@ -7,9 +7,21 @@ stable, not on them matching the real bill.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+#: The provider's price rules (rate tables per model), read for models without a rule below.
+EXTRAS_PATH = (
+    Path(__file__).resolve().parents[3]
+    / "blender_movie_director"
+    / "backend"
+    / "wavespeed"
+    / "model_extras.json"
+)
 
 #: Seconds billed for a retake whose source length is unknown (INVENTED: the real minimum is unknown).
 RETAKE_FALLBACK_SECONDS = 5.0
@@ -61,7 +73,9 @@ RULES: dict[str, PriceRule] = {
         0.06, "per 5 s by resolution, x2 with audio", _seedance
     ),
     "google/veo3.1-fast/text-to-video": PriceRule(
-        0.80, "generate_audio ? 1.20 : 0.80", lambda i, s: 1.20 if i.get("generate_audio", True) else 0.80
+        0.80,
+        "duration * (generate_audio ? 0.15 : 0.10)",
+        lambda i, s: (0.15 if i.get("generate_audio", True) else 0.10) * s,
     ),
     # INVENTED: no price was found for this model.
     "wavespeed-ai/ltx-2-19b/text-to-video": PriceRule(
@@ -72,8 +86,36 @@ RULES: dict[str, PriceRule] = {
 _FALLBACK = PriceRule(0.10, "base_price * duration / 5", lambda i, s: 0.02 * s)
 
 
+@cache
+def _extras_rules() -> dict[str, dict[str, Any]]:
+    doc = json.loads(EXTRAS_PATH.read_text(encoding="utf-8"))
+    return {
+        model_id: extra["price_rule"] for model_id, extra in doc["models"].items() if "price_rule" in extra
+    }
+
+
+def _from_extras(raw: dict[str, Any]) -> PriceRule | None:
+    """A rule from the shared data: the first rate whose ``when`` matches, per second or per run. None when
+    the data has no rate (then the INVENTED fallback prices it)."""
+    rates = [(dict(r["when"]), float(r["usd"])) for r in raw.get("rates", [])]
+    if not rates:
+        return None
+    per_second = raw.get("per") == "second"
+
+    def compute(inputs: dict[str, Any], seconds: float) -> float:
+        usd = next((u for when, u in rates if all(inputs.get(k) == v for k, v in when.items())), rates[0][1])
+        return usd * seconds if per_second else usd
+
+    floor = rates[0][1] * (5 if per_second else 1)
+    return PriceRule(floor, f"{'rate x seconds' if per_second else 'per run'} (model_extras.json)", compute)
+
+
 def rule_for(model_id: str) -> PriceRule:
-    return RULES.get(model_id, _FALLBACK)
+    """The hand-written rule, else the shared data's rate table, else the INVENTED fallback."""
+    if model_id in RULES:
+        return RULES[model_id]
+    raw = _extras_rules().get(model_id)
+    return (_from_extras(raw) if raw else None) or _FALLBACK
 
 
 def quote(model_id: str, inputs: dict[str, Any], seconds: float | None) -> float:

@@ -26,6 +26,9 @@ DEFAULT_SPECS_PATH = (
 CODE_MISSING = 1400
 CODE_INVALID = 1401
 
+#: Endpoint names that render like another kind (a turbo text-to-video; references drawn from text).
+_KIND_ALIASES = {"text-to-video-turbo": "text-to-video", "reference-to-video": "text-to-video"}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -50,6 +53,7 @@ class ModelSpec:
     @property
     def kind(self) -> str:
         tail = self.model_id.rsplit("/", 1)[-1]
+        tail = _KIND_ALIASES.get(tail, tail)
         if tail in ("text-to-video", "image-to-video", "video-extend"):
             return tail
         return "video-to-video"
@@ -78,7 +82,7 @@ class ModelSpec:
         return result
 
     def request_schema(self) -> dict[str, Any]:
-        keep = ("type", "enum", "minimum", "maximum", "default", "description")
+        keep = ("type", "enum", "minimum", "maximum", "default", "description", "maxItems")
         return {
             "type": "object",
             "properties": {n: {k: s[k] for k in keep if k in s} for n, s in self.fields.items()},
@@ -89,6 +93,11 @@ class ModelSpec:
 
 def _check_value(name: str, spec: dict[str, Any], value: Any) -> str | None:
     kind = spec.get("type")
+    if kind == "array":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"{name} must be an array of strings"
+        most = spec.get("maxItems")
+        return f"{name} must have at most {most} items" if most is not None and len(value) > most else None
     type_ok = {
         "string": isinstance(value, str),
         "integer": isinstance(value, int) and not isinstance(value, bool),
@@ -105,9 +114,21 @@ def _check_value(name: str, spec: dict[str, Any], value: Any) -> str | None:
     return None
 
 
+def retired_ids(specs_path: Path) -> frozenset[str]:
+    """Models the shared data marks retired (``model_extras.json`` beside the specs): the service no longer
+    lists or runs them."""
+    extras = Path(specs_path).with_name("model_extras.json")
+    if not extras.is_file():
+        return frozenset()
+    models = json.loads(extras.read_text(encoding="utf-8"))["models"]
+    return frozenset(model_id for model_id, extra in models.items() if extra.get("retired"))
+
+
 def load_specs(path: Path = DEFAULT_SPECS_PATH) -> dict[str, ModelSpec]:
-    """Read the model-spec file; keeps the file's model order (the catalog order)."""
+    """Read the model-spec file; keeps the file's model order (the catalog order). Retired models are left
+    out, as the real catalog leaves them out."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    retired = retired_ids(Path(path))
     return {
         model_id: ModelSpec(
             model_id=model_id,
@@ -116,4 +137,5 @@ def load_specs(path: Path = DEFAULT_SPECS_PATH) -> dict[str, ModelSpec]:
             price_note=str(entry.get("price", "")),
         )
         for model_id, entry in data["models"].items()
+        if model_id not in retired
     }

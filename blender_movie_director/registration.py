@@ -27,6 +27,7 @@ from .ui import (
     layout_ops,
     menus,
     preferences,
+    reference_ops,
     shot_ops,
     shot_panels,
     strip_ops,
@@ -36,7 +37,7 @@ from .ui import (
 CLASSES: tuple[type, ...] = (
     *props.classes, *tool_props.classes, *preferences.classes, *shot_ops.classes, *strip_ops.classes,
     *layout_ops.classes, *menus.classes, *shot_panels.classes, *strip_panels.classes, *earlier_ops.classes,
-    *fix_ops.classes,
+    *fix_ops.classes, *reference_ops.classes,
 )  # fmt: skip
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so

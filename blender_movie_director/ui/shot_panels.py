@@ -17,6 +17,7 @@ from ..scene import catalogs, props
 from ..scene.props import STATUS_ITEMS
 from .earlier_ops import draw_earlier
 from .fix_ops import draw_fix
+from .reference_ops import draw_references
 from .shot_ops import (
     MOVIEDIR_OT_add_shot,
     MOVIEDIR_OT_allow_online_access,
@@ -144,6 +145,7 @@ def draw_shot(layout: Any, context: Any) -> None:
     op = row.operator(MOVIEDIR_OT_choose_model.bl_idname, text=label, icon="DOWNARROW_HLT")
     op.shot = obj.name
     col.prop(settings, "wavespeed_model" if settings.backend == "WAVESPEED" else "wan2gp_model", text="Id")
+    draw_references(col, obj, context)  # the cast's pictures and this model (issue 17)
     if settings.backend == "WAVESPEED":
         draw_sound(col, settings)
     col.prop(settings, "quality")

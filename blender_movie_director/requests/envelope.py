@@ -40,6 +40,7 @@ class Envelope:
     servers: tuple[str, ...]
     credentials: Credentials
     max_download_bytes: int
+    transport: str = "auto"  # Wan2GP: "auto" | "web_ui" | "mcp" (the preference)
 
     def fields(self) -> dict[str, Any]:
         """The request fields this envelope sets."""
@@ -50,6 +51,7 @@ class Envelope:
             "request_timeout_s": self.request_timeout_s,
             "servers": self.servers,
             "max_download_bytes": self.max_download_bytes,
+            "transport": self.transport,
         }
 
     def request(self, **fields: Any) -> tuple[GenerationRequest, Credentials]:
@@ -111,6 +113,15 @@ def servers_for(backend: str, prefs: Any | None = None) -> tuple[str, ...]:
     return prefs.wan2gp_urls()
 
 
+def transport_for(backend: str, prefs: Any | None = None) -> str:
+    """The Wan2GP transport preference as a request spells it ("auto" | "web_ui" | "mcp"); "auto" for
+    WaveSpeed, which has one surface."""
+    if backend.upper() != "WAN2GP":
+        return "auto"
+    prefs = prefs or get_preferences()
+    return str(getattr(prefs, "wan2gp_transport", "AUTO")).lower()
+
+
 def shot_output_dir(obj: Any, prefs: Any | None = None) -> str:
     """The shot's folder in the output folder."""
     # A "/" in an object name is part of the name here, not a folder.
@@ -144,6 +155,7 @@ def envelope(backend: str, *, shot: ShotRef, obj: Any | None = None, prefs: Any 
         servers=servers_for(backend, prefs),
         credentials=credentials_for(backend, prefs),
         max_download_bytes=download_cap(prefs),
+        transport=transport_for(backend, prefs),
     )
 
 
@@ -155,6 +167,7 @@ def resume_context(prefs: Any | None = None) -> ResumeContext:
     return ResumeContext(
         output_dir=output_root(prefs),
         wan2gp_servers=servers_for("WAN2GP", prefs),
+        wan2gp_transport=transport_for("WAN2GP", prefs),
         wavespeed_url=servers_for("WAVESPEED", prefs)[0],
         credentials={
             Backend.WAN2GP: credentials_for("WAN2GP", prefs),

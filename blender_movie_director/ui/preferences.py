@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import bpy
-from bpy.props import FloatProperty, IntProperty, StringProperty
+from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from ..scene.catalogs import BACKEND_LABELS, WAN2GP_CREDIT
 from ..scene.config import (
@@ -43,6 +43,20 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
             "Empty: the WAN2GP_URL environment variable, else " + DEFAULT_WAN2GP_URL
         ),
         default="",
+    )
+    wan2gp_transport: EnumProperty(
+        name="Wan2GP Transport",
+        description="Which of WanGP's surfaces Movie Director talks to",
+        items=(
+            ("AUTO", "Auto", "From the address: one ending in /mcp is WanGP's MCP server, else asked"),
+            ("WEB_UI", "Web UI", "WanGP's web interface (wgp.py): any WanGP version, no LoRA list or Finish"),
+            (
+                "MCP",
+                "MCP",
+                "WanGP's MCP server (wgp.py --mcp, WanGP 12+): which models the server has, LoRAs, Finish",
+            ),
+        ),
+        default="AUTO",
     )
     wan2gp_username: StringProperty(
         name="Wan2GP Login", description="User name, if the server was started with a login", default=""
@@ -137,6 +151,7 @@ class MOVIEDIR_AddonPreferences(bpy.types.AddonPreferences):
         col = layout.column(heading=BACKEND_LABELS["WAN2GP"])
         col.prop(self, "wan2gp_url")
         col.label(text=f"In use: {self.effective_wan2gp_url()}")
+        col.prop(self, "wan2gp_transport")
         col.prop(self, "wan2gp_username")
         col.prop(self, "wan2gp_password")
         col.prop(self, "wan2gp_concurrency")

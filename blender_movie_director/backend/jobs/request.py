@@ -31,6 +31,10 @@ class Backend(StrEnum):
     WAVESPEED = "wavespeed"
 
 
+#: How a Wan2GP job reaches WanGP: picked from the address ("auto"), its web UI, or its MCP server.
+TRANSPORTS = ("auto", "web_ui", "mcp")
+
+
 class Quality(StrEnum):
     PREVIEW = "preview"
     FINAL = "final"
@@ -75,8 +79,12 @@ class GenerationRequest:
     label: str = ""
     #: The largest result video the job downloads, in bytes (the preference; 0: no limit).
     max_download_bytes: int = DOWNLOAD_MAX_BYTES
+    #: Wan2GP only: which of WanGP's surfaces the job uses (:data:`TRANSPORTS`; the preference).
+    transport: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}")
         object.__setattr__(self, "backend", Backend(self.backend))
         object.__setattr__(self, "quality", Quality(self.quality))
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
@@ -116,6 +124,8 @@ class GenerationRequest:
                 values[name] = _DEFAULTS[name]()
         # What __post_init__ does, without its JSON check (the values came from JSON), and every field set
         # at once: a store of 40k records loads in a fraction of the time.
+        if values["transport"] not in TRANSPORTS:
+            raise StoredDataError(f"the request names an unknown transport {values['transport']!r}")
         try:
             values["backend"] = Backend(values["backend"])
             values["quality"] = Quality(values["quality"])
@@ -130,8 +140,9 @@ class GenerationRequest:
     def fingerprint(self) -> str:
         """Identity for de-duplication: the same work, whoever asked and whatever its priority or label."""
         data = self.to_dict()
-        for volatile in ("priority", "label", "deadline_s", "request_timeout_s", "max_download_bytes"):
-            data.pop(volatile, None)
+        volatile = ("priority", "label", "deadline_s", "request_timeout_s", "max_download_bytes", "transport")
+        for name in volatile:
+            data.pop(name, None)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -193,6 +204,7 @@ _FIELD_CHECKS = {
     "servers": _text_list,
     "label": _text,
     "max_download_bytes": _integer,
+    "transport": _text,
 }
 _FIELD_NAMES = frozenset(_FIELD_CHECKS)
 _DEFAULTS = {

@@ -42,6 +42,8 @@ class ResumeContext:
     output_dir: str
     #: Today's Wan2GP server addresses (the preferences' list, in order).
     wan2gp_servers: tuple[str, ...] = ()
+    #: Today's Wan2GP transport preference ("auto" | "web_ui" | "mcp"), never the stored one.
+    wan2gp_transport: str = "auto"
     #: Today's WaveSpeed base URL; empty: the client's default.
     wavespeed_url: str = ""
     credentials: Mapping[Backend, Credentials] = field(default_factory=dict)
@@ -108,6 +110,7 @@ def rebuild(record: JobRecord, context: ResumeContext) -> GenerationRequest:
         "request_timeout_s": float(context.request_timeout_s),
         "deadline_s": float(context.deadline_s),
         "servers": _servers(record, context),
+        "transport": context.wan2gp_transport,
     }
     if _CAP_FIELD is not None:
         cap = context.max_download_bytes

@@ -217,6 +217,45 @@ def test_discovery_availability_search_and_loras(mcp):
     )
 
 
+# Pages the real 12.60 answered (model ids in order), replayed against the stand-in's catalog.
+CAPTURED_PAGES = [
+    (
+        "wangp_list_models",
+        {"main_output": "video", "inputs": "image", "limit": 10},
+        "animate animate2 animate2_distilled bernini bernini_1.3B fantasy flf2v_720p fun_inp fun_inp_1.3B "
+        "hunyuan_1_5_480_i2v",
+    ),
+    (
+        "wangp_list_models",
+        {"include_availability": True, "offset": 20},
+        "chrono_edit_distill dramabox_audio fantasy flf2v_720p flux flux2_dev flux2_dev_nvfp4 flux2_klein_4b "
+        "flux2_klein_9b flux2_klein_base_4b",
+    ),
+    (
+        "wangp_list_model_availability",
+        {"family": "wan"},
+        "alpha alpha2 alpha2_sf alpha_sf chrono_edit chrono_edit_distill fantasy flf2v_720p fun_inp "
+        "fun_inp_1.3B i2v i2v_720p i2v_fusionix i2v_nvfp4 infinitetalk infinitetalk_multi "
+        "lynx mocha moviigen multitalk",
+    ),
+    (
+        "wangp_search_models",
+        {"query": "text"},
+        "ace_step_v1_5_xl flux flux_dev_kontext flux_dev_kontext_dreamomni2 flux_schnell hidream_o1 "
+        "hidream_o1_dev_2604 hunyuan hunyuan_1_5_480_t2v hunyuan_1_5_480_t2v_lightx2v",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tool", "arguments", "model_types"), CAPTURED_PAGES, ids=lambda v: str(v)[:30])
+def test_discovery_pages_match_the_capture(mcp, tool, arguments, model_types):
+    answer = mcp.ok(tool, **arguments)
+    records = answer["matches"] if "matches" in answer else answer["result"]
+    assert [r["model_type"] for r in records] == model_types.split()
+    if tool == "wangp_search_models":
+        assert answer["total_matches"] == 54
+
+
 def test_upload_download_round_trip(mcp):
     data = png(40, 30)
     ticket = mcp.ok("wangp_create_gallery_upload", filename="../../etc/start.png")

@@ -65,7 +65,8 @@ def exists(model_type: str) -> bool:
 def _family(model: catalog.ModelDef) -> tuple[str, str]:
     arch = model.architecture
     if model.family == "wan":
-        return ("wan2_2", "Wan2.2") if "2_2" in arch or arch in ("animate", "animate2") else ("wan", "Wan2.1")
+        wan22 = "2_2" in arch or arch in ("animate", "animate2", "lucy_edit", "kiwi_edit")
+        return ("wan2_2", "Wan2.2") if wan22 else ("wan", "Wan2.1")
     if model.family == "hunyuan":
         return ("hunyuan_1_5", "Hunyuan Video 1.5") if "1_5" in arch else ("hunyuan", "Hunyuan Video")
     if model.family == "ltx2":

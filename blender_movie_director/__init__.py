@@ -23,15 +23,19 @@ _API_NAMES = frozenset(
         "cancel",
         "discard_jobs",
         "fetch_result",
+        "finish",
         "generate_all",
         "generate_shot",
         "get_scene_shots",
         "jobs",
+        "list_loras",
+        "list_models",
         "quick_video",
         "resume",
         "set_budget",
         "spent",
         "wait",
+        "wan2gp_client",
     }
 )
 

@@ -111,7 +111,9 @@ class Job:
 
 
 def _import_pending(job_id: str) -> bool:
-    return shot_jobs.import_pending(job_id)
+    from .session import strip_jobs
+
+    return shot_jobs.import_pending(job_id) or strip_jobs.import_pending(job_id)
 
 
 def _camera(camera: Any) -> bpy.types.Object:
@@ -214,6 +216,87 @@ def discard_jobs(timeout: float | None = 60.0) -> int:
 
     engine.earlier(timeout)
     return earlier.discard()
+
+
+# --- Wan2GP: what the server offers, and finishing a clip (issue 16) -----
+def _strip(strip: Any, scene: bpy.types.Scene | str | None = None) -> Any:
+    if not isinstance(strip, str):
+        return strip
+    from .blender import compat
+
+    editor = compat.sequence_editor(_scene(scene))
+    found = compat.all_strips(editor).get(strip) if editor is not None else None
+    if found is None:
+        raise ShotNotReadyError(f"No strip named {strip!r} in the Sequencer.")
+    return found
+
+
+def finish(strip: Any, process: str, scene: bpy.types.Scene | str | None = None, **parameters: Any) -> Job:
+    """Finish the clip on ``strip`` (a strip or its name) with WanGP's ``process`` (``"lanczos"``,
+    ``"rife"``…, with its ``parameters``, e.g. ``multiplier=2.0``) on the Wan2GP MCP server: the strip
+    menu's Finish. The result becomes a new take of the strip's shot (``md.wait`` it). Raises
+    :class:`ShotNotReadyError` saying why it cannot run (e.g. the web UI route offers no postprocessing)."""
+    _require_online()
+    from .requests import strip as strip_requests
+    from .session import strip_jobs, wan2gp_offer
+
+    scene = _scene(scene)
+    target = _strip(strip, scene)
+    prefs = get_preferences()
+    offer = wan2gp_offer.finish_offer(prefs)
+    known = list(offer.processes) if offer is not None and offer.state == "done" else None
+    try:
+        reason = wan2gp_offer.finish_reason(prefs)
+        if reason:
+            raise strip_requests.ActionError(reason)
+        planned = strip_requests.finish(target, scene, process, parameters, processes=known, prefs=prefs)
+        job = strip_jobs.submit(
+            planned.request, planned.credentials, action="finish", scene=scene.name, shot=planned.shot,
+            strip=target.name, place="replace", frame=int(target.frame_final_start),
+            quality=str(planned.request.quality),
+        )  # fmt: skip
+    except (strip_requests.ActionError, engine.OutputFolderError) as exc:
+        raise ShotNotReadyError(str(exc)) from exc
+    return Job(job.job_id, planned.shot)
+
+
+def wan2gp_client(url: str | None = None) -> Any:
+    """A Wan2GP client for ``url`` (default: the first server of the preferences) with the preferences'
+    login and transport: ``client.list_models(available_only=False)``, ``client.list_loras(model_type)``,
+    ``client.finish_processes(path)``. Its calls wait for the server: use it from scripts, and
+    ``client.close()`` it when done."""
+    _require_online()
+    from .backend.wan2gp import Wan2GPClient
+    from .requests.envelope import credentials_for, transport_for
+
+    prefs = get_preferences()
+    credentials = credentials_for("WAN2GP", prefs)
+    return Wan2GPClient(
+        url or prefs.wan2gp_urls()[0],
+        auth=(credentials.username, credentials.password) if credentials.username else None,
+        transport=transport_for("WAN2GP", prefs),
+        connect_timeout=float(prefs.request_timeout),
+    )
+
+
+def list_models(available_only: bool = False, url: str | None = None) -> list[Any]:
+    """The Wan2GP server's video models (records with ``model_type``, ``name``, ``available``, ``inputs``);
+    ``available_only``: only those whose weights the server has. Waits for the server."""
+    client = wan2gp_client(url)
+    try:
+        return list(client.list_models(available_only=available_only))
+    finally:
+        client.close()
+
+
+def list_loras(model_type: str, url: str | None = None) -> list[Any]:
+    """The LoRAs the Wan2GP server has for ``model_type`` (records with ``name``: what a shot's LoRA list
+    takes). Needs WanGP's MCP server. Waits for the server."""
+    client = wan2gp_client(url)
+    try:
+        return list(client.list_loras(model_type))
+    finally:
+        client.close()
 
 
 # --- the backend functions, with the preferences' defaults -----

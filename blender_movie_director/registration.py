@@ -32,12 +32,13 @@ from .ui import (
     shot_panels,
     strip_ops,
     strip_panels,
+    wan2gp_ops,
 )
 
 CLASSES: tuple[type, ...] = (
     *props.classes, *tool_props.classes, *preferences.classes, *shot_ops.classes, *strip_ops.classes,
     *layout_ops.classes, *menus.classes, *shot_panels.classes, *strip_panels.classes, *earlier_ops.classes,
-    *fix_ops.classes, *reference_ops.classes,
+    *fix_ops.classes, *reference_ops.classes, *wan2gp_ops.classes,
 )  # fmt: skip
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so
@@ -182,6 +183,7 @@ def unregister() -> None:
     stops = (
         ("session.engine", "shutdown"),
         ("session.connection", "join"),
+        ("session.wan2gp_offer", "join"),
         ("session.shot_jobs", "unregister"),
         ("session.drain", "reset"),
     )
@@ -206,6 +208,8 @@ def unregister() -> None:
     tool_props.unregister_pointers()
     props.unregister_pointers()
     shot_ops.clear_caches()
+    wan2gp_ops.clear_caches()
+    strip_ops.clear_caches()
     for cls in reversed(CLASSES):
         if getattr(cls, "is_registered", True):
             bpy.utils.unregister_class(cls)

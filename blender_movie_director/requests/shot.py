@@ -132,6 +132,17 @@ def wan2gp_settings(
     return out
 
 
+def lora_settings(loras: list[tuple[str, float]]) -> dict[str, Any]:
+    """WanGP's LoRA settings for ``(name, multiplier)`` pairs: ``activated_loras`` (the names) and
+    ``loras_multipliers`` (one number per LoRA, space-separated, in the same order); {} without LoRAs."""
+    if not loras:
+        return {}
+    return {
+        "activated_loras": [name for name, _ in loras],
+        "loras_multipliers": " ".join(f"{multiplier:g}" for _, multiplier in loras),
+    }
+
+
 def model_for_task(backend: str, model: str, with_image: bool) -> str:
     """The model to run: a start image needs an image-to-video model, so the shot's text-to-video choice
     gives way to its image-to-video sibling (WaveSpeed: same family; Wan2GP: the default pair)."""
@@ -183,6 +194,7 @@ def build_request(
         extra = wavespeed_settings(model, scene, quality, seconds, seed, sound=settings.with_sound)
     else:
         extra = wan2gp_settings(model, scene, settings, quality, seconds, seed)
+        extra.update(lora_settings(props.shot_loras(settings)))
     priority = PRIORITY_BATCH if batch else PRIORITY_PREVIEW if quality == "PREVIEW" else PRIORITY_FINAL
     shot = ShotRef(scene=scene.name, shot=obj.name, strip=settings.strip_name)
     return envelope(backend, shot=shot, obj=obj, prefs=prefs).request(

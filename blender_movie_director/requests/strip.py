@@ -341,3 +341,81 @@ def default_backend(strip: Any) -> str:
 
 def model_label(backend: str, model: str) -> str:
     return catalogs.model_label(backend, model)
+
+
+# --- finish (WanGP's postprocessing of the clip: upscale, frame interpolation…; issue 16) -----
+def check_finish(process: str, parameters: dict[str, Any], processes: list[Any] | None) -> None:
+    """Refuse a process or parameter the server did not offer for this kind of clip (``processes``: its
+    discovery answer; None when not known yet: then the server judges). Raises :class:`ActionError`."""
+    if processes is None:
+        return
+    offered = {str(p.get("id")): p for p in processes if isinstance(p, dict)}
+    if process not in offered:
+        names = ", ".join(f"{pid} ({p.get('label', pid)})" for pid, p in offered.items()) or "none"
+        raise ActionError(f"The Wan2GP server offers no '{process}' for video clips. It offers: {names}.")
+    fields = {str(f.get("name")): f for f in offered[process].get("parameters") or () if isinstance(f, dict)}
+    for name in parameters:
+        if name not in fields:
+            raise ActionError(f"'{process}' takes no '{name}' (it takes: {', '.join(fields) or 'nothing'}).")
+    for name, field in fields.items():
+        if name not in parameters:
+            if field.get("required"):
+                raise ActionError(f"'{process}' needs a value for '{name}'.")
+            continue
+        allowed = field.get("enum")
+        if isinstance(allowed, list) and allowed and parameters[name] not in allowed:
+            choices = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in allowed)
+            raise ActionError(f"'{name}' of '{process}' must be one of: {choices}.")
+
+
+def finish(
+    strip: Any,
+    scene: bpy.types.Scene,
+    process: str,
+    parameters: dict[str, Any] | None = None,
+    *,
+    processes: list[Any] | None = None,
+    prefs: Any = None,
+) -> Planned:
+    """WanGP's ``process`` (with ``parameters``) applied to the strip's clip on the Wan2GP MCP server; the
+    result is a new take of the strip's shot (or the strip's new clip). ``processes``: what the server
+    offered for video clips, when known."""
+    prefs = prefs or get_preferences()
+    parameters = dict(parameters or {})
+    if strip.type != "MOVIE":
+        raise ActionError("Finish works on movie strips.")
+    process = process.strip()
+    if not process:
+        raise ActionError("Choose what to do to the clip (upscale, frame interpolation…).")
+    _ready("WAN2GP", prefs)
+    reason = finish_refusal(prefs)
+    if reason:
+        raise ActionError(reason)
+    check_finish(process, parameters, processes)
+    path = frames.strip_filepath(strip)
+    if not Path(path).is_file():
+        raise ActionError(f"The strip's file is missing: {path}")
+    obj = takes.shot_of_strip(strip)
+    base = stored_request(strip)
+    made_here = base is not None and str(base.backend) == "wan2gp"
+    shot = ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name)
+    request, credentials = envelope("WAN2GP", shot=shot, obj=obj, prefs=prefs).request(
+        model=base.model if made_here and base is not None else "",
+        prompt=strip_prompt(strip),
+        settings={"postprocess": {"process": process, "parameters": parameters}},
+        inputs={"video": path},
+        quality=base.quality if base is not None else Quality.FINAL,
+        priority=PRIORITY_PREVIEW,
+        label=f"{strip.name} · finish ({process})",
+    )
+    return Planned(request, credentials, obj.name if obj else "")
+
+
+def finish_refusal(prefs: Any) -> str:
+    """Why Finish cannot run with today's preferences, known without asking a server ("" when it may)."""
+    if str(getattr(prefs, "wan2gp_transport", "AUTO")) == "WEB_UI":
+        return (
+            "Finish needs WanGP's MCP server (wgp.py --mcp): the Wan2GP transport in the preferences is "
+            "Web UI, which offers no postprocessing to other programs."
+        )
+    return ""

@@ -3,6 +3,8 @@
 - :class:`MOVIEDIR_ShotSettings` on ``Object.movie_director``: a camera object is a shot; this holds what to
   generate, the state of its job and its takes.
 - :class:`MOVIEDIR_Take` (inside a shot): one generated clip kept on disk.
+- :class:`MOVIEDIR_Lora` (inside a shot): one Wan2GP LoRA and its weight (WanGP's ``activated_loras`` and
+  ``loras_multipliers``).
 - :class:`MOVIEDIR_SceneState` on ``Scene.movie_director``: which shot the list shows, and the batch.
 - :class:`MOVIEDIR_Budget` (``Scene.movie_director.budget``): the project's spending cap (see ``budget.py``).
 
@@ -90,6 +92,15 @@ class MOVIEDIR_Take(bpy.types.PropertyGroup):
     )
 
 
+class MOVIEDIR_Lora(bpy.types.PropertyGroup):
+    """One LoRA the shot's Wan2GP model applies (``name``: the file name as WanGP lists it)."""
+
+    multiplier: FloatProperty(
+        name="Weight", description="How strongly the LoRA acts (WanGP's multiplier; 1 is full strength)",
+        default=1.0, soft_min=0.0, soft_max=2.0, min=-10.0, max=10.0, precision=2,
+    )  # fmt: skip
+
+
 class MOVIEDIR_ShotSettings(bpy.types.PropertyGroup):
     """What to generate for one camera (a shot), and what happened to its last job."""
 
@@ -149,6 +160,9 @@ class MOVIEDIR_ShotSettings(bpy.types.PropertyGroup):
     )
     frame_start: IntProperty(name="Start", default=1, min=0)
     frame_end: IntProperty(name="End", default=48, min=0)
+    # Wan2GP LoRAs (issue 16): sent as activated_loras + loras_multipliers over both transports.
+    loras: CollectionProperty(type=MOVIEDIR_Lora)
+    active_lora_index: IntProperty(name="Active LoRA", default=0, min=0)
 
     # --- state of the last job (written by the drain timer, shown read-only) -----------------------------
     status: EnumProperty(name="Status", items=STATUS_ITEMS, default="IDLE")
@@ -209,6 +223,11 @@ def shot_model(settings: MOVIEDIR_ShotSettings) -> str:
     return chosen.strip() or catalogs.default_model(settings.backend, with_image=bool(settings.image_input))
 
 
+def shot_loras(settings: MOVIEDIR_ShotSettings) -> list[tuple[str, float]]:
+    """The shot's Wan2GP LoRAs as ``(name, multiplier)``, in list order, unnamed rows left out."""
+    return [(lora.name.strip(), float(lora.multiplier)) for lora in settings.loras if lora.name.strip()]
+
+
 def set_shot_model(settings: MOVIEDIR_ShotSettings, model_id: str) -> None:
     if settings.backend == "WAVESPEED":
         settings.wavespeed_model = model_id
@@ -216,7 +235,14 @@ def set_shot_model(settings: MOVIEDIR_ShotSettings, model_id: str) -> None:
         settings.wan2gp_model = model_id
 
 
-classes = (*cast_props.classes, MOVIEDIR_Take, MOVIEDIR_ShotSettings, MOVIEDIR_Budget, MOVIEDIR_SceneState)
+classes = (
+    *cast_props.classes,
+    MOVIEDIR_Take,
+    MOVIEDIR_Lora,
+    MOVIEDIR_ShotSettings,
+    MOVIEDIR_Budget,
+    MOVIEDIR_SceneState,
+)
 
 
 def register_pointers() -> None:

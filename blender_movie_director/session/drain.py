@@ -193,12 +193,14 @@ def redraw_preferences() -> None:
 
 def timer() -> float:
     """One tick of :func:`.ticker.timer` once started (never raises: a dead timer would stop every update)."""
-    from . import connection
+    from . import connection, wan2gp_offer
 
     try:
         drain()
         if connection.take_changed():
             redraw_preferences()
+        if wan2gp_offer.take_changed():  # what the Wan2GP servers offer came in: the shot panel shows it
+            redraw_sidebars()
     except Exception:
         log.exception("Movie Director: the job update failed; it will retry")
     return ticker.ACTIVE_INTERVAL if pending_imports() or engine.has_active() else ticker.IDLE_INTERVAL

@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "i2v": "Image to Video",
     "extend": "Extend",
     "layout": "Layout to Video",
+    "finish": "Finish",
 }
 
 
@@ -182,6 +183,11 @@ def idle(report: DrainReport) -> None:
             _end(job, "failed", f"The clip could not be added to the Sequencer: {exc}")
         report.changed = True
     report.deferred += len(_finished)
+
+
+def import_pending(job_id: str) -> bool:
+    """Whether the job finished and its clip still waits to be cut in (``md.wait`` keeps draining)."""
+    return any(pending_id == job_id for pending_id, _ in _finished)
 
 
 def pending() -> int:

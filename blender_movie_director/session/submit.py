@@ -18,7 +18,7 @@ from ..requests.envelope import credentials_for
 from ..scene import budget as scene_budget
 from ..scene import props, shots
 from ..scene.config import get_preferences
-from . import budget, engine
+from . import budget, engine, wan2gp_offer
 
 
 class ShotNotReadyError(ValueError):
@@ -59,6 +59,9 @@ def submit_shot(
         )
     except (BackendError, ValueError, TypeError) as exc:
         raise ShotNotReadyError(f"Shot '{obj.name}' has settings the backend cannot use: {exc}") from exc
+    refusal = wan2gp_offer.refusal(request, prefs)  # what the server said it lacks (issue 16), no network
+    if refusal:
+        raise ShotNotReadyError(f"Shot '{obj.name}': {refusal}")
     try:
         job_id = engine.submit(request, credentials)
     except (engine.OutputFolderError, budget.BudgetError) as exc:

@@ -54,6 +54,8 @@ def draw_strip_actions(layout: Any, context: Any) -> None:
         icon="IMAGE_DATA",
     )
     layout.operator(strip_ops.MOVIEDIR_OT_strip_extend.bl_idname, text="Extend...", icon="FORWARD")
+    # WanGP's postprocessing (issue 16); grey over the web UI route, saying why.
+    layout.operator(strip_ops.MOVIEDIR_OT_strip_finish.bl_idname, text="Finish...", icon="SHADERFX")
     layout.separator()
     layout.operator(strip_ops.MOVIEDIR_OT_strip_reveal.bl_idname, text="Reveal File", icon="FILEBROWSER")
     layout.operator(strip_ops.MOVIEDIR_OT_strip_info.bl_idname, text="Generation Info", icon="INFO")

@@ -20,6 +20,7 @@ from ..scene.props import QUALITY_ITEMS
 # Loaded when a button or panel first runs, not when the extension is enabled.
 shots = lazy_module("..scene.shots", __package__)
 submit = lazy_module("..session.submit", __package__)
+wan2gp_offer = lazy_module("..session.wan2gp_offer", __package__)
 takes = lazy_module("..scene.takes", __package__)
 
 
@@ -89,9 +90,24 @@ _MODEL_ITEMS: dict[str, list[tuple[str, str, str]]] = {}
 def _model_items(self: bpy.types.Operator, context: bpy.types.Context | None) -> list[tuple[str, str, str]]:
     # Blender keeps pointers to these strings: the lists must stay alive, hence the cache.
     backend = self.backend if self.backend else "WAN2GP"
+    if backend == "WAN2GP":
+        return _wan2gp_items(context)
     items = _MODEL_ITEMS.get(backend)
     if items is None:
         items = _MODEL_ITEMS[backend] = list(catalogs.models_for(backend))
+    return items
+
+
+def _wan2gp_items(context: bpy.types.Context | None) -> list:
+    """Wan2GP models grouped by what they take, marked with what the server said (the session's cache;
+    no network here: this runs while Blender draws the popup)."""
+    offer = wan2gp_offer.current(get_preferences(context))
+    key = f"WAN2GP@{offer.fetched_at if offer else 0.0}"
+    items = _MODEL_ITEMS.get(key)
+    if items is None:
+        available = offer.available if offer is not None else (lambda _model: None)
+        extra = [(m.model_type, m.name) for m in offer.models.values()] if offer is not None else []
+        items = _MODEL_ITEMS[key] = catalogs.wan2gp_picker_items(available, extra)
     return items
 
 
@@ -116,6 +132,9 @@ class MOVIEDIR_OT_choose_model(bpy.types.Operator):
         if obj is None:
             return {"CANCELLED"}
         self.backend = obj.movie_director.backend
+        prefs = get_preferences(context)
+        if self.backend == "WAN2GP" and wan2gp_offer.current(prefs) is None and not shots.offline_reason():
+            wan2gp_offer.refresh(prefs, [props.shot_model(obj.movie_director)])  # marks show from next time
         context.window_manager.invoke_search_popup(self)
         return {"RUNNING_MODAL"}
 

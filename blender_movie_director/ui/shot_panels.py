@@ -30,6 +30,7 @@ from .shot_ops import (
     MOVIEDIR_OT_open_result,
     MOVIEDIR_OT_use_take,
 )
+from .wan2gp_ops import draw_wan2gp
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
 shots = lazy_module("..scene.shots", __package__)
@@ -146,6 +147,8 @@ def draw_shot(layout: Any, context: Any) -> None:
     op.shot = obj.name
     col.prop(settings, "wavespeed_model" if settings.backend == "WAVESPEED" else "wan2gp_model", text="Id")
     draw_references(col, obj, context)  # the cast's pictures and this model (issue 17)
+    if settings.backend == "WAN2GP":
+        draw_wan2gp(col, obj, context)  # the server's mark for the model, the shot's LoRAs (issue 16)
     if settings.backend == "WAVESPEED":
         draw_sound(col, settings)
     col.prop(settings, "quality")

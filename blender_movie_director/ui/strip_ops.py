@@ -16,6 +16,7 @@ from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 from ..backend.lazy import lazy_module
 from ..blender import compat
 from ..scene import catalogs, props, tool_props
+from ..scene.config import get_preferences
 from .shot_ops import poll_shot
 
 # Loaded when a button or panel first runs, not when the extension is enabled.
@@ -27,6 +28,7 @@ strip_requests = lazy_module("..requests.strip", __package__)
 frames = lazy_module("..blender.frames", __package__)
 shots = lazy_module("..scene.shots", __package__)
 storyboard = lazy_module("..scene.storyboard", __package__)
+wan2gp_offer = lazy_module("..session.wan2gp_offer", __package__)
 takes = lazy_module("..scene.takes", __package__)
 vse = lazy_module("..blender.vse", __package__)
 
@@ -316,6 +318,118 @@ class MOVIEDIR_OT_strip_extend(_FromPicture, bpy.types.Operator):
         return {"FINISHED"}
 
 
+#: Blender keeps pointers to enum item strings: every list handed out stays alive until unregister.
+_FINISH_ITEMS: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
+
+
+def _finish_processes(context: bpy.types.Context | None) -> list[Any]:
+    offer = wan2gp_offer.finish_offer(get_preferences(context))
+    return list(offer.processes) if offer is not None and offer.state == "done" else []
+
+
+def _process_items(self: Any, context: bpy.types.Context | None) -> list[tuple[str, str, str]]:
+    processes = _finish_processes(context)
+    key = ("process", *(str(p.get("id")) for p in processes))
+    if key not in _FINISH_ITEMS:
+        _FINISH_ITEMS[key] = [
+            (str(p.get("id")), str(p.get("label") or p.get("id")), str(p.get("description") or ""))
+            for p in processes
+        ] or [("", "Nothing offered", "The server offered no process for video clips")]
+    return _FINISH_ITEMS[key]
+
+
+def _multiplier_items(self: Any, context: bpy.types.Context | None) -> list[tuple[str, str, str]]:
+    process = next((p for p in _finish_processes(context) if p.get("id") == self.choice), None)
+    fields = process.get("parameters") or [] if process is not None else []
+    field = next((f for f in fields if isinstance(f, dict) and f.get("name") == "multiplier"), None)
+    allowed = [v for v in (field or {}).get("enum") or [] if isinstance(v, int | float)]
+    key = ("multiplier", *allowed)
+    if key not in _FINISH_ITEMS:
+        _FINISH_ITEMS[key] = [(f"{v:g}", f"{v:g}x", f"Scale by {v:g}") for v in allowed] or [
+            ("", "None", "This process takes no multiplier")
+        ]
+    return _FINISH_ITEMS[key]
+
+
+def clear_caches() -> None:
+    _FINISH_ITEMS.clear()
+
+
+class MOVIEDIR_OT_strip_finish(_StripAction, bpy.types.Operator):
+    """Finish the clip with WanGP's postprocessing on its MCP server (upscale, frame interpolation…: what
+    the server offers for the clip); the result is a new take of the strip's shot"""
+
+    bl_idname = "moviedir.strip_finish"
+    bl_label = "Finish"
+    bl_options = {"REGISTER"}
+
+    process: StringProperty(name="Process", description="WanGP's process id (empty: the one chosen below)")
+    choice: EnumProperty(name="Process", items=_process_items)
+    multiplier: EnumProperty(name="Multiplier", items=_multiplier_items)
+    parameters: StringProperty(
+        name="Parameters", description='Further parameters as JSON, e.g. {"multiplier": 2.0}', default=""
+    )
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if _poll_strip(cls, context) is None:
+            return False
+        reason = shots.offline_reason() or wan2gp_offer.finish_reason(get_preferences(context))
+        if reason:
+            cls.poll_message_set(reason)
+            return False
+        return True
+
+    def invoke(self, context: bpy.types.Context, event: Any) -> set[str]:
+        strip = context_strip(context, self.strip)
+        if strip is None:
+            return {"CANCELLED"}
+        self.strip = strip.name
+        prefs = get_preferences(context)
+        offer = wan2gp_offer.finish_offer(prefs)
+        if offer is not None and offer.state == "done":
+            return context.window_manager.invoke_props_dialog(self, width=420)
+        if offer is None or offer.state == "failed":
+            wan2gp_offer.refresh_finish(prefs, frames.strip_filepath(strip))
+        # Wait for the answer without blocking Blender, then open the dialog again.
+        self._timer = context.window_manager.event_timer_add(0.1, window=context.window)
+        context.window_manager.modal_handler_add(self)
+        self.report({"INFO"}, "Asking the Wan2GP server what it can do to this clip")
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: bpy.types.Context, event: Any) -> set[str]:
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        offer = wan2gp_offer.finish_offer(get_preferences(context))
+        if offer is not None and offer.state == "fetching":
+            return {"PASS_THROUGH"}
+        context.window_manager.event_timer_remove(self._timer)
+        if offer is None or offer.state == "failed":
+            self.report({"ERROR"}, offer.error if offer is not None else "The Wan2GP server did not answer")
+            return {"CANCELLED"}
+        bpy.ops.moviedir.strip_finish("INVOKE_DEFAULT", strip=self.strip)
+        return {"FINISHED"}
+
+    def act(self, context: bpy.types.Context, strip: Any, scene: Any) -> set[str]:
+        import json
+
+        process = self.process or self.choice
+        try:
+            parameters = json.loads(self.parameters) if self.parameters.strip() else {}
+        except ValueError as exc:
+            raise strip_requests.ActionError(f"The parameters are not JSON: {exc}") from exc
+        if not isinstance(parameters, dict):
+            raise strip_requests.ActionError('Give the parameters as a JSON object: {"multiplier": 2.0}.')
+        processes = _finish_processes(context) or None
+        if not self.process and self.multiplier and "multiplier" not in parameters:
+            parameters["multiplier"] = float(self.multiplier)
+        planned = strip_requests.finish(strip, scene, process, parameters, processes=processes)
+        _submit(self, [planned], scene, action="finish", strip=strip.name, place="replace",
+                frame=int(strip.frame_final_start), quality=str(planned.request.quality))  # fmt: skip
+        self.report({"INFO"}, f"{strip.name}: finish ({process}) queued on the Wan2GP server")
+        return {"FINISHED"}
+
+
 def open_path(path: str) -> None:
     """Open a file or folder with the system's handler (a separate function so tests can watch it)."""
     bpy.ops.wm.path_open(filepath=path)
@@ -509,6 +623,7 @@ classes = (
     MOVIEDIR_OT_strip_retake,
     MOVIEDIR_OT_strip_image_to_video,
     MOVIEDIR_OT_strip_extend,
+    MOVIEDIR_OT_strip_finish,
     MOVIEDIR_OT_strip_reveal,
     MOVIEDIR_OT_strip_info,
     MOVIEDIR_OT_read_camera,

@@ -103,6 +103,7 @@ def test_menu_entries(blender: ModuleType, local_engine) -> None:
         ("moviedir.strip_retake", "Retake Section...", {}),
         ("moviedir.strip_image_to_video", "Image to Video from Here...", {}),
         ("moviedir.strip_extend", "Extend...", {}),
+        ("moviedir.strip_finish", "Finish...", {}),
         ("moviedir.strip_reveal", "Reveal File", {}),
         ("moviedir.strip_info", "Generation Info", {}),
     ]

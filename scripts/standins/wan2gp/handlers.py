@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import queue as queue_mod
+import shutil
 import tempfile
 import threading
 import time
@@ -58,6 +59,9 @@ def load_queue_action(filepath: Any, state: dict[str, Any], evt: gr.EventData) -
         log.info("[load_queue_action] Warning: No valid file selected or file not found.")
         return update_queue_data(original_queue)
     filename = Path(name)
+    if current().record_dir is not None:  # test knob: what the client sent, kept for the test to read
+        current().record_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(filename, current().record_dir / f"{time.time_ns()}_{filename.name}")
     try:
         if filename.name.lower().endswith(".json"):
             loaded, error = queue_files.parse_settings_json(filename)

@@ -35,6 +35,8 @@ class Knobs:
     compact: bool = False
     ready_file: Path | None = None
     default_model: str = "t2v"
+    #: Test knob (not WanGP): keep a copy of every queue file a client uploads here, to check what it sent.
+    record_dir: Path | None = None
 
     def step_failure_message(self, step: int) -> str:
         return self.fail_message or f"Stand-in failure injected at denoising step {step}"
@@ -86,6 +88,7 @@ def parse_args(argv: list[str] | None = None) -> Knobs:
     )
     p.add_argument("--ready-file", type=Path, default=None, help="write the URL here once serving")
     p.add_argument("--default-model", default="t2v", help="model type of a new session (real: last used)")
+    p.add_argument("--record-dir", type=Path, default=None, help="test knob: keep received queue files")
     a = p.parse_args(argv)
     auth_text = a.auth or os.environ.get("WAN2GP_STANDIN_AUTH") or None
     return Knobs(
@@ -107,6 +110,7 @@ def parse_args(argv: list[str] | None = None) -> Knobs:
         compact=a.compact,
         ready_file=a.ready_file,
         default_model=a.default_model,
+        record_dir=a.record_dir.resolve() if a.record_dir else None,
     )
 
 

@@ -96,6 +96,11 @@ def submit(h: Handler, model: str, rule: FaultRule | None) -> None:
         _record(h, model, body, outcome="rejected", status=400)
         return
     check = spec.validate(body)
+    refused = _references_refused(app.specs, spec, body)
+    if refused:
+        h.send_json(400, error_envelope(400, refused))
+        _record(h, model, body, outcome="rejected", status=400, check=check)
+        return
     sync = body.get("enable_sync_mode") is True
     if check.problems and app.config.invalid_values == "submit":
         h.send_json(400, error_envelope(400, check.problems[0].message))
@@ -154,6 +159,18 @@ def submit(h: Handler, model: str, rule: FaultRule | None) -> None:
         record["http_status"] = h.entry.get("status")
         return
     h.send_json(200, envelope(task_object(task, app.observe(task), app.base_url)))
+
+
+def _references_refused(specs: dict[str, Any], spec: Any, body: dict[str, Any]) -> str:
+    """Reference pictures sent to a model that takes none (issue 17): a 400 naming the field, where other
+    unknown keys are dropped without a word. The real service's wording is not documented: the stand-in's
+    own, in its usual error shape."""
+    known = {name for other in specs.values() for name in other.reference_fields()}
+    own = set(spec.reference_fields())
+    for key, value in body.items():
+        if key in known and key not in own and value:
+            return f"Invalid parameter {key}: {spec.model_id} does not take reference images"
+    return ""
 
 
 def _answer_sync(h: Handler, task: Task, *, forced_timeout: bool) -> None:

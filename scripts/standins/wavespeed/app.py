@@ -137,7 +137,7 @@ class App:
             task.documented_size, task.output_size = plan.documented, plan.size
             out = self.media.output_path(task.id)
             part = out.with_name(f"{task.id}.part.mp4")
-            render(part, spec, task.effective, plan, image, video)
+            render(part, spec, task.effective, plan, image, video, self._reference_files(task, spec))
             part.replace(out)
             self.media.add_output(task.id, ttl=None)
             task.output_name = out.name
@@ -148,6 +148,17 @@ class App:
             task.render_failure = (5000, f"stand-in render error: {type(exc).__name__}: {exc}")
         finally:
             task.rendered.set()
+
+    def _reference_files(self, task: Task, spec: ModelSpec) -> list[Path]:
+        """The reference pictures the task names (lists of image URLs), fetched like any input, in order."""
+        files = []
+        for name in spec.reference_fields():
+            for url in task.effective.get(name) or []:
+                path = self.media.resolve_input(str(url), self.port)
+                if path is None:
+                    raise RenderError(1402, f"Failed to download {name}: the media URL is not reachable")
+                files.append(path)
+        return files
 
     def _input_file(self, task: Task, name: str) -> Path | None:
         url = task.effective.get(name)

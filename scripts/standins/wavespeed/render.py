@@ -150,9 +150,15 @@ def make_plan(
 
 
 def render(
-    out: Path, spec: ModelSpec, inputs: dict[str, Any], plan: Plan, image: Path | None, video: Path | None
+    out: Path,
+    spec: ModelSpec,
+    inputs: dict[str, Any],
+    plan: Plan,
+    image: Path | None,
+    video: Path | None,
+    refs: list[Path] | None = None,
 ) -> None:
-    """Write the output MP4 for one task."""
+    """Write the output MP4 for one task; reference pictures (``refs``) are drawn as tiles (videogen)."""
     from .. import videogen  # lazy: owned by the Wan2GP stand-in, needs numpy/pillow/av
 
     prompt = str(inputs.get("prompt") or "")
@@ -185,6 +191,7 @@ def render(
             height=h,
             frames=plan.frames,
             fps=plan.fps,
+            refs=refs or (),
         )
         if plan.audio:  # image-to-video models that return sound (issue 18)
             from .extend import add_tone
@@ -200,4 +207,5 @@ def render(
             frames=plan.frames,
             fps=plan.fps,
             audio=plan.audio,
+            refs=refs or (),
         )

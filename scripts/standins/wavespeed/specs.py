@@ -61,6 +61,11 @@ class ModelSpec:
     def default(self, name: str) -> Any:
         return self.fields.get(name, {}).get("default")
 
+    def reference_fields(self) -> list[str]:
+        """The fields that take reference pictures: lists of image URLs (issue 17)."""
+        fields = self.fields.items()
+        return [n for n, f in fields if f.get("type") == "array" and f.get("items_media") == "image"]
+
     def with_defaults(self, inputs: dict[str, Any]) -> dict[str, Any]:
         full = {name: spec["default"] for name, spec in self.fields.items() if "default" in spec}
         full.update(inputs)

@@ -103,6 +103,30 @@ def estimate_cost(
     return estimate_prepared(prepare_request(spec, params), input_seconds=input_seconds)
 
 
+def per_second_range(spec: ModelSpec) -> tuple[float, float] | None:
+    """The model's price per output second from the price list, lowest and highest over its rate table
+    (resolution, sound...): None when no price is documented. A per-run price is spread over the run's
+    seconds (an extend step, else the default duration)."""
+    rates = [usd for _when, usd in spec.price_rule.rates]
+    if not rates:
+        return None
+    if spec.price_rule.per != "second":
+        seconds = spec.extra.get("extend_seconds") or spec.defaults().get("duration")
+        if not isinstance(seconds, int | float) or seconds <= 0:
+            return None
+        rates = [usd / seconds for usd in rates]
+    return min(rates), max(rates)
+
+
+def per_second_text(spec: ModelSpec) -> str:
+    """``"$0.157-0.235/s"``, ``"$0.100/s"`` or ``"price unknown"`` for pickers and tables."""
+    span = per_second_range(spec)
+    if span is None:
+        return "price unknown"
+    low, high = span
+    return f"${low:.3f}/s" if abs(high - low) < 1e-9 else f"${low:.3f}-{high:.3f}/s"
+
+
 def _task_hint(params: Mapping[str, Any]) -> str | None:
     if params.get("video") is not None:
         return "video-edit"
@@ -111,4 +135,4 @@ def _task_hint(params: Mapping[str, Any]) -> str | None:
     return None
 
 
-__all__ = ["CostEstimate", "estimate_cost", "estimate_prepared"]
+__all__ = ["CostEstimate", "estimate_cost", "estimate_prepared", "per_second_range", "per_second_text"]

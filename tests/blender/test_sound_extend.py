@@ -200,3 +200,27 @@ def test_extend_uses_the_services_extend_endpoint_where_the_model_has_one(
     assert job.request.model == "wavespeed-ai/hunyuan-video-1.5/image-to-video"
     assert "image_start" in job.request.inputs and "video" not in job.request.inputs
     assert len(ready.submits(model=VEO_EXTEND)) == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "switch", "label"),
+    [
+        (VEO, True, False),
+        ("kwaivgi/kling-v4.0/text-to-video", False, True),  # sound always, no switch
+        ("wavespeed-ai/hunyuan-video-1.5/text-to-video", False, False),  # no sound
+    ],
+)
+def test_with_sound_is_offered_where_the_model_has_a_switch(
+    blender: ModuleType, model: str, switch: bool, label: bool
+) -> None:
+    from blender_movie_director.ui import shot_panels
+    from tests.blender.recording_layout import RecordingLayout
+
+    scene = blender.context.scene
+    cam = add_shot(blender, scene, "Shot_010", 1, prompt="surf")
+    scene.movie_director.active_shot_index = list(scene.objects).index(cam)
+    cam.movie_director.backend, cam.movie_director.wavespeed_model = "WAVESPEED", model
+    layout = RecordingLayout(blender)
+    shot_panels.draw_shot(layout, blender.context)
+    assert ("with_sound" in layout.props()) is switch
+    assert ("The clip comes with sound" in layout.labels()) is label

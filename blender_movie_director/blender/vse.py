@@ -238,6 +238,11 @@ def connect(scene: bpy.types.Scene, strips: list[Any]) -> bool:
     if area_region is None:
         return False
     window, area, region = area_region
+    # The operator acts on the selection of the scene the Sequencer shows (5.0: the workspace's Sequencer
+    # Scene): connect only when that is this scene, never strips the user selected elsewhere.
+    shown = getattr(window.workspace, "sequencer_scene", None) or window.scene
+    if shown != scene:
+        return False
     editor = compat.sequence_editor(scene)
     selected = [s for s in compat.all_strips(editor) if s.select]
     for strip in selected:

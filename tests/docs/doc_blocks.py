@@ -5,6 +5,7 @@ comment on the line just above the fence says what it needs:
 
     <!-- doc-test: blender wan2gp -->  in Blender with the extension enabled, against the Wan2GP stand-in
     <!-- doc-test: wavespeed -->       against the WaveSpeed stand-in (WAVESPEED_API_KEY/_BASE_URL set)
+    <!-- doc-test: blender wan2gp-mcp -->  against WanGP's MCP stand-in (WAN2GP_URL is its /mcp address)
     <!-- doc-test: skip: why -->       not run (a fragment, or it needs what no test has); say why
 
 Without a comment the block runs in plain Python. Shell blocks (```bash, ```sh) are not run; the commands
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NEEDS = frozenset({"blender", "wan2gp", "wavespeed"})
+NEEDS = frozenset({"blender", "wan2gp", "wan2gp-mcp", "wavespeed"})
 PYTHON_FENCES = frozenset({"python", "py", "python3"})
 SHELL_FENCES = frozenset({"bash", "sh", "shell", "console"})
 _MARKER = re.compile(r"^<!--\s*doc-test:\s*(?P<body>.*?)\s*-->\s*$")

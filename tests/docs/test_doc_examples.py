@@ -34,7 +34,7 @@ def _param(block: Block) -> Any:
     marks = [pytest.mark.timeout(240)]
     if "blender" in block.needs:
         marks.append(pytest.mark.blender)
-    if block.needs & {"wan2gp", "wavespeed"}:
+    if block.needs & {"wan2gp", "wan2gp-mcp", "wavespeed"}:
         marks += [pytest.mark.standin, pytest.mark.slow]
     if block.skip:
         marks.append(pytest.mark.skip(reason=f"marked in the docs: {block.skip}"))
@@ -60,6 +60,8 @@ def test_python_example_runs(
         monkeypatch.delenv(name, raising=False)
     if "wan2gp" in block.needs:
         monkeypatch.setenv("WAN2GP_URL", request.getfixturevalue("wan2gp_standin").url)
+    if "wan2gp-mcp" in block.needs:  # Auto transport: an address ending in /mcp is WanGP's MCP server
+        monkeypatch.setenv("WAN2GP_URL", request.getfixturevalue("wan2gp_mcp_standin").url)
     if "wavespeed" in block.needs:
         standin = request.getfixturevalue("wavespeed_standin")
         monkeypatch.setenv("WAVESPEED_API_KEY", standin.api_key)
@@ -70,7 +72,7 @@ def test_python_example_runs(
     try:
         _run(block.code, block.id, {"__name__": "__doc_example__"})
     finally:
-        if block.needs & {"wan2gp"}:
+        if block.needs & {"wan2gp", "wan2gp-mcp"}:
             from blender_movie_director.backend.wan2gp import reset_clients
 
             reset_clients()

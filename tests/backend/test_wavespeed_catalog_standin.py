@@ -18,7 +18,7 @@ pytestmark = pytest.mark.standin
 
 def test_last_frame_and_keyframes_are_uploaded_into_their_own_fields(wavespeed_standin_clean, tmp_path):
     server = wavespeed_standin_clean
-    provider = make_provider(server)
+    provider = make_provider(server, quote_price=True)  # the stand-in prices it from the shared rate table
     frames = [make_png(tmp_path / f"k{i}.png") for i in range(4)]
     result = provider.generate_sync(
         "kwaivgi/kling-v4.0/image-to-video",
@@ -39,7 +39,7 @@ def test_last_frame_and_keyframes_are_uploaded_into_their_own_fields(wavespeed_s
     assert len(body["keyframes"]) == 2 and all(url.startswith(server.url) for url in body["keyframes"])
     assert len({body["image"], body["last_image"], *body["keyframes"]}) == 4  # four uploads, four URLs
     assert len(server.requests(route="upload")) == 4
-    assert result.metadata["cost"] == pytest.approx(3 * 0.157)
+    assert result.metadata["cost"] == pytest.approx(3 * 0.157) and result.metadata["cost_source"] == "quote"
     assert "keyframes" not in result.metadata["params"]  # upload URLs stay out of the take's metadata
 
 

@@ -24,6 +24,7 @@ from ..backend.jobs.request import (
 )
 from ..scene import camera_prompt, catalogs, props, shots
 from ..scene.config import get_preferences
+from . import references
 from .envelope import envelope
 
 SEED_MAX = 2**31 - 1
@@ -190,6 +191,11 @@ def build_request(
     with_image = bool(settings.image_input)
     model = model_for_task(backend, props.shot_model(settings).strip(), with_image)
     inputs = {"image_start": bpy.path.abspath(settings.image_input)} if with_image else {}
+    # The cast in view (issue 17): its pictures where the model takes them (checked here, before any request),
+    # its descriptions after the prompt.
+    cast_refs = references.for_shot(obj, backend, model, scene)
+    inputs.update(cast_refs.inputs())
+    prompt = references.with_cast(settings.prompt.strip(), cast_refs)
     if backend == "WAVESPEED":
         extra = wavespeed_settings(model, scene, quality, seconds, seed, sound=settings.with_sound)
     else:
@@ -200,7 +206,7 @@ def build_request(
     return envelope(backend, shot=shot, obj=obj, prefs=prefs).request(
         model=model,
         # The camera's moves as words for this model (director tools, camera_prompt.py); may be switched off.
-        prompt=camera_prompt.prompt_for(obj, scene, settings.prompt.strip(), model),
+        prompt=camera_prompt.prompt_for(obj, scene, prompt, model),
         negative_prompt=settings.negative_prompt.strip(),
         settings=extra,
         inputs=inputs,

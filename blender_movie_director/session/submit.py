@@ -13,6 +13,7 @@ import bpy
 
 from ..backend.errors import BackendError
 from ..blender import compat
+from ..requests import references as shot_references
 from ..requests import shot as shot_requests
 from ..requests.envelope import credentials_for
 from ..scene import budget as scene_budget
@@ -57,6 +58,8 @@ def submit_shot(
         request, credentials = shot_requests.build_request(
             obj, quality, batch=batch, prefs=prefs, scene=scene, seed=seed
         )
+    except shot_references.ReferenceError as exc:  # a cast picture that cannot be sent (issue 17)
+        raise ShotNotReadyError(str(exc)) from exc
     except (BackendError, ValueError, TypeError) as exc:
         raise ShotNotReadyError(f"Shot '{obj.name}' has settings the backend cannot use: {exc}") from exc
     refusal = wan2gp_offer.refusal(request, prefs)  # what the server said it lacks (issue 16), no network

@@ -139,3 +139,32 @@ def test_movie_director_refuses_references_before_sending(tmp_path, model, count
     with pytest.raises(ValidationError, match=words) as caught:
         validate_settings(model=model, prompt="x", image_refs=refs)
     assert caught.value.field == "image_refs"
+
+
+# --- the WaveSpeed stand-in -----------------------------------------------------------------------------
+
+KLING_REFS = "kwaivgi/kling-v4.0/reference-to-video"
+KLING_TEXT = "kwaivgi/kling-v4.0/text-to-video"
+
+
+@pytest.mark.standin
+def test_references_reach_the_wavespeed_standin_frames(wavespeed_standin_clean, tmp_path):
+    s = wavespeed_standin_clean
+    refs = _pictures(tmp_path)
+    urls = [s.upload(p) for p in refs]
+    data = s.run(KLING_REFS, {"prompt": "@Image1 walks past @Image2", "images": urls, "duration": 3})
+    assert data["status"] == "completed", data
+    video = s.download(data["outputs"][0], tmp_path / "out.mp4")
+    assert_tiles(videogen.read_frame(video, 0), refs)
+
+
+@pytest.mark.standin
+def test_wavespeed_standin_refuses_references_on_a_model_that_takes_none(wavespeed_standin_clean, tmp_path):
+    s = wavespeed_standin_clean
+    url = s.upload(_pictures(tmp_path)[0])
+    response = s.submit(KLING_TEXT, {"prompt": "a keeper", "images": [url]})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == 400 and body["data"] is None
+    assert "images" in body["message"] and KLING_TEXT in body["message"]
+    assert s.submits()[-1]["outcome"] == "rejected"

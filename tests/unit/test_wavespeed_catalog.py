@@ -152,7 +152,12 @@ def test_retired_model_is_refused_naming_the_nearest_current_one(model_id):
 def test_max_references_per_model():
     assert max_references("kwaivgi/kling-v4.0/reference-to-video") == 10
     assert max_references("kling-4.0") == 10  # the family answers for its reference member
-    assert max_references("kwaivgi/kling-v4.0/image-to-video") == 0
+    # Without a start picture the job runs the family's reference member (as resolve_for_roles picks it).
+    assert max_references("kwaivgi/kling-v4.0/image-to-video") == 10
+    runs = resolve_for_roles("kwaivgi/kling-v4.0/image-to-video", {"image_refs": "/a.png"})
+    assert runs.max_references == 10
+    assert max_references("kwaivgi/kling-v4.0/image-to-video", with_start_image=True) == 0
+    assert max_references("google/veo3.1-fast/image-to-video") == 0
     assert max_references("bytedance/seedance-2.5/text-to-video-turbo") == 9
     assert max_references("hunyuan-video-1.5") == 0
     with pytest.raises(ValidationError):

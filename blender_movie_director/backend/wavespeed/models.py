@@ -334,17 +334,19 @@ def resolve_model(name: str, task: str | None = None) -> ModelSpec:
     )
 
 
-def max_references(model: str) -> int:
-    """How many reference pictures (the request's ``image_refs``) ``model`` takes: 0 when it takes none.
+def max_references(model: str, *, with_start_image: bool = False) -> int:
+    """How many reference pictures (the request's ``image_refs``) a shot on ``model`` can send: 0 when none.
 
-    ``model`` is a short name or a full WaveSpeed path; an unknown one is a :class:`ValidationError`. A
-    family (``kling-4.0``) answers for its reference-to-video member when it has one.
+    ``model`` is a short name or a full WaveSpeed path; an unknown one is a :class:`ValidationError`. A model
+    without a references field answers for its family's reference-to-video member (Kling 4.0 text- or
+    image-to-video: 10), the member the job then runs (``roles.resolve_for_roles``), unless the shot also
+    sends a start picture (``with_start_image``): that keeps the image-to-video member, which takes none.
     """
     spec = resolve_model(model)
-    if spec.max_references:
+    if spec.max_references or with_start_image:
         return spec.max_references
     sibling = short_names().get(spec.short_name, {}).get(REFERENCE_TO_VIDEO)
-    return all_models()[sibling].max_references if sibling and model == spec.short_name else 0
+    return all_models()[sibling].max_references if sibling else 0
 
 
 __all__ = [

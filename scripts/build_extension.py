@@ -5,7 +5,8 @@
 
 1. Downloads unmodified PyPI wheels of the runtime dependencies in pyproject.toml for each platform
    (``pip download --only-binary=:all: --python-version 3.11 --platform …``), leaving out what Blender
-   already bundles.
+   already bundles and what the product never runs (``NOT_BUNDLED``; ``--bundle-all`` keeps them, to
+   compare sizes: bench P12).
 2. Stages ``blender_manifest.toml`` (with ``platforms`` and ``wheels`` written in), the package and the
    wheels, and builds with Blender's own extension CLI (``blender_ext.py build --split-platforms``).
 3. Runs ``blender_ext.py validate`` on every zip and prints its size and wheel count.
@@ -58,6 +59,25 @@ BLENDER_BUNDLED = frozenset(
     {"numpy", "requests", "certifi", "urllib3", "idna", "charset-normalizer", "zstandard", "cython"}
 )
 
+#: Distributions the requirements pull in that Movie Director never imports, with why (issue 16: 4.1-4.3 MB of
+#: hf_xet alone, 6.5-7 MB in all). gradio_client imports huggingface_hub and fsspec.asyn at module level but
+#: uses them only for Hugging Face Spaces and a helper it never calls; the package's
+#: ``backend/wan2gp/gradio_import.py`` stands in for those names while gradio_client is imported. The zip
+#: test (tests/blender/test_extension_zip.py) runs both backends from the installed zip and fails if a module
+#: of one of these is imported or a bundled wheel is never imported.
+NOT_BUNDLED: dict[str, str] = {
+    "huggingface-hub": "gradio_client uses it only for Spaces (stood in for by backend/wan2gp/gradio_import)",
+    "fsspec": "gradio_client's synchronize_async, which nothing calls (stood in for, as above)",
+    "hf-xet": "huggingface_hub's Xet storage downloads",
+    "httpx2": "huggingface_hub's own HTTP stack",
+    "httpcore2": "huggingface_hub's own HTTP stack",
+    "truststore": "only httpx2/httpcore2 require it",
+    "filelock": "huggingface_hub's cache locks",
+    "tqdm": "huggingface_hub's progress bars",
+    "pyyaml": "huggingface_hub's model cards",
+    "click": "huggingface_hub's command line",
+}
+
 
 def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -87,33 +107,47 @@ def find_blender_ext(explicit: str | None) -> Path:
     sys.exit("blender_ext.py not found inside the installed bpy package")
 
 
-def download_wheels(requirements: list[str], pip_platforms: tuple[str, ...], dest: Path) -> list[Path]:
-    """Download the wheels for one platform. Raises CalledProcessError if one is missing there."""
+#: How ``pip download`` names each wheel of the resolution: fetched now, or found in ``--dest``.
+_PIP_WHEEL_LINE = re.compile(r"^\s*(?:Saved|File was already downloaded) (.+\.whl)\s*$", re.M)
+
+
+def download_wheels(
+    requirements: list[str],
+    pip_platforms: tuple[str, ...],
+    dest: Path,
+    *,
+    cached: bool = False,
+    bundle_all: bool = False,
+) -> list[Path]:
+    """Download the wheels for one platform and return those to bundle. Raises CalledProcessError if one is
+    missing there. ``cached`` resolves from ``dest`` alone when it can (no index; falls back to it)."""
     dest.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--only-binary=:all:",
-            "--python-version",
-            PYTHON_VERSION,
-            "--implementation",
-            "cp",
-            *(arg for tag in pip_platforms for arg in ("--platform", tag)),
-            "--dest",
-            str(dest),
-            *requirements,
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    return sorted(p for p in dest.glob("*.whl") if wheel_distribution(p.name) not in BLENDER_BUNDLED)
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--disable-pip-version-check",
+        "--only-binary=:all:",
+        "--python-version",
+        PYTHON_VERSION,
+        "--implementation",
+        "cp",
+        *(arg for tag in pip_platforms for arg in ("--platform", tag)),
+        "--dest",
+        str(dest),
+        *requirements,
+    ]
+    done = None
+    if cached:
+        offline = [*command, "--no-index", "--find-links", str(dest)]
+        done = subprocess.run(offline, capture_output=True, text=True, check=False)
+    if done is None or done.returncode:
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+    # What pip resolved this time (the cache may hold other versions from earlier builds).
+    resolved = [Path(m) for m in _PIP_WHEEL_LINE.findall(done.stdout)]
+    left_out = BLENDER_BUNDLED if bundle_all else BLENDER_BUNDLED | set(NOT_BUNDLED)
+    return sorted(p for p in resolved if wheel_distribution(p.name) not in left_out)
 
 
 def stage(stage_dir: Path, wheels_by_platform: dict[str, list[Path]]) -> None:
@@ -167,6 +201,16 @@ def main(argv: list[str] | None = None) -> int:
         default=str(ROOT / "build" / "wheels"),
         help="where downloaded wheels are kept between builds",
     )
+    parser.add_argument(
+        "--cached-wheels",
+        action="store_true",
+        help="resolve from the wheel cache alone when it has everything (no index; a fresh build should not)",
+    )
+    parser.add_argument(
+        "--bundle-all",
+        action="store_true",
+        help="also bundle the wheels in NOT_BUNDLED (the bundle before issue 16; for comparing sizes)",
+    )
     args = parser.parse_args(argv)
 
     blender_ext = find_blender_ext(args.blender_ext)
@@ -177,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         pip_platforms = PLATFORMS.get(platform) or OPTIONAL_PLATFORMS[platform]
         try:
             wheels_by_platform[platform] = download_wheels(
-                requirements, pip_platforms, Path(args.wheel_cache) / platform
+                requirements,
+                pip_platforms,
+                Path(args.wheel_cache) / platform,
+                cached=args.cached_wheels,
+                bundle_all=args.bundle_all,
             )
         except subprocess.CalledProcessError as exc:
             if platform in PLATFORMS:

@@ -17,7 +17,12 @@ def _requires_closure(distribution: str) -> set[str]:
     seen: set[str] = set()
     stack = [distribution]
     while stack:
-        for requirement in importlib.metadata.requires(stack.pop()) or ():
+        name = stack.pop()
+        try:
+            requires = importlib.metadata.requires(name) or ()
+        except importlib.metadata.PackageNotFoundError:  # a platform-only requirement (colorama on Windows)
+            continue
+        for requirement in requires:
             if "extra ==" in requirement:
                 continue
             name = build_extension.normalize(re.split(r"[ ;<>=!~\[(]", requirement, maxsplit=1)[0])
@@ -76,3 +81,25 @@ def test_wheel_distribution_names() -> None:
         build_extension.wheel_distribution("charset_normalizer-3.5.2-py3-none-any.whl")
         == "charset-normalizer"
     )
+
+
+def test_not_bundled_are_pulled_in_by_the_requirements_and_not_blenders() -> None:
+    # Each left-out wheel is one the requirements really pull in (else the entry is stale) ...
+    closure = set().union(*(_requires_closure(d) for d in ("gradio-client", "httpx", "pydantic")))
+    assert set(build_extension.NOT_BUNDLED) <= closure
+    # ... and none is one the product imports itself.
+    assert not set(build_extension.NOT_BUNDLED) & {"gradio-client", "httpx", "pydantic", "pydantic-core"}
+    assert not set(build_extension.NOT_BUNDLED) & build_extension.BLENDER_BUNDLED
+
+
+def test_pip_download_lines_name_the_resolved_wheels() -> None:
+    out = (
+        "Collecting httpx>=0.27\n"
+        "  File was already downloaded /cache/httpx-0.29.0-py3-none-any.whl\n"
+        "Saved ./cache/h11-0.16.0-py3-none-any.whl\n"
+        "Successfully downloaded httpx h11\n"
+    )
+    assert build_extension._PIP_WHEEL_LINE.findall(out) == [
+        "/cache/httpx-0.29.0-py3-none-any.whl",
+        "./cache/h11-0.16.0-py3-none-any.whl",
+    ]

@@ -391,7 +391,9 @@ class Wan2GPJob:
 
     # --- step 1: load the queue file ---------------------------------------------------------------
     def _load_with_retries(self, queue_file: Path, deadline: float) -> tuple[Session, Wan2GPEndpoints]:
-        from gradio_client import handle_file
+        from .gradio_import import load
+
+        handle_file = load().handle_file
 
         delay = 0.5
         attempt = 0
@@ -619,7 +621,9 @@ class Wan2GPJob:
         log.debug("Wan2GP watchdog: server alive, still waiting (session %s)", session.session_hash)
 
     def _run_error(self, error: BaseException, session: Session) -> BackendError:
-        from gradio_client import exceptions as gexc
+        from .gradio_import import load
+
+        gexc = load().exceptions
 
         if isinstance(error, gexc.AppError):
             message = str(getattr(error, "message", "") or error)

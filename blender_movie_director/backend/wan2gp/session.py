@@ -33,7 +33,8 @@ from ..errors import BackendError
 from ..limits import CONFIG_MAX_BYTES, BodyTooLargeError, TooLargeError, capped_get
 from ..tls import verify_context
 from .discovery import EndpointRef
-from .transport import ConnectionSettings, classify, quiet_telemetry
+from .gradio_import import load
+from .transport import ConnectionSettings, classify
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ def _capped_client_class() -> type:
     import urllib.parse
 
     import httpx
+
+    load()
     from gradio_client import Client
     from gradio_client import utils as gutils
     from gradio_client.exceptions import AuthenticationError
@@ -169,7 +172,6 @@ class Session:
     """A gradio_client ``Client`` (one session hash, one WanGP queue)."""
 
     def __init__(self, settings: ConnectionSettings) -> None:
-        quiet_telemetry()
         Client = _capped_client_class()  # noqa: N806 - a class
 
         self.settings = settings
@@ -210,7 +212,7 @@ class Session:
 
     def submit(self, ref: EndpointRef, *args: Any, trigger_id: int | None = None) -> Call:
         """Queue one event in this session; never blocks on the server."""
-        from gradio_client.client import Job
+        Job = load().client.Job  # noqa: N806 - a class
 
         client = self.client
         try:

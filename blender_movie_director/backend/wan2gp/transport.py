@@ -2,8 +2,8 @@
 of gradio_client / httpx exceptions onto the backend's typed errors (HTTP statuses and transport failures
 through the map both backends share, :mod:`..errors`; what only gradio_client raises, here).
 
-gradio_client and httpx are imported lazily (only when a server is actually contacted). Telemetry is
-switched off before gradio_client is first imported: ``analytics_enabled=False`` alone does not do it.
+gradio_client and httpx are imported lazily (only when a server is actually contacted); gradio_client
+always through :func:`.gradio_import.load` (telemetry off, what the extension zip leaves out stood in for).
 """
 
 from __future__ import annotations
@@ -34,13 +34,6 @@ DEFAULT_URL = "http://localhost:7860"
 #: Gradio sends an SSE heartbeat every 15 s; a read timeout must sit well above it.
 HEARTBEAT_SECONDS = 15.0
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
-
-
-def quiet_telemetry() -> None:
-    """Keep gradio_client and huggingface_hub from phoning home (must run before they are imported)."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
 
 
 def resolve_url(url: str | None) -> str:
@@ -185,8 +178,11 @@ def classify(exc: BaseException, settings: ConnectionSettings, *, during: str = 
     text = scrub_secrets(str(exc) or type(exc).__name__, *settings.secrets)
     try:
         import httpx
-        from gradio_client import exceptions as gexc
-        from gradio_client import utils as gutils
+
+        from .gradio_import import load
+
+        gradio_client = load()
+        gexc, gutils = gradio_client.exceptions, gradio_client.utils
     except ImportError:  # pragma: no cover - the backend's requirements include both
         return ServerError(f"Wan2GP request failed{where}: {text}")
 

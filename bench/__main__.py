@@ -35,6 +35,7 @@ FIGURES: dict[str, str] = {
     "P9": "bench.p9_thumbnails",
     "P10": "bench.p10_store_load",
     "P11": "bench.p11_hostile",
+    "P12": "bench.p12_zip_size",
 }
 WHAT: dict[str, str] = {
     "P1": "Main-thread time of one drain tick (16 jobs x 10 Hz progress, plus an import)",
@@ -48,6 +49,7 @@ WHAT: dict[str, str] = {
     "P9": "A take's thumbnail: main-thread cost (Blender's MOVIE preview vs the old render in a timer)",
     "P10": "Open a .blend with a 40k-record job store: main-thread cost; the store's own read and compaction",
     "P11": "Peak memory growth under each hostile answer (huge poll, error body, /config; endless download)",
+    "P12": "Extension zip size per platform: the slim bundle vs the bundle before issue 16",
 }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import bpy
 
 #: Bezier segments are sampled this many times, then read by linear interpolation (sub-percent error).
-BEZIER_SAMPLES = 24
+BEZIER_SAMPLES = 64
 _SIMPLE_INTERPOLATION = frozenset({"CONSTANT", "LINEAR", "BEZIER"})
 _TRANSFORM_PATHS = {
     "location": 3,
@@ -165,6 +165,8 @@ def evaluate_curve(fc: Any, frames: Any) -> Any:
             curve = u**3 * co[i] + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t**3 * co[i + 1]
             xs.append(curve[:, 0])
             ys.append(curve[:, 1])
+    xs.append(co[-1:, 0])  # the last key itself (a Constant segment stops just before it)
+    ys.append(co[-1:, 1])
     x = np.concatenate(xs)
     y = np.concatenate(ys)
     order = np.argsort(x, kind="stable")

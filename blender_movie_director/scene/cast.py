@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import bpy
 
-from ..blender import visibility
+from ..backend.files import safe_filename
+from ..blender import turnaround, visibility
 from . import shots
+from .config import output_root
 
 KINDS = {"CHARACTER": "character", "PROP": "prop", "PLACE": "place"}
 
@@ -152,13 +155,15 @@ def in_view(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> f
     return names
 
 
-def cached_in_view(camera: bpy.types.Object) -> frozenset[str] | None:
-    """What :func:`in_view` last found for ``camera`` if nothing changed since (for ``draw()``, which must
-    not compute), else None."""
+def cached_in_view(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> frozenset[str] | None:
+    """What :func:`in_view` last found for ``camera`` if nothing it depends on changed since, else None
+    (for ``draw()``, which must not compute: this only compares)."""
     cached = _cache.get(camera.name)
     if cached is None or cached[0][0] != _generation:
         return None
-    return cached[1]
+    scene = scene or shots.scene_of(camera)
+    groups = [(m.name, member_objects(scene, m)) for m in cast_of(scene).members]
+    return cached[1] if cached[0] == _key(scene, camera, groups) else None
 
 
 def update_all(scene: bpy.types.Scene) -> dict[str, frozenset[str]]:
@@ -238,3 +243,64 @@ def unique_name(scene: bpy.types.Scene, wanted: str, taken: Iterable[str] = ()) 
     while f"{wanted}.{n:03d}" in used:
         n += 1
     return f"{wanted}.{n:03d}"
+
+
+# --- reference pictures -----
+class CastError(ValueError):
+    """A cast request that cannot be done, in words for the film-maker."""
+
+
+def references_folder() -> Path:
+    """Where rendered reference pictures go: ``<output folder>/cast``."""
+    return Path(output_root()) / "cast"
+
+
+def render_references(scene: bpy.types.Scene, member: Any, size: int = turnaround.PREVIEW_SIZE) -> list[Path]:
+    """Render the member's turnaround (front, three-quarter, side) from its own objects into the output
+    folder; the pictures replace the member's earlier rendered ones (pictures from files stay). Blocks:
+    call it from an operator. Raises :class:`CastError` when the member has nothing visible to render."""
+    objects = member_objects(scene, member)
+    if not objects:
+        why = "all of them are hidden" if has_objects(member) else "it has no objects or collection"
+        raise CastError(f"Cast member '{member.name}' cannot be rendered: {why}")
+    stem = safe_filename(member.name, default="member")
+    made = turnaround.render_turnaround(objects, references_folder(), stem, size=size)
+    pictures = member.pictures
+    for index in reversed(range(len(pictures))):
+        if pictures[index].rendered:
+            pictures.remove(index)
+    for picture in made:
+        row = pictures.add()
+        row.filepath, row.rendered, row.view = str(picture.path), True, picture.view
+    return [picture.path for picture in made]
+
+
+def add_member(
+    scene: bpy.types.Scene,
+    name: str,
+    objects: Iterable[Any] = (),
+    collection: Any = None,
+    images: Iterable[str] = (),
+    description: str = "",
+    kind: str = "character",
+) -> Any:
+    """A new member (``name`` made unique) standing for ``objects`` and/or ``collection``, with ``images``
+    as its pictures. Raises :class:`CastError` for an empty name or an unknown kind."""
+    name = name.strip()
+    if not name:
+        raise CastError("A cast member needs a name")
+    kinds = {v: k for k, v in KINDS.items()}
+    key = kinds.get(kind.lower()) if isinstance(kind, str) else None
+    if key is None:
+        raise CastError(f"Unknown kind {kind!r}: use one of {', '.join(KINDS.values())}")
+    cast = cast_of(scene)
+    member = cast.members.add()
+    member.name = unique_name(scene, name, ())
+    member.kind, member.description = key, description
+    for obj in objects:
+        member.objects.add().object = obj
+    member.collection = collection
+    for image in images:
+        member.pictures.add().filepath = str(image)
+    cast.active_member_index = len(cast.members) - 1
+    return member

@@ -24,7 +24,7 @@ from .backend.base import GenerationResult
 from .backend.errors import OfflineError
 from .backend.jobs.request import ShotRef
 from .backend.wan2gp.templates import Wan2GPConfigTemplates  # noqa: F401 - exported (_API_NAMES)
-from .scene import budget, props, shots
+from .scene import budget, cast, props, shots
 from .scene.config import get_preferences, output_root
 from .session import drain, engine, shot_jobs, submit
 from .session.cinematographer import (  # noqa: F401 - exported (_API_NAMES): the design notes' names
@@ -297,6 +297,57 @@ def list_loras(model_type: str, url: str | None = None) -> list[Any]:
         return list(client.list_loras(model_type))
     finally:
         client.close()
+
+
+# --- the cast (issue 17) -----
+def _objects(items: Iterable[Any]) -> list[bpy.types.Object]:
+    found = []
+    for item in items:
+        obj = bpy.data.objects.get(item) if isinstance(item, str) else item
+        if obj is None:
+            raise ValueError(f"No object named {item!r}")
+        found.append(obj)
+    return found
+
+
+def add_cast_member(
+    name: str,
+    objects: Iterable[Any] = (),
+    collection: Any = None,
+    images: Iterable[str] = (),
+    description: str = "",
+    kind: str = "character",
+    scene: bpy.types.Scene | str | None = None,
+) -> str:
+    """Add a cast member to ``scene`` (default: the current one): a ``kind`` ("character", "prop" or
+    "place") that ``objects`` and/or ``collection`` (objects or names) stand for, with ``images`` as its
+    reference pictures. Returns its name (made unique: "Keeper.001" when "Keeper" is taken). Raises
+    ValueError for an unknown object, collection or kind."""
+    target = _scene(scene)
+    found = _objects(objects)
+    group = bpy.data.collections.get(collection) if isinstance(collection, str) else collection
+    if isinstance(collection, str) and group is None:
+        raise ValueError(f"No collection named {collection!r}")
+    return cast.add_member(target, name, found, group, images, description, kind).name
+
+
+def render_cast_references(name: str, scene: bpy.types.Scene | str | None = None) -> list[str]:
+    """Render the member's front, three-quarter and side pictures from its own objects (Workbench, 512 px,
+    only its objects visible, neutral background) into ``<output folder>/cast``; they replace its earlier
+    rendered pictures. Blocks while Blender renders. Returns the files. Raises ValueError (a
+    ``cast.CastError``) for an unknown member or one with nothing visible to render."""
+    target = _scene(scene)
+    member = cast.find_member(target, name)
+    if member is None:
+        raise cast.CastError(f"No cast member named {name!r}")
+    return [str(path) for path in cast.render_references(target, member)]
+
+
+def cast_in_shot(camera: Any) -> list[str]:
+    """The names of the cast members in the shot: those the camera sees at some frame of the shot's range
+    (camera and object animation included, hidden objects not), plus the shot's included ones, minus its
+    excluded ones; in cast order."""
+    return cast.names_in_shot(_camera(camera))
 
 
 # --- the backend functions, with the preferences' defaults -----

@@ -22,6 +22,8 @@ from .backend.lazy import loaded
 from .blender import ticker
 from .scene import config, props, tool_props
 from .ui import (
+    cast_ops,
+    cast_panels,
     earlier_ops,
     fix_ops,
     layout_ops,
@@ -38,7 +40,7 @@ from .ui import (
 CLASSES: tuple[type, ...] = (
     *props.classes, *tool_props.classes, *preferences.classes, *shot_ops.classes, *strip_ops.classes,
     *layout_ops.classes, *menus.classes, *shot_panels.classes, *strip_panels.classes, *earlier_ops.classes,
-    *fix_ops.classes, *reference_ops.classes, *wan2gp_ops.classes,
+    *cast_ops.classes, *cast_panels.classes, *fix_ops.classes, *reference_ops.classes, *wan2gp_ops.classes,
 )  # fmt: skip
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so
@@ -92,8 +94,18 @@ def _on_render_end(*_args: object) -> None:
 
 
 @persistent
+def _on_depsgraph_update(_scene: object, depsgraph: object) -> None:
+    """Something moved or was re-animated: the cast detections it may change are dropped (issue 17). Only
+    once the cast module is in use; cheap (reads the update list, computes nothing)."""
+    cast = _loaded("scene.cast")
+    if cast is not None:
+        cast.invalidate(depsgraph)
+
+
+@persistent
 def _on_load_post(*_args: object) -> None:
     ticker.clear_busy()
+    _on_depsgraph_update(None, None)  # another file: no cast detection of the last one holds
     if _loaded("session.engine") is not None or _job_store_exists():
         # Reads the store on the engine's own thread and starts nothing (jobs of an earlier session wait
         # for the user's Resume); shots saved mid-job are marked once the store is read (earlier.tick).
@@ -136,6 +148,7 @@ HANDLERS = {
     "render_complete": _on_render_end,
     "render_cancel": _on_render_end,
     "load_post": _on_load_post,
+    "depsgraph_update_post": _on_depsgraph_update,
 }
 
 

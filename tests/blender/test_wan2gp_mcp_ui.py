@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -69,6 +69,9 @@ def test_shot_lists_loras_generates_finishes_and_cancels_over_mcp(
 ) -> None:
     from blender_movie_director.backend.media import probe_video
     from blender_movie_director.blender import compat
+    from blender_movie_director.scene.config import get_preferences
+    from blender_movie_director.session import wan2gp_offer
+    from blender_movie_director.ui import strip_ops
 
     scene = blender.context.scene
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a red ball bouncing")
@@ -94,9 +97,18 @@ def test_shot_lists_loras_generates_finishes_and_cancels_over_mcp(
     strip_name = settings.strip_name
     editor = compat.sequence_editor(scene)
     editor.active_strip = compat.all_strips(editor)[strip_name]  # the strip menu acts on the active strip
-    assert blender.ops.moviedir.strip_finish(
-        strip=strip_name, process="lanczos", parameters='{"multiplier": 2.0}'
-    ) == {"FINISHED"}
+    # The Finish dialog offers what the server said it can do to a video clip (asked in a worker).
+    assert wan2gp_offer.refresh_finish(get_preferences(), settings.takes[0].filepath)
+    drain_until(lambda: not wan2gp_offer.running(), timeout=30)
+    assert "lanczos" in [item[0] for item in strip_ops._process_items(None, blender.context)]
+    multipliers = strip_ops._multiplier_items(SimpleNamespace(choice="lanczos"), blender.context)
+    assert [item[0] for item in multipliers][:3] == ["1", "1.5", "2"]
+    finish = blender.ops.moviedir.strip_finish
+    with pytest.raises(RuntimeError, match=re.escape("'multiplier' of 'lanczos' must be one of: 1, 1.5, 2")):
+        finish(strip=strip_name, process="lanczos", parameters='{"multiplier": 9.0}')  # refused, nothing sent
+    assert finish(strip=strip_name, choice="lanczos", multiplier="2") == {
+        "FINISHED"
+    }  # as the dialog sends it
     drain_until(lambda: len(settings.takes) == 2 or _failed_strip_job(), timeout=60)
     assert not _failed_strip_job(), _failed_strip_job()
     take = settings.takes[1]
@@ -143,6 +155,9 @@ def test_picker_groups_models_and_marks_what_the_server_has(blender: ModuleType,
     assert "not on this server" in by_id["t2v_2_2"][2]
     # A model the server lacks is said on the shot before submit, with the models it has.
     cam.movie_director.wan2gp_model = "t2v_2_2"
+    labels = _panel_labels(blender)
+    assert "Model not on this server" in labels
+    assert any(line.startswith("'Wan2.2 Text2video 14B' (t2v_2_2) has no") for line in labels), labels
     with pytest.raises(RuntimeError, match=re.escape("has no weights on this Wan2GP server. It has: ")):
         blender.ops.moviedir.generate_shot(quality="PREVIEW")
     assert cam.movie_director.status == "IDLE"
@@ -151,6 +166,26 @@ def test_picker_groups_models_and_marks_what_the_server_has(blender: ModuleType,
     blender.ops.moviedir.lora_add(name="nowhere.safetensors")
     with pytest.raises(RuntimeError, match=re.escape("'nowhere.safetensors' is not on the Wan2GP server")):
         blender.ops.moviedir.generate_shot(quality="PREVIEW")
+    assert "Model on this server" in _panel_labels(blender)
+
+
+def _panel_labels(bpy: ModuleType) -> list[str]:
+    """The shot panel drawn into a recording layout (strict: real UILayout methods, icons, properties)."""
+    from blender_movie_director.ui import shot_panels, wan2gp_ops
+    from tests.blender.recording_layout import RecordingLayout
+
+    layout = RecordingLayout(bpy)
+    shot_panels.draw_shot(layout, bpy.context)
+    lists = [c.args[0] for c in layout.find("template_list")]
+    assert wan2gp_ops.MOVIEDIR_UL_loras.bl_idname in lists
+    ops = {idname for idname, _text, _props in layout.operators()}
+    assert {
+        "moviedir.lora_choose",
+        "moviedir.lora_add",
+        "moviedir.lora_remove",
+        "moviedir.wan2gp_refresh",
+    } <= ops
+    return layout.labels()
 
 
 def test_finish_is_grey_over_the_web_ui_route(blender: ModuleType, mcp_ready: Any, clip_factory) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -344,16 +345,17 @@ def model_label(backend: str, model: str) -> str:
 
 
 # --- finish (WanGP's postprocessing of the clip: upscale, frame interpolation…; issue 16) -----
-def check_finish(process: str, parameters: dict[str, Any], processes: list[Any] | None) -> None:
+def check_finish(process: str, parameters: Mapping[str, Any], processes: list[Any] | None) -> None:
     """Refuse a process or parameter the server did not offer for this kind of clip (``processes``: its
     discovery answer; None when not known yet: then the server judges). Raises :class:`ActionError`."""
     if processes is None:
         return
-    offered = {str(p.get("id")): p for p in processes if isinstance(p, dict)}
+    offered = {str(p.get("id")): p for p in processes if isinstance(p, Mapping)}
     if process not in offered:
         names = ", ".join(f"{pid} ({p.get('label', pid)})" for pid, p in offered.items()) or "none"
         raise ActionError(f"The Wan2GP server offers no '{process}' for video clips. It offers: {names}.")
-    fields = {str(f.get("name")): f for f in offered[process].get("parameters") or () if isinstance(f, dict)}
+    declared = offered[process].get("parameters") or ()
+    fields = {str(f.get("name")): f for f in declared if isinstance(f, Mapping)}
     for name in parameters:
         if name not in fields:
             raise ActionError(f"'{process}' takes no '{name}' (it takes: {', '.join(fields) or 'nothing'}).")

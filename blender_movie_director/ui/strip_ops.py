@@ -341,7 +341,7 @@ def _process_items(self: Any, context: bpy.types.Context | None) -> list[tuple[s
 def _multiplier_items(self: Any, context: bpy.types.Context | None) -> list[tuple[str, str, str]]:
     process = next((p for p in _finish_processes(context) if p.get("id") == self.choice), None)
     fields = process.get("parameters") or [] if process is not None else []
-    field = next((f for f in fields if isinstance(f, dict) and f.get("name") == "multiplier"), None)
+    field = next((f for f in fields if hasattr(f, "get") and f.get("name") == "multiplier"), None)
     allowed = [v for v in (field or {}).get("enum") or [] if isinstance(v, int | float)]
     key = ("multiplier", *allowed)
     if key not in _FINISH_ITEMS:

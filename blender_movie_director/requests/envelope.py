@@ -22,7 +22,12 @@ from ..backend.limits import MiB
 from ..scene.config import get_preferences, output_root
 
 #: How an input's role reads in a message.
-ROLE_NAMES = {"image_start": "start image", "image_end": "end image", "video": "source video"}
+ROLE_NAMES = {
+    "image_start": "start image",
+    "image_end": "end image",
+    "video": "source video",
+    "image_refs": "a cast reference picture",
+}
 
 #: Subfolder of the output folder for clips made from strips that are no shot's.
 STRIP_FOLDER = "director"
@@ -81,14 +86,17 @@ def check_stored_inputs(inputs: Mapping[str, str], *, picked: Iterable[str] = ()
     click would send any local file to the user's own service."""
     root = output_root()
     chosen = {_resolved(path) for path in picked if path}
-    for role, path in inputs.items():
-        if inside(path, root) or _resolved(path) in chosen:
-            continue
-        raise StoredInputError(
-            f"This clip was made from {path} ({ROLE_NAMES.get(role, role)}), which is outside the output "
-            f"folder {root}: Movie Director reuses files a stored request names only from there. Pick the "
-            "file again (as the shot's start image) and generate the shot."
-        )
+    for role, value in inputs.items():
+        # image_refs holds several paths, one a line (the cast's pictures, issue 17): each is checked.
+        for path in value.split("\n") if role == "image_refs" else [value]:
+            if not path or inside(path, root) or _resolved(path) in chosen:
+                continue
+            again = "in the Cast panel" if role == "image_refs" else "(as the shot's start image)"
+            raise StoredInputError(
+                f"This clip was made from {path} ({ROLE_NAMES.get(role, role)}), which is outside the output "
+                f"folder {root}: Movie Director reuses files a stored request names only from there. Pick "
+                f"the file again {again} and generate the shot."
+            )
 
 
 def _resolved(path: str) -> str:

@@ -100,7 +100,7 @@ def regenerate(strip: Any, scene: bpy.types.Scene, count: int = 1, prefs: Any = 
         try:
             request, credentials = wrap.rewrap(
                 base,
-                picked=(bpy.path.abspath(obj.movie_director.image_input),) if obj is not None else (),
+                picked=_picked(obj, scene),
                 settings=settings,
                 priority=PRIORITY_PREVIEW,
                 label=f"{strip.name} · new take",
@@ -109,6 +109,17 @@ def regenerate(strip: Any, scene: bpy.types.Scene, count: int = 1, prefs: Any = 
             raise ActionError(str(exc)) from exc
         planned.append(Planned(request, credentials, obj.name if obj else ""))
     return planned
+
+
+def _picked(obj: Any, scene: bpy.types.Scene) -> tuple[str, ...]:
+    """Files the user chose that a stored request may name: the shot's start image and the scene's cast
+    pictures (chosen in the Cast panel, issue 17)."""
+    if obj is None:
+        return ()
+    from ..scene import cast
+
+    pictures = [p for member in cast.cast_of(scene).members for p in cast.member_pictures(member)]
+    return (bpy.path.abspath(obj.movie_director.image_input), *pictures)
 
 
 # --- retake -----

@@ -130,6 +130,18 @@ def test_wan2gp_request_record_and_frames_carry_exactly_the_cast_in_view(
     take = cast_shot.movie_director.takes[0].filepath
     _assert_frames_show(take, sent)
 
+    # New takes of the strip reuse the pictures the cast still has (chosen in the Cast panel), and only those.
+    from blender_movie_director.blender import compat
+    from blender_movie_director.requests import strip as strip_requests
+
+    scene = blender.context.scene
+    strip = compat.all_strips(compat.sequence_editor(scene))[cast_shot.movie_director.strip_name]
+    (again,) = strip_requests.regenerate(strip, scene)
+    assert again.request.inputs["image_refs"].split("\n") == sent
+    scene.movie_director.cast.members["Tower"].pictures.clear()
+    with pytest.raises(strip_requests.ActionError, match=r"cast reference picture.*Cast panel"):
+        strip_requests.regenerate(strip, scene)
+
 
 @pytest.mark.standin
 def test_wavespeed_request_and_frames_carry_exactly_the_cast_in_view(

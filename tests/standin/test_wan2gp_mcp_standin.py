@@ -309,6 +309,9 @@ def test_text_to_video_job_to_success(mcp, tmp_path):
     )
     kinds = [e["kind"] for e in snap["events"]]
     assert kinds[-2:] == ["output", "completed"]
+    console = [e["data"]["text"] for e in snap["events"] if e["kind"] == "stream"]
+    assert any("Processing request of type" in line for line in console)  # our own polls, as on the real one
+    assert "CallToolRequest" in "".join(console) and console[-1].startswith("New video saved to Path: ")
     progress = [e["data"] for e in snap["events"] if e["kind"] == "progress"]
     assert [p["progress"] for p in progress] == [20, 20, 30, 41, 52, 63, 74, 95]
     assert progress[-1]["phase"] == "decoding" and progress[-1]["status"].startswith("VAE Decoding | ")

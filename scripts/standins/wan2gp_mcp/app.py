@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from . import docs, tools
+from . import console, docs, tools
 from .gallery import MAX_BYTES, Gallery, UploadError, content_type
 from .jobs import Session
 from .models import Options
@@ -47,6 +47,7 @@ def build_server(knobs: Knobs, options: Options) -> tuple[FastMCP, Session]:
     )
     tools.register(mcp, session)
     docs.register(mcp)
+    console.install(session)
 
     @mcp.custom_route("/wangp_api/gallery/upload/{token}", methods=["PUT"])
     async def upload(request: Request) -> Response:

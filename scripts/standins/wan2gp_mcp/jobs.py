@@ -158,6 +158,13 @@ class Session:
         self.loaded_model: str | None = None
 
     # -- bookkeeping ---------------------------------------------------------------------------------
+    def console(self, stream: str, text: str) -> None:
+        """A console line of the server: a ``stream`` event of the running job, if any."""
+        with self._lock:
+            job = self._busy
+        if job is not None and not job.finished.is_set():
+            job.emit("stream", {"stream": stream, "text": text})
+
     def job(self, job_id: str) -> Job:
         with self._lock:
             job = self._jobs.get(job_id)
@@ -276,7 +283,7 @@ class Session:
             err = _error(str(exc), index, "generation")
             job.emit("error", err)
             return [err]
-        job.emit("stream", {"stream": "stdout", "text": f"New video saved to Path: {path}"})
+        self.console("stdout", f"New video saved to Path: {path}")
         job.emit("output")
         files.append(str(path))
         item_settings = self._item_settings(model, params, settings, started)

@@ -366,8 +366,13 @@ def test_job_level_input_errors(mcp):
     missing = mcp.ok("wangp_generate", source={"prompt": "no model type"}, wait=True)
     assert missing["result"]["errors"][0]["stage"] == "validation"
     assert missing["result"]["errors"][0]["message"] == "No model_type specified"
-    lacking = mcp.ok("wangp_generate", source={"model_type": "flux", "prompt": "x"}, wait=True)  # no weights
-    assert lacking["result"]["errors"][0]["message"] == HUB_ERROR
+    two = [{"model_type": "flux", "prompt": "x"}, {"model_type": "flux_schnell", "prompt": "y"}]  # no weights
+    result = mcp.ok("wangp_generate", source=two, wait=True)["result"]
+    assert [(e["message"], e["task_index"], e["stage"]) for e in result["errors"]] == [
+        (HUB_ERROR, 1, "generation"),
+        (HUB_ERROR, 2, "generation"),
+    ]
+    assert (result["total_tasks"], result["failed_tasks"], result["success"]) == (2, 2, False)
 
 
 def test_one_at_a_time_and_cancel_during_denoising(mcp):

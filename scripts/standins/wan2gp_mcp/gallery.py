@@ -118,7 +118,7 @@ class Gallery:
                 if (media_type == "all" or it["media_type"] == media_type)
                 and (it["selected"] or not selected_only)
             ]
-        return items[-max(0, int(limit)) :] if limit >= 0 else []
+        return items[-int(limit) :] if limit > 0 else []
 
     # -- upload --------------------------------------------------------------------------------------
     def create_upload(self, filename: str) -> dict[str, Any]:

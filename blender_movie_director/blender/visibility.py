@@ -124,19 +124,41 @@ def _needs_blender(obj: Any) -> bool:
     return False
 
 
+#: F-curve (by pointer) -> its sampled (x, y) table, or None when Blender must evaluate it. Dropped with
+#: :func:`forget_curves` whenever keyframes may have changed (the cast's depsgraph handler).
+_TABLES: dict[int, Any] = {}
+
+
+def forget_curves() -> None:
+    _TABLES.clear()
+
+
 def evaluate_curve(fc: Any, frames: Any) -> Any:
     """Values of F-curve ``fc`` at ``frames`` (numpy float array), from its keyframes; Blender's own
     ``evaluate`` for what is not plain Constant/Linear/Bezier with constant extrapolation."""
     import numpy as np
 
     frames = np.asarray(frames, dtype=np.float64)
+    key = fc.as_pointer()
+    if key not in _TABLES:
+        _TABLES[key] = _table(fc)
+    table = _TABLES[key]
+    if table is None:
+        return np.array([fc.evaluate(f) for f in frames])
+    return np.interp(frames, table[0], table[1])
+
+
+def _table(fc: Any) -> Any:
+    """(x, y) points the curve passes through, dense on Bezier segments; None when not plain."""
+    import numpy as np
+
     points = fc.keyframe_points
     count = len(points)
     if count == 0:
-        return np.zeros(len(frames))
-    modes = {k.interpolation for k in points}
-    if fc.modifiers or fc.extrapolation != "CONSTANT" or not modes <= _SIMPLE_INTERPOLATION:
-        return np.array([fc.evaluate(f) for f in frames])
+        return np.zeros(1), np.zeros(1)
+    modes = [k.interpolation for k in points]
+    if fc.modifiers or fc.extrapolation != "CONSTANT" or not set(modes) <= _SIMPLE_INTERPOLATION:
+        return None
     co = np.empty(count * 2)
     left = np.empty(count * 2)
     right = np.empty(count * 2)
@@ -145,13 +167,16 @@ def evaluate_curve(fc: Any, frames: Any) -> Any:
     points.foreach_get("handle_right", right)
     co, left, right = co.reshape(-1, 2), left.reshape(-1, 2), right.reshape(-1, 2)
     if count == 1:
-        return np.full(len(frames), co[0, 1])
+        return co[:, 0], co[:, 1]
+    t = np.linspace(0.0, 1.0, BEZIER_SAMPLES)[:, None]
+    u = 1.0 - t
+    weights = (u**3, 3 * u * u * t, 3 * u * t * t, t**3)
     xs: list[Any] = []
     ys: list[Any] = []
     for i in range(count - 1):  # one segment per pair of keys; its mode is the left key's
         x0, y0 = co[i]
         x1, y1 = co[i + 1]
-        mode = points[i].interpolation
+        mode = modes[i]
         if mode == "CONSTANT":
             xs.append(np.array([x0, np.nextafter(x1, x0)]))
             ys.append(np.array([y0, y0]))
@@ -160,9 +185,7 @@ def evaluate_curve(fc: Any, frames: Any) -> Any:
             ys.append(np.array([y0, y1]))
         else:
             p1, p2 = _corrected_handles(co[i], right[i], left[i + 1], co[i + 1])
-            t = np.linspace(0.0, 1.0, BEZIER_SAMPLES)[:, None]
-            u = 1.0 - t
-            curve = u**3 * co[i] + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t**3 * co[i + 1]
+            curve = weights[0] * co[i] + weights[1] * p1 + weights[2] * p2 + weights[3] * co[i + 1]
             xs.append(curve[:, 0])
             ys.append(curve[:, 1])
     xs.append(co[-1:, 0])  # the last key itself (a Constant segment stops just before it)
@@ -170,7 +193,7 @@ def evaluate_curve(fc: Any, frames: Any) -> Any:
     x = np.concatenate(xs)
     y = np.concatenate(ys)
     order = np.argsort(x, kind="stable")
-    return np.interp(frames, x[order], y[order])
+    return x[order], y[order]
 
 
 def _corrected_handles(v1: Any, v2: Any, v3: Any, v4: Any) -> tuple[Any, Any]:
@@ -409,20 +432,36 @@ def groups_in_view(
     ortho, frustum = _frustums(scene, camera, frames)
     xmin, xmax, ymin, ymax, near, far = (frustum[:, i : i + 1] for i in range(6))  # (F or 1, 1)
     (cam_world,) = placements.world([camera])
-    to_camera = np.linalg.inv(cam_world)  # (F or 1, 4, 4)
+    to_camera = _affine_inverse(cam_world)  # (F or 1, 4, 4)
     unique = list({obj.name: obj for obj in everyone}.values())
-    worlds = placements.world(unique)
-    seen: dict[str, bool] = {}
-    for obj, world in zip(unique, worlds, strict=True):
-        corners = _box_corners(obj, depsgraph)  # (8, 4)
-        local = (to_camera @ world) @ corners.T  # (F or 1, 4, 8)
-        x, y, z = local[:, 0], local[:, 1], local[:, 2]
-        if ortho:
-            planes = (x - xmin, xmax - x, y - ymin, ymax - y, -z - near, far + z)
-        else:
-            planes = (x + xmin * z, -x - xmax * z, y + ymin * z, -y - ymax * z, -z - near, far + z)
-        outside = np.zeros(np.broadcast(*planes).shape[0], dtype=bool)
-        for plane in planes:
-            outside |= (plane < 0.0).all(axis=1)
-        seen[obj.name] = not outside.all()
+    count = len(frames)
+    worlds = np.stack([np.broadcast_to(w, (count, 4, 4)) for w in placements.world(unique)])  # (K, F, 4, 4)
+    corners = np.stack([_box_corners(obj, depsgraph) for obj in unique])  # (K, 8, 4)
+    local = np.matmul(to_camera[None] @ worlds, corners.transpose(0, 2, 1)[:, None])  # (K, F, 4, 8)
+    x, y, z = local[:, :, 0], local[:, :, 1], local[:, :, 2]
+    xmin, xmax, ymin, ymax, near, far = (b[None] for b in (xmin, xmax, ymin, ymax, near, far))
+    if ortho:
+        planes = (x - xmin, xmax - x, y - ymin, ymax - y, -z - near, far + z)
+    else:
+        planes = (x + xmin * z, -x - xmax * z, y + ymin * z, -y - ymax * z, -z - near, far + z)
+    outside = np.zeros(x.shape[:2], dtype=bool)  # (K, F)
+    for plane in planes:
+        outside |= (plane < 0.0).all(axis=2)
+    seen = {obj.name: not out.all() for obj, out in zip(unique, outside, strict=True)}
     return [any(seen[obj.name] for obj in group) for group in groups]
+
+
+def _affine_inverse(matrices: Any) -> Any:
+    """Inverses of (N, 4, 4) affine matrices (no LAPACK call per matrix: adjugate of the 3 x 3 part)."""
+    import numpy as np
+
+    a = matrices[:, :3, :3]
+    c0, c1, c2 = a[:, :, 0], a[:, :, 1], a[:, :, 2]
+    rows = np.stack([np.cross(c1, c2), np.cross(c2, c0), np.cross(c0, c1)], axis=1)
+    det = np.einsum("ni,ni->n", c0, rows[:, 0])
+    inv3 = rows / np.where(det == 0.0, 1e-12, det)[:, None, None]
+    out = np.zeros_like(matrices, dtype=np.float64)
+    out[:, :3, :3] = inv3
+    out[:, :3, 3] = -np.einsum("nij,nj->ni", inv3, matrices[:, :3, 3])
+    out[:, 3, 3] = 1.0
+    return out

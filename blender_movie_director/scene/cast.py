@@ -108,6 +108,7 @@ def invalidate(depsgraph: Any = None) -> None:
     global _generation
     if depsgraph is None:
         _cache.clear()
+        visibility.forget_curves()
         _generation += 1
         return
     for update in depsgraph.updates:
@@ -116,9 +117,11 @@ def invalidate(depsgraph: Any = None) -> None:
         if kind == "OBJECT":
             if update.is_updated_transform or update.is_updated_geometry:
                 _generation += 1
+                visibility.forget_curves()
                 return
         elif kind in _RELEVANT_TYPES:
             _generation += 1
+            visibility.forget_curves()
             return
 
 
@@ -138,14 +141,19 @@ def _key(scene: bpy.types.Scene, camera: bpy.types.Object, groups: list[tuple[st
     )
 
 
-def in_view(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> frozenset[str]:
-    """The names of the members whose objects ``camera`` sees at some frame of its shot's range."""
+def in_view(
+    camera: bpy.types.Object, scene: bpy.types.Scene | None = None, *, fresh: bool = True
+) -> frozenset[str]:
+    """The names of the members whose objects ``camera`` sees at some frame of its shot's range.
+    ``fresh=False`` reuses the keyframe tables of the shots just computed (:func:`update_all`)."""
     scene = scene or shots.scene_of(camera)
     groups = [(m.name, member_objects(scene, m)) for m in cast_of(scene).members]
     key = _key(scene, camera, groups)
     cached = _cache.get(camera.name)
     if cached is not None and cached[0] == key:
         return cached[1]
+    if fresh:
+        visibility.forget_curves()
     rng = shots.shot_range(scene, camera)
     seen = visibility.groups_in_view(
         scene, camera, [objs for _name, objs in groups], range(rng.start, rng.end + 1)
@@ -168,7 +176,8 @@ def cached_in_view(camera: bpy.types.Object, scene: bpy.types.Scene | None = Non
 
 def update_all(scene: bpy.types.Scene) -> dict[str, frozenset[str]]:
     """Detect the cast of every shot of ``scene`` (the Update Cast operator); shot name -> members."""
-    return {cam.name: in_view(cam, scene) for cam in shots.scene_shots(scene)}
+    visibility.forget_curves()
+    return {cam.name: in_view(cam, scene, fresh=False) for cam in shots.scene_shots(scene)}
 
 
 def override(camera: bpy.types.Object, member: str) -> str:

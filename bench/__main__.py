@@ -36,6 +36,7 @@ FIGURES: dict[str, str] = {
     "P10": "bench.p10_store_load",
     "P11": "bench.p11_hostile",
     "P12": "bench.p12_zip_size",
+    "P15": "bench.p15_cast",  # also gives P16 (Render References)
 }
 WHAT: dict[str, str] = {
     "P1": "Main-thread time of one drain tick (16 jobs x 10 Hz progress, plus an import)",
@@ -50,6 +51,7 @@ WHAT: dict[str, str] = {
     "P10": "Open a .blend with a 40k-record job store: main-thread cost; the store's own read and compaction",
     "P11": "Peak memory growth under each hostile answer (huge poll, error body, /config; endless download)",
     "P12": "Extension zip size per platform: the slim bundle vs the bundle before issue 16",
+    "P15": "Cast detection, 10 shots x 20 members x 240 frames (vs frame_set alone); P16: Render References",
 }
 
 

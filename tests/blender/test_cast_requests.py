@@ -181,6 +181,7 @@ def test_a_bad_picture_stops_the_request_naming_member_and_file(
     assert "cast member 'Tower'" in message and str(path) in message
     assert ("does not exist" if case == "missing" else "is not a picture") in message
     assert references.problem("Shot_010") == message  # what the shot panel shows
+    assert "cast member 'Tower'" in " ".join(_draw_shot(blender, cast_shot).labels())
     assert cast_shot.movie_director.status == "IDLE" and not engine.active_ids()
 
 
@@ -204,5 +205,25 @@ def test_panel_says_what_the_model_leaves_out_and_offers_one_that_takes_pictures
     settings.wan2gp_model = "t2v_1.3B"
     none = references.cached_plan(cast_shot, scene, "WAN2GP", "t2v_1.3B")
     assert none.wanted and none.suggestion == "phantom_1.3B" and none.inputs() == {}
+    # The shot panel says it before anything is sent, with the button that switches the model.
+    layout = _draw_shot(blender, cast_shot)
+    labels = " ".join(layout.labels())
+    assert "t2v_1.3B takes no reference pictures" in labels
+    (op,) = [o for o in layout.operators() if o[0] == "moviedir.use_reference_model"]
+    assert op[2] == {"shot": "Shot_010", "model": "phantom_1.3B"} and op[1].startswith("Use ")
     assert blender.ops.moviedir.use_reference_model(shot="Shot_010", model=none.suggestion) == {"FINISHED"}
     assert settings.wan2gp_model == "phantom_1.3B"
+    layout = _draw_shot(blender, cast_shot)
+    assert "takes no reference pictures" not in " ".join(layout.labels())
+    assert not [o for o in layout.operators() if o[0] == "moviedir.use_reference_model"]
+
+
+def _draw_shot(bpy: ModuleType, cam: Any) -> Any:
+    from blender_movie_director.ui import shot_panels
+    from tests.blender.recording_layout import RecordingLayout
+
+    scene = bpy.context.scene
+    scene.movie_director.active_shot_index = list(scene.objects).index(cam)
+    layout = RecordingLayout(bpy)
+    shot_panels.draw_shot(layout, bpy.context)
+    return layout

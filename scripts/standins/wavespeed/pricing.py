@@ -73,7 +73,7 @@ RULES: dict[str, PriceRule] = {
         0.06, "per 5 s by resolution, x2 with audio", _seedance
     ),
     "google/veo3.1-fast/text-to-video": PriceRule(
-        0.80,
+        0.40,
         "duration * (generate_audio ? 0.15 : 0.10)",
         lambda i, s: (0.15 if i.get("generate_audio", True) else 0.10) * s,
     ),
@@ -106,7 +106,7 @@ def _from_extras(raw: dict[str, Any]) -> PriceRule | None:
         usd = next((u for when, u in rates if all(inputs.get(k) == v for k, v in when.items())), rates[0][1])
         return usd * seconds if per_second else usd
 
-    floor = rates[0][1] * (5 if per_second else 1)
+    floor = min(usd for _when, usd in rates) * (5 if per_second else 1)
     return PriceRule(floor, f"{'rate x seconds' if per_second else 'per run'} (model_extras.json)", compute)
 
 

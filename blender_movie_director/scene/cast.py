@@ -88,10 +88,18 @@ def has_objects(member: Any) -> bool:
     return bool(_declared_objects(member))
 
 
-def member_objects(scene: bpy.types.Scene, member: Any, view_layer: Any = None) -> list[bpy.types.Object]:
-    """The member's objects that can appear in the scene's render (hidden ones left out)."""
-    shown = visibility.renderable_objects(scene, view_layer)
+def member_objects(
+    scene: bpy.types.Scene, member: Any, shown: set[str] | None = None
+) -> list[bpy.types.Object]:
+    """The member's objects that can appear in the scene's render (hidden ones left out); ``shown``: the
+    scene's renderable object names when the caller already has them."""
+    shown = visibility.renderable_objects(scene) if shown is None else shown
     return [obj for obj in _declared_objects(member) if obj.name in shown]
+
+
+def _groups(scene: bpy.types.Scene) -> list[tuple[str, list[bpy.types.Object]]]:
+    shown = visibility.renderable_objects(scene)
+    return [(m.name, member_objects(scene, m, shown)) for m in cast_of(scene).members]
 
 
 # --- who is in a shot -----
@@ -147,7 +155,7 @@ def in_view(
     """The names of the members whose objects ``camera`` sees at some frame of its shot's range.
     ``fresh=False`` reuses the keyframe tables of the shots just computed (:func:`update_all`)."""
     scene = scene or shots.scene_of(camera)
-    groups = [(m.name, member_objects(scene, m)) for m in cast_of(scene).members]
+    groups = _groups(scene)
     key = _key(scene, camera, groups)
     cached = _cache.get(camera.name)
     if cached is not None and cached[0] == key:
@@ -170,7 +178,7 @@ def cached_in_view(camera: bpy.types.Object, scene: bpy.types.Scene | None = Non
     if cached is None or cached[0][0] != _generation:
         return None
     scene = scene or shots.scene_of(camera)
-    groups = [(m.name, member_objects(scene, m)) for m in cast_of(scene).members]
+    groups = _groups(scene)
     return cached[1] if cached[0] == _key(scene, camera, groups) else None
 
 

@@ -235,3 +235,30 @@ def test_cast_panels_and_operators(stage: dict[str, Any]) -> None:
     assert ("moviedir.cast_render_references", "", {"member": "front"}) in layout.operators()
     bpy.ops.moviedir.cast_remove_member()
     assert "front" not in state.members
+
+
+def test_storyboard_cells_show_the_cast(stage: dict[str, Any], tmp_path: Path) -> None:
+    import numpy as np
+
+    from blender_movie_director.blender import frames
+    from blender_movie_director.scene import cast, storyboard
+
+    bpy, scene = stage["bpy"], stage["scene"]
+    addon_prefs(bpy).output_folder = str(tmp_path / "out")
+    material = bpy.data.materials.new("green")
+    material.diffuse_color = (0.1, 0.9, 0.1, 1.0)
+    stage["objs"]["Front"].data.materials.append(material)
+    front = cast.render_references(scene, cast.find_member(scene, "Front"), size=48)[0]
+    board = storyboard.write_storyboard(scene, tmp_path / "board.png", cell_width=192)
+    assert [(c.shot, c.cast, c.cast_pictures) for c in board.cells] == [
+        ("Shot_010", ("Front", "LastFrame"), (str(front),)),
+        ("Shot_020", (), ()),
+    ]
+    sheet = frames.read_pixels(board.path)[..., :3]
+    x, y, w, h = board.layout.picture_box(0)
+    size = max(16, h // 4)
+    thumb = sheet[y + h - size - 4 : y + h - 4, x + w - 4 - size : x + w - 4]
+    assert (thumb[..., 1] > thumb[..., 0] + 0.2).mean() > 0.05  # the green member's picture is there
+    x, y, w, h = board.layout.picture_box(1)
+    corner = sheet[y + h - size - 4 : y + h - 4, x + w - 4 - size : x + w - 4]
+    assert not (corner[..., 1] > corner[..., 0] + 0.2).any()  # no cast, no picture

@@ -2,7 +2,9 @@
 
 One cell per shot, in timeline order: a frame of the shot's current take (its middle frame; a grey
 "not generated yet" box for shots without one), the shot's name and length, the model that made it, and the
-prompt, and what the take cost; the header line ends with the project's spend (``budget.summary``).
+prompt, and what the take cost; the header line ends with the project's spend (``budget.summary``). A shot
+with cast members in it (issue 17, ``cast.shot_cast``) names them under the details and shows one small
+reference picture per member in the picture's lower right corner.
 Rendered by Blender itself, so it works headless in the ``bpy`` module and in ``blender -b`` with no
 Pillow: each cell is a throw-away scene whose Sequencer holds the clip (Blender decodes it with its own
 FFmpeg), a few TEXT strips and COLOR strips, rendered to a PNG; the cells are then laid out on one sheet
@@ -23,7 +25,7 @@ from typing import Any
 import bpy
 
 from ..blender import compat, frames
-from . import budget, catalogs, props, shots, takes
+from . import budget, cast, catalogs, props, shots, takes
 from .config import output_root
 from .tool_props import CELL_WIDTH
 
@@ -44,6 +46,8 @@ class Cell:
     title: str  # "Shot_010 · 2.00 s"
     details: str  # "t2v_1.3B · Wan2GP · take 2"
     prompt: str
+    cast: tuple[str, ...] = ()  # the members in the shot (issue 17)
+    cast_pictures: tuple[str, ...] = ()  # one existing reference picture per member that has one
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,44 @@ def collect_cells(scene: bpy.types.Scene) -> list[Cell]:
             label = catalogs.model_label(settings.backend, props.shot_model(settings))
             details = f"{label} · not generated yet"
             prompt = settings.prompt
-        cells.append(Cell(obj.name, clip, f"{obj.name} · {seconds:.2f} s", details, prompt.strip()))
+        names, pictures = _cast_of(scene, obj)
+        cells.append(
+            Cell(obj.name, clip, f"{obj.name} · {seconds:.2f} s", details, prompt.strip(), names, pictures)
+        )
     return cells
+
+
+def _cast_of(scene: bpy.types.Scene, obj: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The shot's cast members and a picture of each (the rendered front view first)."""
+    if not cast.cast_of(scene).members:
+        return (), ()
+    members = cast.shot_cast(obj, scene).members
+    pictures = []
+    for member in members:
+        ordered = sorted(member.pictures, key=lambda p: not p.endswith("_front.png"))
+        found = next((p for p in ordered if Path(p).is_file()), "")
+        if found:
+            pictures.append(found)
+    return tuple(m.name for m in members), tuple(pictures)
+
+
+def paste_thumbnails(sheet: Any, pictures: tuple[str, ...], box: tuple[int, int, int, int]) -> None:
+    """Small copies of ``pictures`` in a row at the lower right of ``box`` (x, y, w, h) of ``sheet``."""
+    import numpy as np
+
+    x, y, w, h = box
+    size = max(16, h // 4)
+    right = x + w - 4
+    for picture in reversed(pictures):
+        if right - size < x:
+            break
+        pixels = frames.read_pixels(picture)[..., :3]
+        rows = np.linspace(0, pixels.shape[0] - 1, size).astype(int)
+        cols = np.linspace(0, pixels.shape[1] - 1, size).astype(int)
+        top = y + h - size - 4
+        sheet[top - 1 : top + size + 1, right - size - 1 : right + 1] = TITLE_COLOR[:3]  # a thin frame
+        sheet[top : top + size, right - size : right] = pixels[rows][:, cols]
+        right -= size + 4
 
 
 def _clip_text(text: str, chars: int) -> str:
@@ -182,9 +222,15 @@ def render_cell(cell: Cell, layout: SheetLayout, path: str | Path) -> Path:
         _text(top, "title", 5, frame, cell.title, title_size, TITLE_COLOR, (0.03, line(0)))
         _text(top, "details", 6, frame, _clip_text(cell.details, chars), body_size, TEXT_COLOR,
               (0.03, line(title_size * 1.5)))  # fmt: skip
-        prompt = _clip_text(cell.prompt or "(no prompt)", chars * PROMPT_LINES)
-        _text(top, "prompt", 7, frame, prompt, body_size, TEXT_COLOR,
-              (0.03, line(title_size * 1.5 + body_size * 1.7)))  # fmt: skip
+        below = title_size * 1.5 + body_size * 1.7
+        prompt_lines = PROMPT_LINES
+        if cell.cast:
+            _text(top, "cast", 8, frame, _clip_text("Cast: " + ", ".join(cell.cast), chars), body_size,
+                  TITLE_COLOR, (0.03, line(below)))  # fmt: skip
+            below += body_size * 1.7
+            prompt_lines -= 1
+        prompt = _clip_text(cell.prompt or "(no prompt)", chars * prompt_lines)
+        _text(top, "prompt", 7, frame, prompt, body_size, TEXT_COLOR, (0.03, line(below)))
         return frames.render_still(scene, path, frame=frame)
 
 
@@ -236,6 +282,8 @@ def write_storyboard(
             png = render_cell(cell, layout, Path(folder) / f"cell_{i:03d}.png")
             x, y, w, h = layout.cell_box(i)
             sheet[y : y + h, x : x + w] = frames.read_pixels(png)[..., :3]
+            if cell.cast_pictures:
+                paste_thumbnails(sheet, cell.cast_pictures, layout.picture_box(i))
     out = frames.write_png(sheet, path)
     return Storyboard(out, layout, tuple(cells), time.perf_counter() - started, header)
 

@@ -154,10 +154,10 @@ WAN2GP_INPUT_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("control_video", "Control video", ("vace", "control", "edit")),
     ("audio", "Audio", ("avatar",)),
 )
-#: The picker's mark for what the server said: has the weights / lacks them / cannot tell (web UI) or
-#: not asked yet.
+#: The picker's mark for what the server said: has the weights / lacks them / not known (not asked yet,
+#: or WanGP's web UI, which cannot tell).
 AVAILABILITY_ICONS = {True: "CHECKMARK", False: "CANCEL", None: "BLANK1"}
-AVAILABILITY_WORDS = {True: "on this server", False: "not on this server", None: "server not asked"}
+AVAILABILITY_WORDS = {True: "on this server", False: "not on this server", None: "availability not known"}
 
 
 def wan2gp_input_group(model_id: str) -> tuple[str, str]:

@@ -68,6 +68,7 @@ class Offer:
 _lock = threading.Lock()
 _offers: dict[Key, Offer] = {}
 _threads: list[threading.Thread] = []
+_clients: set[Any] = set()  # the worker's open clients: join() closes them to end a call in flight
 _stop = threading.Event()
 _changed = False
 
@@ -125,14 +126,19 @@ def refresh(prefs: Any, model_types: Iterable[str] = (), *, timeout: float = 10.
             previous.transport if previous else "",
             previous.models if previous else {},
             previous.loras if previous else {},
+            fetched_at=previous.fetched_at if previous else 0.0,
         )
     )
     from ..blender import ticker
 
     ticker.start()  # the drain's tick redraws the sidebars when the answer comes in
     _stop.clear()
+    kept = dict(previous.loras) if previous else {}  # LoRA lists of models not asked again stay known
     thread = threading.Thread(
-        target=_fetch, args=(key, auth, wanted, timeout), name="movie-director-wan2gp-offer", daemon=True
+        target=_fetch,
+        args=(key, auth, wanted, timeout, kept),
+        name="movie-director-wan2gp-offer",
+        daemon=True,
     )
     with _lock:
         _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
@@ -144,7 +150,13 @@ def _text(value: Any) -> str:
     return str(value)[:MAX_NAME] if value is not None else ""
 
 
-def _fetch(key: Key, auth: tuple[str, str] | None, model_types: tuple[str, ...], timeout: float) -> None:
+def _fetch(
+    key: Key,
+    auth: tuple[str, str] | None,
+    model_types: tuple[str, ...],
+    timeout: float,
+    kept: Mapping[str, tuple[str, ...]] | None = None,
+) -> None:
     """The worker: every server of ``key``, models then LoRAs; posts one :class:`Offer`."""
     servers, transport = key
     models: dict[str, ModelOffer] = {}
@@ -173,6 +185,9 @@ def _fetch(key: Key, auth: tuple[str, str] | None, model_types: tuple[str, ...],
             lora_errors.setdefault(model_type, message)
     for model_type in loras:
         lora_errors.pop(model_type, None)
+    for model_type, names in (kept or {}).items():
+        if model_type not in model_types:
+            loras.setdefault(model_type, names)
     failed = bool(errors) and not models
     _post(
         Offer(
@@ -193,9 +208,9 @@ def _ask(
 ) -> tuple[str, dict[str, ModelOffer], dict[str, tuple[str, ...]], dict[str, str]]:
     from ..backend.wan2gp import Wan2GPClient
 
-    client = Wan2GPClient(url or None, auth=auth, connect_timeout=timeout, transport=transport)
+    client = _open(Wan2GPClient(url or None, auth=auth, connect_timeout=timeout, transport=transport))
     try:
-        records = client.list_models(available_only=False)
+        records = _call(client.list_models, available_only=False)
         found: dict[str, ModelOffer] = {}
         for record in list(records)[:MAX_MODELS]:
             model_type = _text(record.model_type)
@@ -207,19 +222,57 @@ def _ask(
             if _stop.is_set():
                 break
             try:
-                listed = client.list_loras(model_type)
+                listed = _call(client.list_loras, model_type)
             except BackendError as exc:
                 found_errors[model_type] = exc.user_message
                 continue
             found_loras[model_type] = tuple(_text(lora.name) for lora in list(listed)[:MAX_LORAS])
         return str(getattr(client, "transport", "") or ""), found, found_loras, found_errors
     finally:
-        client.close()
+        _close(client)
+
+
+def _stopped() -> BackendError | None:
+    """The client's stop check: the error its call ends with once :func:`join` asked the worker to stop."""
+    if not _stop.is_set():
+        return None
+    from ..backend.errors import JobCancelledError
+
+    return JobCancelledError("Stopped: Movie Director is being disabled.")
+
+
+def _call(method: Any, *args: Any, **kwargs: Any) -> Any:
+    """``method(*args, **kwargs)`` with the stop check when the client's method takes one (it then returns
+    within 0.1 s of :func:`join`)."""
+    import inspect
+
+    if "stop" in inspect.signature(method).parameters:
+        kwargs["stop"] = _stopped
+    return method(*args, **kwargs)
+
+
+def _open(client: Any) -> Any:
+    with _lock:
+        _clients.add(client)
+    if _stop.is_set():  # join() ran while the client was being made
+        _close(client)
+    return client
+
+
+def _close(client: Any) -> None:
+    with _lock:
+        _clients.discard(client)
+    client.close()
 
 
 def join(timeout: float = 15.0) -> bool:
-    """Stop and wait for the worker (unregister); True if none is left."""
+    """Stop the worker (its open client is closed, which ends a call in flight) and wait for it
+    (unregister); True if none is left."""
     _stop.set()
+    with _lock:
+        clients = list(_clients)
+    for client in clients:
+        _close(client)
     end = time.monotonic() + timeout
     with _lock:
         threads = list(_threads)
@@ -375,13 +428,15 @@ def _fetch_finish(key: Key, auth: tuple[str, str] | None, video_path: str, timeo
     error = ""
     processes: tuple[Mapping[str, Any], ...] = ()
     try:
-        client = Wan2GPClient(
-            servers[0] if servers else None, auth=auth, connect_timeout=timeout, transport=transport
+        client = _open(
+            Wan2GPClient(
+                servers[0] if servers else None, auth=auth, connect_timeout=timeout, transport=transport
+            )
         )
         try:
-            found = client.finish_processes(video_path)
+            found = _call(client.finish_processes, video_path)
         finally:
-            client.close()
+            _close(client)
         processes = tuple(
             MappingProxyType(_plain(p))
             for p in list(found)[:MAX_PROCESSES]

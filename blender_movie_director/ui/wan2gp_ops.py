@@ -248,6 +248,8 @@ def draw_wan2gp(layout: Any, obj: Any, context: Any) -> None:
         row.label(text="Asking the server…", icon="TIME")
     elif offer.state == "failed":
         row.label(text="The server did not answer", icon="ERROR")
+    elif state is None and offer.transport == "web_ui":
+        row.label(text="WanGP's web UI does not say which models it has", icon="INFO")
     else:
         row.label(text=f"Model {catalogs.AVAILABILITY_WORDS[state]}", icon=catalogs.AVAILABILITY_ICONS[state])
     op = row.operator(MOVIEDIR_OT_wan2gp_refresh.bl_idname, text="", icon="FILE_REFRESH")

@@ -139,7 +139,7 @@ def test_picker_groups_models_and_marks_what_the_server_has(blender: ModuleType,
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a quiet harbour")
     activate_shot(blender, cam)
     unasked = {item[0]: item for item in shot_ops._wan2gp_items(blender.context)}
-    assert unasked["t2v_1.3B"][3] == "BLANK1" and "server not asked" in unasked["t2v_1.3B"][2]
+    assert unasked["t2v_1.3B"][3] == "BLANK1" and "availability not known" in unasked["t2v_1.3B"][2]
     offer = _refresh(blender)
     items = shot_ops._wan2gp_items(blender.context)
     by_id = {item[0]: item for item in items}

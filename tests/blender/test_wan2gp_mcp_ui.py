@@ -141,6 +141,10 @@ def test_picker_groups_models_and_marks_what_the_server_has(blender: ModuleType,
     unasked = {item[0]: item for item in shot_ops._wan2gp_items(blender.context)}
     assert unasked["t2v_1.3B"][3] == "BLANK1" and "availability not known" in unasked["t2v_1.3B"][2]
     offer = _refresh(blender)
+    import movie_director as md  # the console API asks the same server the same question
+
+    assert {m.model_type for m in md.list_models(available_only=True)} == set(offer.available_models())
+    assert [lora.name for lora in md.list_loras("t2v_1.3B")] == list(offer.loras["t2v_1.3B"])
     items = shot_ops._wan2gp_items(blender.context)
     by_id = {item[0]: item for item in items}
     # Grouped by what the model takes, in the catalog's group order.

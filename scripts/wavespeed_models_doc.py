@@ -22,9 +22,9 @@ from blender_movie_director.scene.catalogs import wavespeed_group, wavespeed_tra
 #: Models the issue named that are not in the catalog, and why (kept here so the doc says so).
 NOT_ADDED = (
     (
-        "Seedance 2.5 image-to-video, reference-to-video, edit and extend (and the non-turbo text-to-video)",
+        "Seedance 2.5 reference-to-video, edit and extend (and the non-turbo text-to-video)",
         "WaveSpeed lists them (bytedance/seedance-2.5/...), but the stored copies of their pages were cut "
-        "before the parameter tables; only the turbo text-to-video table was readable.",
+        "before the parameter tables; only the turbo text-to-video and image-to-video ones were readable.",
     ),
     (
         "Wan 3.0 image-to-video and reference-to-video",

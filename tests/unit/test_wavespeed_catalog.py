@@ -30,6 +30,7 @@ NEW = (
     "kwaivgi/kling-v3.0-4k/text-to-video",
     "kwaivgi/kling-v3.0-4k/image-to-video",
     "bytedance/seedance-2.5/text-to-video-turbo",
+    "bytedance/seedance-2.5/image-to-video",
     "alibaba/wan-3.0/text-to-video",
     "wavespeed-ai/ltx-2.3/text-to-video",
     "google/veo3.1-fast/image-to-video",

@@ -193,7 +193,7 @@ def build_request(
     inputs = {"image_start": bpy.path.abspath(settings.image_input)} if with_image else {}
     # The cast in view (issue 17): its pictures where the model takes them (checked here, before any request),
     # its descriptions after the prompt.
-    cast_refs = references.for_shot(obj, backend, model, scene)
+    cast_refs = references.for_shot(obj, backend, model, scene, with_start_image=with_image)
     inputs.update(cast_refs.inputs())
     prompt = references.with_cast(settings.prompt.strip(), cast_refs)
     if backend == "WAVESPEED":

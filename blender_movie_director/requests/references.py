@@ -97,14 +97,16 @@ class ReferencePlan:
 
 
 # --- how many pictures a model takes -----
-def reference_limit(backend: str, model: str) -> int | None:
-    """How many cast pictures ``model`` takes: 0 none, None no limit (Wan2GP only), else the count."""
+def reference_limit(backend: str, model: str, *, with_start_image: bool = False) -> int | None:
+    """How many cast pictures ``model`` takes: 0 none, None no limit (Wan2GP only), else the count. A
+    WaveSpeed family answers for the member the job runs (its reference-to-video one, unless the shot also
+    sends a start picture)."""
     if backend.upper() == "WAVESPEED":
         from ..backend.errors import ValidationError
         from ..backend.wavespeed.models import max_references
 
         try:
-            return max_references(model)
+            return max_references(model, with_start_image=with_start_image)
         except ValidationError:
             return 0  # an unknown model: the job says so, naming it
     from ..backend.wan2gp.catalog import cast_reference_limit
@@ -153,7 +155,14 @@ def _person(kind: str) -> bool:
 
 
 # --- the plan -----
-def plan(members: Sequence[Member], backend: str, model: str, notes: Iterable[str] = ()) -> ReferencePlan:
+def plan(
+    members: Sequence[Member],
+    backend: str,
+    model: str,
+    notes: Iterable[str] = (),
+    *,
+    with_start_image: bool = False,
+) -> ReferencePlan:
     """Which pictures of ``members`` (nearest first) go to ``model``, which are left out, the prompt words.
 
     Pictures are taken round by round, nearest member first: every member's first picture, then every
@@ -162,7 +171,7 @@ def plan(members: Sequence[Member], backend: str, model: str, notes: Iterable[st
     """
     backend = backend.upper()
     ordered = sorted(members, key=lambda m: m.distance)  # stable: equal distances keep cast order
-    limit = reference_limit(backend, model)
+    limit = reference_limit(backend, model, with_start_image=with_start_image)
     suggestion = ""
     if backend != "WAVESPEED":
         from ..backend.wan2gp.catalog import reference_slot
@@ -336,7 +345,13 @@ def problem(shot: str) -> str:
 
 
 def for_shot(
-    camera: Any, backend: str, model: str, scene: Any = None, *, check: bool = True
+    camera: Any,
+    backend: str,
+    model: str,
+    scene: Any = None,
+    *,
+    check: bool = True,
+    with_start_image: bool = False,
 ) -> ReferencePlan:
     """The shot's reference plan for ``model``; with ``check`` the chosen files are checked too (raises
     :class:`ReferenceError`, remembered for the panel). Main thread (an operator or the request builder,
@@ -344,7 +359,7 @@ def for_shot(
     members, notes = members_for(camera, scene)
     for member in members:
         _distances[(camera.name, member.name)] = member.distance
-    references = plan(members, backend, model, notes)
+    references = plan(members, backend, model, notes, with_start_image=with_start_image)
     if check:
         try:
             check_pictures(references, camera.name)
@@ -355,7 +370,9 @@ def for_shot(
     return references
 
 
-def cached_plan(camera: Any, scene: Any, backend: str, model: str) -> ReferencePlan | None:
+def cached_plan(
+    camera: Any, scene: Any, backend: str, model: str, *, with_start_image: bool = False
+) -> ReferencePlan | None:
     """The plan from what is already known (for ``draw()``: no detection, no file read): the members the
     cast detection last found for the shot, its overrides, the cast's pictures and the last distances.
     None when the detection has not run since the scene changed."""
@@ -378,7 +395,7 @@ def cached_plan(camera: Any, scene: Any, backend: str, model: str) -> ReferenceP
                 distance=_distances.get((camera.name, member.name), math.inf),
             )
         )
-    return plan(members, backend, model)
+    return plan(members, backend, model, with_start_image=with_start_image)
 
 
 def forget() -> None:

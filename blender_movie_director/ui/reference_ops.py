@@ -76,7 +76,9 @@ def draw_references(layout: Any, obj: Any, context: Any) -> None:
         col.alert = True
         for i, line in enumerate(textwrap.wrap(said, 48)):
             col.label(text=line, icon="ERROR" if i == 0 else "BLANK1")
-    plan = references.cached_plan(obj, context.scene, settings.backend, shot_run_model(obj))
+    plan = references.cached_plan(
+        obj, context.scene, settings.backend, shot_run_model(obj), with_start_image=bool(settings.image_input)
+    )
     if plan is None:
         return
     col = layout.column(align=True)

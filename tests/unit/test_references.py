@@ -26,8 +26,20 @@ def test_a_model_without_references_gets_none_and_the_panel_offers_the_nearest_t
     assert plan.wanted and plan.left_out == ("Keeper",)
     assert plan.suggestion == "phantom_1.3B"
     assert plan.messages()[0].startswith("t2v_1.3B takes no reference pictures")
-    wavespeed = refs.plan([member("Keeper", 1, 3.0)], "WAVESPEED", "kwaivgi/kling-v4.0/text-to-video")
-    assert wavespeed.limit == 0 and wavespeed.suggestion == KLING_REFS
+    hunyuan = refs.plan(
+        [member("Keeper", 1, 3.0)], "WAVESPEED", "wavespeed-ai/hunyuan-video-1.5/text-to-video"
+    )
+    assert hunyuan.limit == 0 and hunyuan.suggestion and refs.reference_limit("WAVESPEED", hunyuan.suggestion)
+
+
+def test_a_wavespeed_family_sends_pictures_through_its_reference_member_unless_a_start_picture_goes_too():
+    """Kling 4.0 text-to-video with pictures runs the family's reference-to-video model (roles.py); with a
+    start picture the image-to-video model runs, which takes none: then the nearest taker is offered."""
+    keeper = [member("Keeper", 1, 3.0)]
+    plain = refs.plan(keeper, "WAVESPEED", "kwaivgi/kling-v4.0/text-to-video")
+    assert plain.limit == 10 and plain.paths == ("/p/Keeper0.png",)
+    started = refs.plan(keeper, "WAVESPEED", "kwaivgi/kling-v4.0/image-to-video", with_start_image=True)
+    assert started.limit == 0 and started.wanted and started.suggestion == KLING_REFS
 
 
 def test_no_limit_sends_every_picture_nearest_member_first_round_by_round():

@@ -131,14 +131,18 @@ addon_utils.extensions_refresh(ensure_wheels=True, addon_modules_pending=[module
 module = addon_utils.enable(module_name, default_set=True, handle_error=None)
 heavy_after_enable = [m for m in ("gradio_client", "httpx", "pydantic") if m in sys.modules]
 prefs = bpy.context.preferences.addons[module_name].preferences
-prefs.wan2gp_url, prefs.output_folder = V["wan2gp_url"], V["out"]
+prefs.output_folder = V["out"]
 prefs.wavespeed_api_key, prefs.wavespeed_base_url = V["wavespeed_key"], V["wavespeed_url"]
 md = importlib.import_module(module_name + ".api")
 scene = bpy.context.scene
 scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 320, 192, 100
 scene.frame_start, scene.frame_end = 1, 48
 jobs = []
-for name, frame, backend in (("Shot_010", 1, "WAN2GP"), ("Shot_020", 25, "WAVESPEED")):
+shots = (("Shot_010", 1, "WAN2GP", V["wan2gp_url"]), ("Shot_020", 17, "WAVESPEED", ""),
+         ("Shot_030", 33, "WAN2GP", V["wan2gp_mcp_url"]))
+for name, frame, backend, server in shots:
+    if server:  # a request takes the server of the moment: one shot over the web UI, one over MCP
+        prefs.wan2gp_url = server
     camera = bpy.data.objects.new(name, bpy.data.cameras.new(name))
     scene.collection.objects.link(camera)
     scene.timeline_markers.new(name, frame=frame).camera = camera
@@ -146,12 +150,14 @@ for name, frame, backend in (("Shot_010", 1, "WAN2GP"), ("Shot_020", 25, "WAVESP
     camera.movie_director.backend = backend
     jobs.append(md.generate_shot(camera))
 md.wait(jobs, timeout=120)
-shots = {j.shot: [j.state, bpy.data.objects[j.shot].movie_director.last_error, j.strip_name] for j in jobs}
+shots = {
+    j.shot: [j.state, bpy.data.objects[j.shot].movie_director.last_error, j.strip_name,
+             (j.result.metadata if j.result else {}).get("transport", "")] for j in jobs
+}
 gradio_client = sys.modules["gradio_client"]
 print(json.dumps({
     "module": module.__name__ if module else None,
     "heavy_after_enable": heavy_after_enable,
-    "url": prefs.effective_wan2gp_url(),
     "shots": shots,
     "hub_in_gradio_client": gradio_client.client.huggingface_hub.__doc__ or "",
     "imported": {
@@ -163,7 +169,9 @@ print(json.dumps({
 """
 
 
-def run_installed(linux_zip: Path, tmp_path: Path, *, wan2gp: Any, wavespeed: Any) -> dict[str, Any]:
+def run_installed(
+    linux_zip: Path, tmp_path: Path, *, wan2gp: Any, wan2gp_mcp: Any, wavespeed: Any
+) -> dict[str, Any]:
     repo_dir = tmp_path / "repo"
     repo_dir.mkdir()
     values = {
@@ -173,6 +181,7 @@ def run_installed(linux_zip: Path, tmp_path: Path, *, wan2gp: Any, wavespeed: An
         "repo": str(repo_dir),
         "out": str(tmp_path / "out"),
         "wan2gp_url": wan2gp.url,
+        "wan2gp_mcp_url": wan2gp_mcp.url,
         "wavespeed_url": wavespeed.url,
         "wavespeed_key": wavespeed.api_key,
     }
@@ -189,15 +198,22 @@ def run_installed(linux_zip: Path, tmp_path: Path, *, wan2gp: Any, wavespeed: An
 
 
 def test_installed_zip_runs_both_backends_on_bundled_wheels_only(
-    linux_zip: Path, tmp_path: Path, wan2gp_standin: Any, wavespeed_standin: Any
+    linux_zip: Path,
+    tmp_path: Path,
+    wan2gp_standin: Any,
+    wan2gp_mcp_standin: Any,
+    wavespeed_standin: Any,
 ) -> None:
-    report = run_installed(linux_zip, tmp_path, wan2gp=wan2gp_standin, wavespeed=wavespeed_standin)
+    report = run_installed(
+        linux_zip, tmp_path, wan2gp=wan2gp_standin, wan2gp_mcp=wan2gp_mcp_standin, wavespeed=wavespeed_standin
+    )
     assert report["module"] == "bl_ext.test_repo.movie_director"
     assert report["heavy_after_enable"] == []
-    assert report["url"] == wan2gp_standin.url
-    for shot, (state, error, strip) in report["shots"].items():
+    for shot, (state, error, strip, _transport) in report["shots"].items():
         assert (state, error) == ("succeeded", ""), shot
         assert strip == shot
+    # Both Wan2GP transports ran: Shot_010 over the web UI (gradio_client), Shot_030 over MCP (httpx).
+    assert [report["shots"][s][3] for s in ("Shot_010", "Shot_030")] == ["", "mcp"]
     # gradio_client ran with the package's stand-in for huggingface_hub (not installed in the zip).
     assert "gradio_import" in report["hub_in_gradio_client"]
 

@@ -1,5 +1,8 @@
 """Wan2GPClient against the Wan2GP stand-in (a real gradio 5.29 server in its own process).
 
+The main generate / progress / cancel / download tests run over both transports (``served``): the web UI
+stand-in and the MCP stand-in (``scripts/wan2gp-standin --mcp``), with the same client code and assertions.
+
 Every successful generation is checked on the decoded video (PyAV): size, frame count, and the marks the
 stand-in paints from the request (seed colour square, start image in frame 0, tinted control frames), so a
 path to the wrong video, or to a broken one, fails.
@@ -36,6 +39,22 @@ def client(wan2gp_standin, tmp_path) -> Wan2GPClient:
     c.close()
 
 
+@pytest.fixture(params=["web_ui", "mcp"])
+def served(request, tmp_path):
+    """(client, stand-in) for each transport; the MCP stand-in's address ends in /mcp (picked from it)."""
+    fixture = "wan2gp_standin" if request.param == "web_ui" else "wan2gp_mcp_standin"
+    standin = request.getfixturevalue(fixture)
+    c = Wan2GPClient(standin.url, output_dir=tmp_path / "out", timeout=120)
+    assert c.transport == request.param
+    yield c, standin
+    c.close()
+
+
+def server_files(standin) -> set[Path]:
+    """The videos in the stand-in's output folder (a stopped job must add none)."""
+    return set(standin.outputs.glob("*.mp4"))
+
+
 def assert_seed_video(path: str | Path, *, seed: int, width: int, height: int, frames: int) -> None:
     stats = videogen.probe(path)
     assert (stats.width, stats.height, stats.frames) == (width, height, frames)
@@ -63,7 +82,8 @@ def media(tmp_path_factory) -> dict[str, Path]:
 # --- text to video ---------------------------------------------------------------------------------------
 
 
-def test_t2v_end_to_end_with_progress(client, wan2gp_standin):
+def test_t2v_end_to_end_with_progress(served):
+    client, _ = served
     seen: list[tuple[float, str]] = []
     job = client.submit(
         model="t2v_1.3B",
@@ -78,7 +98,11 @@ def test_t2v_end_to_end_with_progress(client, wan2gp_standin):
     assert_seed_video(result.video_path, seed=42, width=160, height=96, frames=9)
     meta = result.metadata
     assert (meta["model"], meta["seed"], meta["frames"], meta["fps"]) == ("t2v_1.3B", 42, 9, 16.0)
-    assert meta["server_file"].startswith(job.token) and meta["server_file"].endswith(".mp4")
+    assert meta["server_file"].endswith(".mp4")
+    if client.transport == "web_ui":
+        assert meta["server_file"].startswith(job.token)
+    else:
+        assert meta["job_id"] == job.remote_ids.job_id and meta["transport"] == "mcp"
     assert set(meta["timings"]) >= {"upload", "generation", "download", "total"}
     assert Path(result.video_path).parent == client.output_dir
     # progress: monotonic fractions, real denoising steps reported, ends at 1.0
@@ -88,12 +112,13 @@ def test_t2v_end_to_end_with_progress(client, wan2gp_standin):
     assert job.status().phase == Phase.DONE
 
 
-def test_generate_returns_result_and_output_is_not_the_servers_file(client, wan2gp_standin):
+def test_generate_returns_result_and_output_is_not_the_servers_file(served):
+    client, standin = served
     result = client.generate_text_to_video("A lighthouse at night", model="t2v_1.3B", seed=7, **SMALL)
     assert result.success, result.error_message
-    assert Path(result.video_path).resolve().parent != wan2gp_standin.outputs.resolve()
+    assert Path(result.video_path).resolve().parent != standin.outputs.resolve()
     assert_seed_video(result.video_path, seed=7, width=160, height=96, frames=9)
-    server_copy = wan2gp_standin.outputs / result.metadata["server_file"]
+    server_copy = standin.outputs / result.metadata["server_file"]
     assert server_copy.is_file() and server_copy.stat().st_size == Path(result.video_path).stat().st_size
 
 
@@ -112,7 +137,8 @@ def test_frame_rule_rounding_is_reported(client):
     assert videogen.probe(result.video_path).fps == pytest.approx(30, abs=0.1)
 
 
-def test_random_seed_is_chosen_and_reported(client):
+def test_random_seed_is_chosen_and_reported(served):
+    client, _ = served
     result = client.generate(model="t2v_1.3B", prompt="a kite", **SMALL)
     assert result.success
     seed = result.metadata["seed"]
@@ -141,7 +167,8 @@ def test_i2v_zip_with_start_and_end_image(client, media):
     assert np.allclose(last, [30, 60, 210], atol=25), last
 
 
-def test_i2v_default_model_and_prompt(client, media):
+def test_i2v_default_model_and_prompt(served, media):
+    client, _ = served
     result = client.generate_image_to_video(media["start"], seed=12, **SMALL)
     assert result.success, result.error_message
     assert result.metadata["model"] == "i2v"
@@ -226,7 +253,9 @@ def _wait_for_step(job: Wan2GPJob, step: int, timeout: float = 30) -> None:
     raise AssertionError(f"never reached step {step}: {job.status()}")
 
 
-def test_abort_mid_run_stops_the_server_within_a_step(client, wan2gp_standin):
+def test_abort_mid_run_stops_the_server_within_a_step(served):
+    client, standin = served
+    before = server_files(standin)
     job = client.submit(
         model="t2v_1.3B",
         prompt="abort me",
@@ -243,7 +272,7 @@ def test_abort_mid_run_stops_the_server_within_a_step(client, wan2gp_standin):
         job.result(timeout=30)
     stopped_after = time.monotonic() - asked
     assert stopped_after < 5, stopped_after  # steps are 0.05 s; finalize sleeps 0.2 s
-    assert not list(wan2gp_standin.outputs.glob(f"{job.token}*"))  # the server wrote no file
+    assert server_files(standin) == before  # the server wrote no file
     assert job.status().phase == Phase.CANCELLED
     assert job.remote_ids is not None and job.remote_ids.client_id == job.token
     # The GPU slot is free again: had the 200-step run gone on (10 s), this job would wait behind it.
@@ -251,7 +280,8 @@ def test_abort_mid_run_stops_the_server_within_a_step(client, wan2gp_standin):
     assert follow_up.success and follow_up.metadata["timings"]["queued"] < 2.0
 
 
-def test_cancel_event_from_a_job_engine(client):
+def test_cancel_event_from_a_job_engine(served):
+    client, _ = served
     cancel = threading.Event()
     remote: list = []
     job = client.submit(
@@ -265,7 +295,10 @@ def test_cancel_event_from_a_job_engine(client):
         on_remote_ids=remote.append,
     )
     _wait_for_step(job, 2)
-    assert remote and remote[0].server_file == f"{job.token}.mp4" and remote[0].session_hash
+    if client.transport == "web_ui":
+        assert remote and remote[0].server_file == f"{job.token}.mp4" and remote[0].session_hash
+    else:
+        assert remote and remote[0].transport == "mcp" and remote[0].job_id
     cancel.set()
     outcome = job.outcome(timeout=30)
     assert not outcome.success and outcome.error_kind == ErrorKind.CANCELLED
@@ -344,7 +377,9 @@ def test_wait_timeout_leaves_the_job_running(client):
     assert job.result(timeout=60).success
 
 
-def test_deadline_aborts_on_the_server(client, wan2gp_standin):
+def test_deadline_aborts_on_the_server(served):
+    client, standin = served
+    before = server_files(standin)
     job = client.submit(
         model="t2v_1.3B",
         prompt="too slow",
@@ -352,12 +387,12 @@ def test_deadline_aborts_on_the_server(client, wan2gp_standin):
         resolution="160x96",
         video_length=9,
         num_inference_steps=200,
-        deadline=3,
+        deadline=3 if client.transport == "web_ui" else 1,  # MCP: no session to build first
     )
     outcome = job.outcome(timeout=40)
     assert outcome.error_kind == ErrorKind.TIMEOUT
     assert "deadline" in outcome.error_message
-    assert not list(wan2gp_standin.outputs.glob(f"{job.token}*"))
+    assert server_files(standin) == before
 
 
 # --- cache ----------------------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ class McpJob(Wan2GPJob):
             if stopped is not None and error is not None:
                 raise stopped  # our cancel or deadline is the outcome, whatever the stopped run reported
             if error is not None:
-                raise error
+                raise self._explained(error)
             item = output_item(final)
             if item is None:
                 from ...errors import ServerError
@@ -182,6 +182,7 @@ class McpJob(Wan2GPJob):
             ]
             raise unknown_model(model, self._url, ready or [str(r.get("model_type")) for r in video])
         meta = schema.get("metadata") if isinstance(schema.get("metadata"), dict) else schema
+        self._check_weights(model, stop)
         frames = self._task.get("video_length")
         low, high = meta.get("frames_minimum"), meta.get("frames_maximum")
         if isinstance(frames, int) and isinstance(low, int) and frames < low:
@@ -213,6 +214,50 @@ class McpJob(Wan2GPJob):
                         "a model that does.",
                         field=key,
                     )
+
+    _weights_missing = False
+
+    def _check_weights(self, model: str, stop: Any) -> None:
+        """Whether the model's weights are on the server (WanGP downloads missing ones first, which may take
+        long or fail offline): said in the progress text now, and in the message if the load fails."""
+        info = self._server.info
+        if info is None or "wangp_get_model_availability" not in info.tools:
+            return
+        try:
+            answer = self._tool("wangp_get_model_availability", {"model_type": model}, stop=stop)
+        except BackendError as err:
+            if err.kind.value in ("cancelled", "timeout"):
+                raise
+            log.info("Wan2GP MCP availability of %s unknown: %s", model, err)
+            return
+        if isinstance(answer, dict) and answer.get("available") is False:
+            self._weights_missing = True
+            self._set(
+                Phase.LOADING,
+                f"'{model}' has no weights on the Wan2GP server yet: WanGP downloads them first",
+            )
+
+    def _explained(self, error: BackendError) -> BackendError:
+        """A failed run of a model without weights on the server: say so, with the models that are ready."""
+        if not self._weights_missing or error.kind.value != "server":
+            return error
+        model = str(self._task.get("model_type", ""))
+        try:
+            records = self._server.model_records()
+        except BackendError:
+            records = []
+        ready = [
+            str(r.get("model_type"))
+            for r in records
+            if "video" in (r.get("main_output") or []) and (r.get("availability") or {}).get("available")
+        ]
+        from ...errors import ModelUnavailableError
+
+        shown = f" Models ready there: {', '.join(ready[:12])}." if ready else ""
+        return ModelUnavailableError(
+            f"The Wan2GP server has no weights for '{model}' and could not get them "
+            f"({error.user_message.removeprefix('Wan2GP could not generate the video: ')}).{shown}"
+        )
 
     def _schema(self, model: str, stop: Any) -> Any:
         try:

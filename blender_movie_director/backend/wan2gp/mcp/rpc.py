@@ -50,6 +50,8 @@ CLIENT_INFO = {"name": "movie-director", "version": "1"}
 #: JSON-RPC codes that mean "this server does not take this request as sent" (not a tool's failure).
 _PROTOCOL_CODES = {-32700: "parse error", -32600: "invalid request", -32601: "unknown method",
                    -32602: "invalid parameters"}  # fmt: skip
+#: Said of a generation whose start is unknown (a lost answer to ``wangp_generate``); it is never resent.
+UNCERTAIN = "The generation may have started on the Wan2GP server; it was not sent again."
 #: ``stop()`` -> the error to give up with (cancel, deadline), or None to go on.
 StopCheck = Callable[[], BackendError | None]
 
@@ -214,7 +216,9 @@ class McpConnection:
                     f"The answer of the Wan2GP MCP server to {_what(message)}", exc.limit
                 ) from None
             except Exception as exc:
-                typed = error_for_transport(exc, self.peer, during=during, idempotent=idempotent)
+                typed = error_for_transport(
+                    exc, self.peer, during=during, idempotent=idempotent, uncertain=UNCERTAIN
+                )
                 if typed is None:
                     typed = ServerError(
                         f"The Wan2GP MCP server's answer could not be read ({type(exc).__name__})."
@@ -301,7 +305,7 @@ class McpConnection:
         return error_for_status(
             status, self.peer, during=during, detail=scrub_secrets(said, *self.settings.secrets),
             retry_after=parse_retry_after(headers), idempotent=idempotent,
-            uncertain="The generation may have started on the Wan2GP server; it was not sent again.",
+            uncertain=UNCERTAIN,
         )  # fmt: skip
 
     def _rpc_error(self, error: Any, message: Mapping[str, Any]) -> BackendError:

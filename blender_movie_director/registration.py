@@ -106,6 +106,9 @@ def _on_depsgraph_update(_scene: object, depsgraph: object) -> None:
 def _on_load_post(*_args: object) -> None:
     ticker.clear_busy()
     _on_depsgraph_update(None, None)  # another file: no cast detection of the last one holds
+    references = _loaded("requests.references")
+    if references is not None:
+        references.forget()  # nor its shots' picture messages and distances (issue 17)
     if _loaded("session.engine") is not None or _job_store_exists():
         # Reads the store on the engine's own thread and starts nothing (jobs of an earlier session wait
         # for the user's Resume); shots saved mid-job are marked once the store is read (earlier.tick).

@@ -183,6 +183,10 @@ def test_a_bad_picture_stops_the_request_naming_member_and_file(
     assert references.problem("Shot_010") == message  # what the shot panel shows
     assert "cast member 'Tower'" in " ".join(_draw_shot(blender, cast_shot).labels())
     assert cast_shot.movie_director.status == "IDLE" and not engine.active_ids()
+    from blender_movie_director import registration
+
+    registration._on_load_post()  # another file: the message was about this one's shot
+    assert references.problem("Shot_010") == ""
 
 
 def test_panel_says_what_the_model_leaves_out_and_offers_one_that_takes_pictures(

@@ -381,8 +381,11 @@ def cached_plan(
     seen = cast.cached_in_view(camera)
     if seen is None:
         return None
-    members = []
+    members, notes = [], []
     for member in cast.cast_of(scene).members:
+        if not cast.has_objects(member) and not cast.member_pictures(member):
+            notes.append(f"Cast member '{member.name}' has no objects and no pictures: skipped")
+            continue
         choice = cast.override(camera, member.name)
         if choice == "EXCLUDE" or (choice != "INCLUDE" and member.name not in seen):
             continue
@@ -395,7 +398,7 @@ def cached_plan(
                 distance=_distances.get((camera.name, member.name), math.inf),
             )
         )
-    return plan(members, backend, model, with_start_image=with_start_image)
+    return plan(members, backend, model, notes, with_start_image=with_start_image)
 
 
 def forget() -> None:

@@ -374,7 +374,8 @@ def cached_plan(
     camera: Any, scene: Any, backend: str, model: str, *, with_start_image: bool = False
 ) -> ReferencePlan | None:
     """The plan from what is already known (for ``draw()``: no detection, no file read): the members the
-    cast detection last found for the shot, its overrides, the cast's pictures and the last distances.
+    cast detection last found for the shot, its overrides, the cast's pictures and the last distances (else
+    the distance at the current frame, from the objects' matrices: no evaluation).
     None when the detection has not run since the scene changed."""
     from ..scene import cast
 
@@ -395,7 +396,7 @@ def cached_plan(
                 kind=cast.KINDS.get(member.kind, "character"),
                 description=member.description.strip(),
                 pictures=cast.member_pictures(member),
-                distance=_distances.get((camera.name, member.name), math.inf),
+                distance=_distances.get((camera.name, member.name)) or _distance(camera, scene, member),
             )
         )
     return plan(members, backend, model, notes, with_start_image=with_start_image)

@@ -198,6 +198,9 @@ def test_panel_says_what_the_model_leaves_out_and_offers_one_that_takes_pictures
     scene = blender.context.scene
     settings = cast_shot.movie_director
     assert references.cached_plan(cast_shot, scene, "WAN2GP", "lynx") is None  # nothing computed yet
+    cast.update_all(scene)  # the Update Cast in View button: who is in view, no distances yet
+    early = references.cached_plan(cast_shot, scene, "WAN2GP", "phantom_1.3B")
+    assert list(early.paths) == _expected(cast_shot)  # nearest first (the tower comes first in the cast)
     references.for_shot(cast_shot, "WAN2GP", "phantom_1.3B", scene)  # what Generate computes
     assert cast.cached_in_view(cast_shot) == {"Keeper", "Tower"}
     computed = references.for_shot(cast_shot, "WAN2GP", "phantom_1.3B", scene, check=False)

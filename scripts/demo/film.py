@@ -1,6 +1,7 @@
 """Build the film in Blender: a small 3D set, one camera per shot (made with the extension's own Add Shot
-button, so each has its timeline marker), prompts, a keyframed move, and a Cycles still for the shot that
-starts from a picture. Main thread, inside the ``bpy`` module.
+button, so each has its timeline marker), prompts, a keyframed move, a Cycles still for the shot that
+starts from a picture, and the cast (the keeper, the lighthouse) with reference pictures Blender renders of
+them. Main thread, inside the ``bpy`` module.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ STILL_SAMPLES = 16
 
 def _material(name: str, color: tuple[float, float, float], emission: float = 0.0) -> Any:
     mat = bpy.data.materials.new(name)
+    mat.diffuse_color = (*color, 1.0)  # what Workbench shows (the cast's reference pictures)
     mat.use_nodes = True
     bsdf = mat.node_tree.nodes.get("Principled BSDF")
     bsdf.inputs["Base Color"].default_value = (*color, 1.0)
@@ -105,6 +107,7 @@ def build(plan: FilmPlan) -> tuple[Any, list[Any]]:
     render.fps, render.fps_base = plan.fps, 1.0
     scene.frame_start, scene.frame_end = 1, plan.frames
     build_set(scene)
+    build_keeper()
     cameras = [add_shot(scene, shot, start) for shot, start in zip(plan.shots, plan.starts(), strict=True)]
     scene.frame_current = 1
     return scene, cameras
@@ -134,3 +137,39 @@ def render_still(scene: Any, camera: Any, path: Path, frame: int) -> Path:
     if not path.is_file():
         raise RuntimeError(f"Blender did not write the still {path}")
     return path
+
+
+# --- the cast (issue 17): the keeper and the lighthouse, each with pictures Blender renders of it -----
+KEEPER_DESCRIPTION = "an old lighthouse keeper with a grey beard, a yellow oilskin raincoat and a dark cap"
+LIGHTHOUSE_DESCRIPTION = "a white stone lighthouse with one red stripe, a glowing lantern room and a red roof"
+LIGHTHOUSE_PARTS = ("Tower", "Stripe", "Lantern", "Roof")
+KEEPER_PARTS = ("Keeper Coat", "Keeper Head", "Keeper Cap", "Keeper Beard")
+
+
+def build_keeper(location: Vec = (1.6, -1.9, 3.0)) -> list[Any]:
+    """A simple figure of primitives standing on the cliff top by the tower: raincoat, head, cap, boots."""
+    x, y, z = location
+    coat = _add("cone", "Keeper Coat", (x, y, z + 0.55), _material("Oilskin", (0.9, 0.7, 0.05)),
+                radius1=0.32, radius2=0.16, depth=1.1)  # fmt: skip
+    head = _add("uv_sphere", "Keeper Head", (x, y, z + 1.28), _material("Skin", (0.85, 0.62, 0.5)),
+                radius=0.17, segments=16, ring_count=8)  # fmt: skip
+    cap = _add("cylinder", "Keeper Cap", (x, y, z + 1.45), _material("Cap", (0.05, 0.05, 0.08)),
+               radius=0.18, depth=0.1)  # fmt: skip
+    beard = _add("cone", "Keeper Beard", (x, y - 0.12, z + 1.12), _material("Beard", (0.6, 0.6, 0.6)),
+                 radius1=0.13, depth=0.22, rotation=(math.pi, 0.0, 0.0))  # fmt: skip
+    return [coat, head, cap, beard]
+
+
+def build_cast(scene: Any, keeper: list[Any], picture_size: int) -> dict[str, list[str]]:
+    """The film's cast of two, their reference pictures rendered by Blender from their own models, and
+    which shots each is in (what each camera sees over its frames); member name -> shot names."""
+    import movie_director as md
+
+    from blender_movie_director.scene import cast
+
+    parts = [scene.objects[name] for name in LIGHTHOUSE_PARTS]
+    md.add_cast_member("Keeper", objects=keeper, description=KEEPER_DESCRIPTION, kind="character")
+    md.add_cast_member("Lighthouse", objects=parts, description=LIGHTHOUSE_DESCRIPTION, kind="place")
+    for member in cast.cast_of(scene).members:
+        cast.render_references(scene, member, size=picture_size)
+    return {m.name: cast.shots_with(scene, m.name) for m in cast.cast_of(scene).members}

@@ -184,6 +184,12 @@ def run(opts: demo_options.Options, console: Console, work: Path) -> None:
                 film.use_image_model(cam)
                 console.note(f"{cam.name}: {_shown(path)}")
 
+        console.step("Rendering the cast's reference pictures from their own models (Workbench)")
+        keeper = [scene.objects[name] for name in film.KEEPER_PARTS]
+        appearances = film.build_cast(scene, keeper, 256 if opts.quick else 512)
+        for member, shots_in in appearances.items():
+            console.note(f"{member}: in {', '.join(shots_in) if shots_in else 'no shot'}")
+
         console.step(f"Generating {len(cameras)} shots with Preview All, as the N-panel button does")
         console.note(f"Clips from {_source_text(opts)}")
         if opts.wavespeed:
@@ -231,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     blender_log = logs / "blender.log"
     stream = _redirect_native_output(blender_log)
-    steps = 6 + (1 if any(s.from_still for s in plan.shots) else 0)
+    steps = 7 + (1 if any(s.from_still for s in plan.shots) else 0)  # 7: with the cast's pictures
     console = Console(stream, steps=steps)
     console.line(f"Movie Director demo: '{plan.title}', {len(plan.shots)} shots, into {_shown(opts.output)}/")
     if opts.uses_standin and os.environ.get("WAVESPEED_API_KEY"):

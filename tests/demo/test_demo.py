@@ -86,7 +86,7 @@ def test_quick_demo_writes_the_film(quick_demo: Any, blender: ModuleType) -> Non
     out, done, seconds = quick_demo
     stdout = done.stdout
     # What it prints: steps, a progress bar, a summary with the files, and where the clips came from.
-    for text in ("[1/7] Starting the Wan2GP stand-in", "[7/7] Saving the .blend", "100%  2/2 shots: done",
+    for text in ("[1/8] Starting the Wan2GP stand-in", "[8/8] Saving the .blend", "100%  2/2 shots: done",
                  "2 shots, 2 takes", "from the local Wan2GP stand-in", "--wan2gp-url", "WAVESPEED_API_KEY",
                  "out/demo.blend", "out/storyboard.png", "out/demo.mp4"):  # fmt: skip
         assert text in stdout, f"{text!r} not in the demo's output:\n{stdout}"

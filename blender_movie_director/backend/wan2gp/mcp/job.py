@@ -43,7 +43,9 @@ from .rpc import ToolError
 
 log = logging.getLogger(__name__)
 
+#: Polls start quick (a short job ends within a few of them) and back off to this.
 _POLL = 0.25
+_FIRST_POLL = 0.05
 #: Events asked for per poll (the server keeps 500; console lines are among them).
 EVENT_LIMIT = 60
 #: Keys of the web UI route's task that mean nothing to the MCP server (it names outputs itself).
@@ -293,6 +295,7 @@ class McpJob(Wan2GPJob):
         last_answer = time.monotonic()
         stopped: BackendError | None = None
         stopped_at = 0.0
+        interval = _FIRST_POLL
         while True:
             for event in new_events(snap, seen):
                 seen = max(seen, float(event["timestamp"]))
@@ -328,7 +331,8 @@ class McpJob(Wan2GPJob):
                 self._server.finish_later(job_id, self)
                 raise self._left_running_error(stopped)
             if stopped is None:
-                self._pause(_POLL)
+                self._pause(interval)
+                interval = min(_POLL, interval * 2)
             else:
                 time.sleep(0.05)
             try:

@@ -163,7 +163,8 @@ class McpServer:
 
     def discover(self, stop: StopCheck | None = None, *, fresh: bool = False) -> McpInfo:
         """``initialize`` + ``tools/list``; raises :class:`UnsupportedServerError` for a server without
-        WanGP's tools. Cached per server until ``fresh``."""
+        WanGP's tools. Cached per server until ``fresh``. No ``notifications/initialized``: WanGP's server
+        is stateless and answers it with an empty 202, a round trip for nothing."""
         if self.info is not None and not fresh:
             return self.info
         init = self.conn.request(
@@ -171,7 +172,6 @@ class McpServer:
             {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO},
             stop=stop,
         )
-        self.conn.notify("notifications/initialized")
         listed = self.conn.request("tools/list", stop=stop)
         tools = listed.get("tools") if isinstance(listed, dict) else None
         names = {str(t.get("name")) for t in tools or [] if isinstance(t, dict)}

@@ -36,6 +36,7 @@ FIGURES: dict[str, str] = {
     "P10": "bench.p10_store_load",
     "P11": "bench.p11_hostile",
     "P12": "bench.p12_zip_size",
+    "P13": "bench.p13_mcp_job",  # also gives P14 (connect + discovery over MCP)
     "P15": "bench.p15_cast",  # also gives P16 (Render References)
 }
 WHAT: dict[str, str] = {
@@ -51,6 +52,7 @@ WHAT: dict[str, str] = {
     "P10": "Open a .blend with a 40k-record job store: main-thread cost; the store's own read and compaction",
     "P11": "Peak memory growth under each hostile answer (huge poll, error body, /config; endless download)",
     "P12": "Extension zip size per platform: the slim bundle vs the bundle before issue 16",
+    "P13": "One Wan2GP job over WanGP's MCP server vs the same tool calls raw; P14: MCP connect + discovery",
     "P15": "Cast detection, 10 shots x 20 members x 240 frames (vs frame_set alone); P16: Render References",
 }
 

@@ -26,6 +26,7 @@ from .ui import (
     cast_panels,
     earlier_ops,
     fix_ops,
+    keyframe_ops,
     layout_ops,
     menus,
     preferences,
@@ -41,6 +42,7 @@ CLASSES: tuple[type, ...] = (
     *props.classes, *tool_props.classes, *preferences.classes, *shot_ops.classes, *strip_ops.classes,
     *layout_ops.classes, *menus.classes, *shot_panels.classes, *strip_panels.classes, *earlier_ops.classes,
     *cast_ops.classes, *cast_panels.classes, *fix_ops.classes, *reference_ops.classes, *wan2gp_ops.classes,
+    *keyframe_ops.classes,
 )  # fmt: skip
 
 #: Every function this extension may register with ``bpy.app.timers`` (timers cannot be enumerated, so

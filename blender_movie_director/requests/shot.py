@@ -13,6 +13,7 @@ from typing import Any
 
 import bpy
 
+from ..backend.errors import ValidationError
 from ..backend.jobs.request import (
     PRIORITY_BATCH,
     PRIORITY_FINAL,
@@ -24,7 +25,7 @@ from ..backend.jobs.request import (
 )
 from ..scene import camera_prompt, catalogs, props, shots
 from ..scene.config import get_preferences
-from . import references
+from . import keyframes, references
 from .envelope import envelope
 
 SEED_MAX = 2**31 - 1
@@ -191,6 +192,14 @@ def build_request(
     with_image = bool(settings.image_input)
     model = model_for_task(backend, props.shot_model(settings).strip(), with_image)
     inputs = {"image_start": bpy.path.abspath(settings.image_input)} if with_image else {}
+    if with_image and settings.image_end:  # the clip's last frame (issue 17)
+        if not keyframes.takes_last_frame(backend, model):
+            raise ValidationError(
+                f"{model} takes no end image: clear the shot's End Image or pick a model that takes a last "
+                "frame.",
+                field="image_end",
+            )
+        inputs["image_end"] = bpy.path.abspath(settings.image_end)
     # The cast in view (issue 17): its pictures where the model takes them (checked here, before any request),
     # its descriptions after the prompt.
     cast_refs = references.for_shot(obj, backend, model, scene, with_start_image=with_image)

@@ -143,6 +143,12 @@ class MOVIEDIR_ShotSettings(bpy.types.PropertyGroup):
         subtype="FILE_PATH",
         options=_BLEND_RELATIVE,
     )
+    image_end: StringProperty(
+        name="End Image",
+        description="Optional picture the clip ends on (models that take a last frame; needs a start image)",
+        subtype="FILE_PATH",
+        options=_BLEND_RELATIVE,
+    )
     with_sound: BoolProperty(
         name="With Sound",
         description="Ask the model for the clip's sound (models with a sound switch; sound may cost more). "

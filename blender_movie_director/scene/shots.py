@@ -131,4 +131,8 @@ def why_not_generate(obj: Any, prefs: Any) -> str:
         return f"Shot '{obj.name}' is already generating; cancel it first"
     if settings.image_input and not Path(bpy.path.abspath(settings.image_input)).is_file():
         return f"The start image of '{obj.name}' does not exist: {settings.image_input}"
+    if settings.image_end and not settings.image_input:
+        return f"Shot '{obj.name}' has an end image but no start image: set a start image too"
+    if settings.image_end and not Path(bpy.path.abspath(settings.image_end)).is_file():
+        return f"The end image of '{obj.name}' does not exist: {settings.image_end}"
     return offline_reason() or backend_reason(settings.backend, prefs)

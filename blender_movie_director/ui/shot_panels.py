@@ -17,6 +17,7 @@ from ..scene import catalogs, props
 from ..scene.props import STATUS_ITEMS
 from .earlier_ops import draw_earlier
 from .fix_ops import draw_fix
+from .keyframe_ops import draw_keyframes
 from .reference_ops import draw_references
 from .shot_ops import (
     MOVIEDIR_OT_add_shot,
@@ -163,7 +164,7 @@ def draw_shot(layout: Any, context: Any) -> None:
     row = col.row(heading="Seed", align=True)
     row.prop(settings, "seed", text="")
     row.prop(settings, "lock_seed", text="", icon="LOCKED" if settings.lock_seed else "UNLOCKED")
-    col.prop(settings, "image_input")
+    draw_keyframes(col, obj)  # start and end images, rendered or continued (issue 17)
     col.prop(settings, "use_custom_range")
     if settings.use_custom_range:
         sub = col.column(align=True)

@@ -136,6 +136,25 @@ def get_model(model_id: str) -> ModelInfo | None:
     return _catalog().get(model_id)
 
 
+#: Families whose image-to-video models also take a last frame (WanGP's image prompt type "E"): the schemas
+#: captured from WanGP 12.60 say ``media_inputs.image.end`` for ``i2v`` and ``ltx2_22B_distilled``, not for
+#: ``t2v_1.3B`` or ``vace_1.3B``.
+END_IMAGE_FAMILIES = frozenset({"wan", "ltx2", "ltxv"})
+#: Other models that take one (captured: Chrono Edit's image edit).
+END_IMAGE_MODELS = frozenset({"chrono_edit", "chrono_edit_distill"})
+
+
+def takes_end_image(model_id: str) -> bool | None:
+    """Whether the model takes a last frame (``image_end``): first-last-frame models, the image-to-video
+    models of :data:`END_IMAGE_FAMILIES` and :data:`END_IMAGE_MODELS`; None for an id the catalog lacks."""
+    info = get_model(model_id)
+    if info is None:
+        return None
+    if info.task == Task.FLF2V or model_id in END_IMAGE_MODELS:
+        return True
+    return info.task in (Task.I2V, Task.TI2V) and info.family in END_IMAGE_FAMILIES
+
+
 def suggest_models(model_id: str, n: int = 3) -> list[str]:
     """Close matches for a mistyped id, and the replacement for a renamed one."""
     suggestions = []

@@ -27,6 +27,7 @@ def render_camera_frame(scene: bpy.types.Scene, camera: Any, frame: int, path: s
     copy = scene.copy()
     try:
         copy.name = f"{frames.TEMP_SCENE_PREFIX}_keyframe"
+        copy.timeline_markers.clear()  # camera markers would switch the copy to another shot's camera
         copy.camera = camera
         render = copy.render
         render.use_sequencer = False  # the camera's view, not the edit the scene's Sequencer holds

@@ -91,7 +91,12 @@ def test_render_first_and_last_frame_through_the_shot_camera(blender: ModuleType
 
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a cube appears")
-    add_shot(blender, scene, "Shot_020", 25, prompt="later")
+    other = add_shot(blender, scene, "Shot_020", 25, prompt="later")
+    other.location = Vector((50, 0, 0))  # looks down at nothing
+    # Its own range 1-24 over Shot_020's marker: the render must still look through Shot_010.
+    scene.timeline_markers["Shot_020"].frame = 12
+    cam.movie_director.use_custom_range = True
+    cam.movie_director.frame_start, cam.movie_director.frame_end = 1, 24
     cam.location, cam.rotation_euler = Vector((0, -6, 0)), (1.5708, 0, 0)
     blender.ops.mesh.primitive_cube_add(size=3, location=(0, 0, 0))
     cube = blender.context.active_object

@@ -125,6 +125,10 @@ def record(model_type: str) -> dict[str, Any] | None:
     out = {k: copy.deepcopy(template[k]) for k in _RECORD_KEYS}
     out.update(model_type=model_type, family=family, family_label=label, base_model_type=model.architecture)
     out["name"] = model.name
+    image = out.get("media_inputs", {}).get("image")
+    if isinstance(image, dict):  # WanGP's infer_media_inputs: image_ref_choices, one_image_ref_needed (#17)
+        refs, one = model.takes_refs, model.takes_refs and model.one_ref_needed
+        image.update(reference=refs, single_reference=one, multiple_references=refs and not one)
     return out
 
 

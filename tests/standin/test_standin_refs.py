@@ -10,6 +10,8 @@ Director's own check (``backend/wan2gp/schemas.py``) refuses them before anythin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -109,6 +111,19 @@ def test_wan2gp_standin_keeps_references_only_where_wangp_does(tmp_path, model, 
     assert ("I" in params["video_prompt_type"]) == bool(kept)
 
 
+def test_mcp_standin_describes_reference_models_as_wangp_does(monkeypatch):
+    """Models the capture has no record of take the reference flags WanGP's infer_media_inputs gives them."""
+    monkeypatch.syspath_prepend(
+        str(Path(__file__).resolve().parents[2] / "scripts")
+    )  # as wan2gp-standin runs it
+    from standins.wan2gp_mcp import models
+
+    image = {m: models.record(m)["media_inputs"]["image"] for m in ("phantom_1.3B", "lynx", "t2v")}
+    assert image["phantom_1.3B"]["reference"] and image["phantom_1.3B"]["multiple_references"]
+    assert image["lynx"]["single_reference"] and not image["lynx"]["multiple_references"]
+    assert not image["t2v"]["reference"]
+
+
 def test_wan2gp_standin_wants_a_picture_when_asked_for_one(tmp_path):
     queue, problem = _parse({"model_type": "phantom_1.3B", "prompt": "x", "video_prompt_type": "I"}, tmp_path)
     assert not queue and problem == "You must provide at least one Reference Image"
@@ -119,11 +134,15 @@ def test_wan2gp_standin_wants_a_picture_when_asked_for_one(tmp_path):
 
 @pytest.mark.standin
 @pytest.mark.timeout(120)
-def test_references_reach_the_wan2gp_standin_frames(wan2gp_standin, tmp_path):
+@pytest.mark.parametrize(("transport", "model"), [("web_ui", "phantom_1.3B"), ("mcp", "vace_1.3B")])
+def test_references_reach_the_wan2gp_standin_frames(request, tmp_path, transport, model):
+    """Over the web UI (queue zip) and over WanGP's MCP server (gallery uploads) alike; on MCP a model the
+    stand-in has weights for, like a fresh WanGP install."""
+    server = request.getfixturevalue("wan2gp_standin" if transport == "web_ui" else "wan2gp_mcp_standin")
     refs = _pictures(tmp_path)
-    client = Wan2GPClient(wan2gp_standin.url, output_dir=tmp_path / "out", timeout=60)
+    client = Wan2GPClient(server.url, output_dir=tmp_path / "out", timeout=60, transport=transport)
     try:
-        result = client.generate(model="phantom_1.3B", prompt="a keeper", image_refs=refs, seed=3, **SMALL)
+        result = client.generate(model=model, prompt="a keeper", image_refs=refs, seed=3, **SMALL)
     finally:
         client.close()
     assert result.success, result.error_message

@@ -199,7 +199,6 @@ def plan(
             left_out.append(
                 f"{member.name} ({len(member.pictures) - count} of {len(member.pictures)} pictures)"
             )
-    # Cast order for the chosen pictures' members stays nearest first; the request keeps that order.
     return ReferencePlan(
         backend=backend,
         model=model,

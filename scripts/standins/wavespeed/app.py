@@ -137,7 +137,10 @@ class App:
             task.documented_size, task.output_size = plan.documented, plan.size
             out = self.media.output_path(task.id)
             part = out.with_name(f"{task.id}.part.mp4")
-            render(part, spec, task.effective, plan, image, video, self._reference_files(task, spec))
+            # The last frame (issue 17): Kling 4.0 names it last_image, Kling 3.0 4K end_image.
+            end = self._input_file(task, "last_image") or self._input_file(task, "end_image")
+            refs = self._reference_files(task, spec)
+            render(part, spec, task.effective, plan, image, video, refs, end_image=end)
             part.replace(out)
             self.media.add_output(task.id, ttl=None)
             task.output_name = out.name

@@ -157,8 +157,10 @@ def render(
     image: Path | None,
     video: Path | None,
     refs: list[Path] | None = None,
+    end_image: Path | None = None,
 ) -> None:
-    """Write the output MP4 for one task; reference pictures (``refs``) are drawn as tiles (videogen)."""
+    """Write the output MP4 for one task; reference pictures (``refs``) are drawn as tiles (videogen), an
+    ``end_image`` is the clip's last frame."""
     from .. import videogen  # lazy: owned by the Wan2GP stand-in, needs numpy/pillow/av
 
     prompt = str(inputs.get("prompt") or "")
@@ -185,6 +187,7 @@ def render(
         videogen.image_video(
             out,
             start_image=image,
+            end_image=end_image,
             prompt=prompt,
             seed=plan.seed,
             width=w,

@@ -163,3 +163,34 @@ def test_end_image_reaches_the_request_only_where_the_model_takes_it(
     else:
         with pytest.raises(ValidationError, match="takes no end image"):
             shot_requests.build_request(cam, "PREVIEW", scene=scene)
+
+
+@pytest.mark.standin
+def test_start_and_end_image_are_the_clips_first_and_last_frames_on_wavespeed(
+    blender: ModuleType, wavespeed_standin: Any, tmp_path: Path
+) -> None:
+    # Kling 4.0 takes the last frame as last_image; the stand-in draws the pictures it received.
+    import av
+    import numpy as np
+
+    from blender_movie_director.blender import frames
+    from tests.fixtures.blender import addon_prefs
+
+    prefs = addon_prefs(blender)
+    prefs.wavespeed_api_key, prefs.wavespeed_base_url = wavespeed_standin.api_key, wavespeed_standin.url
+    prefs.output_folder = str(tmp_path / "out")
+    scene = _scene(blender)
+    cam = add_shot(blender, scene, "Shot_010", 1, prompt="red turns blue")
+    colours = {"start": (0.8, 0.1, 0.1), "end": (0.1, 0.2, 0.8)}
+    for name, rgb in colours.items():
+        frames.write_png(np.full((96, 160, 3), rgb, dtype=np.float32), tmp_path / f"{name}.png")
+    settings = cam.movie_director
+    settings.backend = "WAVESPEED"
+    settings.wavespeed_model = "kwaivgi/kling-v4.0/image-to-video"
+    settings.image_input, settings.image_end = str(tmp_path / "start.png"), str(tmp_path / "end.png")
+    take = _generate(blender, cam)
+    with av.open(take.filepath) as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+    for name, picture in (("start", decoded[0]), ("end", decoded[-1])):
+        mean = picture.reshape(-1, 3).mean(axis=0) / 255
+        assert np.abs(mean - colours[name]).max() < 0.05, (name, mean)

@@ -144,6 +144,8 @@ def test_end_image_reaches_the_request_only_where_the_model_takes_it(
 ) -> None:
     from blender_movie_director.backend.errors import ValidationError
     from blender_movie_director.requests import shot as shot_requests
+    from blender_movie_director.ui import keyframe_ops
+    from tests.blender.recording_layout import RecordingLayout
 
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a door opens")
@@ -163,6 +165,16 @@ def test_end_image_reaches_the_request_only_where_the_model_takes_it(
     else:
         with pytest.raises(ValidationError, match="takes no end image"):
             shot_requests.build_request(cam, "PREVIEW", scene=scene)
+    # The panel says so before anything is sent, beside the keyframe buttons.
+    layout = RecordingLayout(blender)
+    keyframe_ops.draw_keyframes(layout, cam)
+    warned = any("takes no end image" in text for text in layout.labels())
+    assert warned is not takes_end
+    assert {(op, props.get("which", "")) for op, _text, props in layout.operators()} == {
+        ("moviedir.render_keyframe", "START"),
+        ("moviedir.render_keyframe", "END"),
+        ("moviedir.continue_from_previous", ""),
+    }
 
 
 @pytest.mark.standin

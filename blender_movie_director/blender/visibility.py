@@ -10,8 +10,8 @@ comes only from its action's F-curves is evaluated from the keyframes themselves
 with numpy (Bezier segments sampled densely, as Blender draws them); an object with no animation keeps its
 current matrix. Only what this cannot reproduce (constraints, drivers, NLA, bone parents, an armature
 deforming it, an animated lens...) is read from Blender frame by frame, and then only at those frames, with
-the scene's frame restored after. Geometry is the evaluated bounding box at the current frame (animated
-deformation is not followed).
+the scene's frame restored after. Geometry is the evaluated bounding box at the current frame, or at each
+frame for an object whose geometry moves (an armature or other deforming modifier, animated shape keys).
 
 Main thread only; imports nothing of ours (a ``blender/`` helper).
 """
@@ -112,16 +112,32 @@ def _curves_of(obj: Any) -> dict[tuple[str, int], Any] | None:
     return found
 
 
+#: Modifiers that move an object's geometry over time (its bounding box then changes frame by frame).
+_DEFORMERS = frozenset(
+    {"ARMATURE", "HOOK", "CURVE", "LATTICE", "MESH_DEFORM", "SURFACE_DEFORM", "NODES", "WAVE", "DISPLACE",
+     "CAST", "SIMPLE_DEFORM", "WARP", "SHRINKWRAP"}
+)  # fmt: skip
+
+
 def _needs_blender(obj: Any) -> bool:
-    """Whether the object's placement needs Blender's own evaluation (constraints, bone parents, armature
-    deformation, NLA/drivers; recursively through the parents)."""
+    """Whether the object's placement needs Blender's own evaluation (constraints, bone parents, NLA,
+    drivers; recursively through the parents), or its geometry moves (:func:`_deforms`)."""
+    if _deforms(obj):
+        return True
     while obj is not None:
         if obj.constraints or _curves_of(obj) is None or obj.parent_type not in ("OBJECT",):
             return True
-        if any(m.type in ("ARMATURE", "HOOK", "CURVE") for m in getattr(obj, "modifiers", ())):
-            return True
         obj = obj.parent
     return False
+
+
+def _deforms(obj: Any) -> bool:
+    """Whether the object's geometry may change with the frame: a deforming modifier (an armature, a hook,
+    geometry nodes...) or animated shape keys."""
+    if any(m.type in _DEFORMERS and m.show_render for m in getattr(obj, "modifiers", ())):
+        return True
+    keys = getattr(getattr(obj, "data", None), "shape_keys", None)
+    return keys is not None and keys.animation_data is not None
 
 
 #: F-curve (by pointer) -> its sampled (x, y) table, or None when Blender must evaluate it. Dropped with
@@ -291,6 +307,7 @@ class _Placements:
         self.frames = np.asarray(frames, dtype=np.float64)
         self._memo: dict[str, Any] = {}
         self._from_blender: dict[str, Any] = {}
+        self.boxes: dict[str, Any] = {}  # (F, 8, 4) corners of deforming objects, frame by frame
 
     def world(self, objects: Iterable[Any]) -> list[Any]:
         """(F, 4, 4) world matrices for each object (a (1, 4, 4) when it does not move)."""
@@ -346,15 +363,24 @@ class _Placements:
 
         scene = self.scene
         current, subframe = scene.frame_current, scene.frame_subframe
-        out = {o.name: np.empty((len(self.frames), 4, 4)) for o in objects}
+        count = len(self.frames)
+        out = {o.name: np.empty((count, 4, 4)) for o in objects}
+        deformed = [o for o in objects if _deforms(o)]
+        boxes = {o.name: np.ones((count, 8, 4)) for o in deformed}
         try:
             for i, frame in enumerate(self.frames):
                 scene.frame_set(int(frame))
                 for obj in objects:
                     out[obj.name][i] = np.array(obj.matrix_world)
+                if deformed:
+                    depsgraph = bpy.context.evaluated_depsgraph_get()
+                    for obj in deformed:
+                        corners = obj.evaluated_get(depsgraph).bound_box
+                        boxes[obj.name][i, :, :3] = [tuple(c) for c in corners]
         finally:
             scene.frame_set(current, subframe=subframe)
         self._from_blender.update(out)
+        self.boxes.update(boxes)
 
 
 def _moves(obj: Any) -> bool:
@@ -436,8 +462,11 @@ def groups_in_view(
     unique = list({obj.name: obj for obj in everyone}.values())
     count = len(frames)
     worlds = np.stack([np.broadcast_to(w, (count, 4, 4)) for w in placements.world(unique)])  # (K, F, 4, 4)
-    corners = np.stack([_box_corners(obj, depsgraph) for obj in unique])  # (K, 8, 4)
-    local = np.matmul(to_camera[None] @ worlds, corners.transpose(0, 2, 1)[:, None])  # (K, F, 4, 8)
+    corners = np.stack(  # (K, F, 8, 4): a deforming object's box frame by frame, else its box now
+        [np.broadcast_to(placements.boxes.get(obj.name, _box_corners(obj, depsgraph)), (count, 8, 4))
+         for obj in unique]
+    )  # fmt: skip
+    local = np.matmul(to_camera[None] @ worlds, corners.transpose(0, 1, 3, 2))  # (K, F, 4, 8)
     x, y, z = local[:, :, 0], local[:, :, 1], local[:, :, 2]
     xmin, xmax, ymin, ymax, near, far = (b[None] for b in (xmin, xmax, ymin, ymax, near, far))
     if ortho:

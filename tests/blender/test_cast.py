@@ -89,6 +89,26 @@ def test_who_the_camera_sees_over_the_shot(stage: dict[str, Any]) -> None:
     assert stage["scene"].frame_current == 1  # detection leaves the scene's frame alone
 
 
+def test_moving_geometry_counts(stage: dict[str, Any]) -> None:
+    """A member whose object stays out of view but whose geometry comes into it (animated shape keys, as an
+    armature would move a character's mesh) is in the shot from that frame."""
+    md, bpy = stage["md"], stage["bpy"]
+    ghost = _cube(bpy, "ghost", (40.0, 0.0, 0.0))
+    ghost.shape_key_add(name="Basis")
+    home = ghost.shape_key_add(name="Home")
+    for point in home.data:
+        point.co.x -= 40.0  # the mesh at the origin, the object's origin still out of view
+    for frame, value in ((1, 0.0), (47, 0.0), (48, 1.0)):
+        home.value = value
+        home.keyframe_insert("value", frame=frame)
+    md.add_cast_member("Ghost", objects=[ghost])
+    bpy.context.view_layer.update()
+    assert "Ghost" in md.cast_in_shot("Shot_010")
+    stage["scene"].frame_end = 47  # Shot_020 gone: Shot_010 now runs 1-47 (the scene's end: no next marker)
+    bpy.data.objects.remove(bpy.data.objects["Shot_020"])
+    assert "Ghost" not in md.cast_in_shot("Shot_010")
+
+
 def test_overrides_win_and_empty_members_are_noted(stage: dict[str, Any]) -> None:
     from blender_movie_director.scene import cast
 
@@ -238,7 +258,6 @@ def test_cast_panels_and_operators(stage: dict[str, Any]) -> None:
 
 
 def test_storyboard_cells_show_the_cast(stage: dict[str, Any], tmp_path: Path) -> None:
-    import numpy as np
 
     from blender_movie_director.blender import frames
     from blender_movie_director.scene import cast, storyboard

@@ -95,7 +95,11 @@ def test_wavespeed_request_fits_the_models_schema(
     assert request.settings == {"size": "720*1280", "duration": 8, "seed": 9}  # allowed: 5 or 8 s
     settings.wavespeed_model = "lightricks/ltx-2-fast/text-to-video"
     request, _ = shot_requests.build_request(cam, "preview", seed=9)
-    assert request.settings == {"duration": 6}  # no seed field on this model
+    # No seed field on this model; its sound switch follows the shot's With Sound (on by default).
+    assert request.settings == {"duration": 6, "generate_audio": True}
+    settings.with_sound = False
+    request, _ = shot_requests.build_request(cam, "preview", seed=9)
+    assert request.settings == {"duration": 6, "generate_audio": False}
     settings.wavespeed_model = "google/veo3.1-fast/text-to-video"
     request, _ = shot_requests.build_request(cam, "preview", seed=9)
     assert request.settings["aspect_ratio"] == "9:16" and request.settings["resolution"] == "720p"

@@ -190,3 +190,50 @@ def test_finish_runs_through_the_job_engine(wan2gp_mcp_standin, tmp_path, take):
         assert Path(done.result.video_path).parent == tmp_path / "clips"
     finally:
         manager.shutdown()
+
+
+def test_the_runner_resumes_an_mcp_job_by_its_stored_id(wan2gp_mcp_standin, tmp_path):
+    """The job engine stores the MCP job id (remote kind "mcp_job"); after a restart the runner follows that
+    job on today's server and fetches its clip, sending nothing again."""
+    from blender_movie_director.backend.jobs.runner import RunContext
+    from blender_movie_director.backend.jobs.runners import Wan2GPRunner
+    from blender_movie_director.backend.jobs.store import JobStore
+
+    manager = JobManager(tmp_path / "jobs.jsonl")
+    request = GenerationRequest(
+        backend=Backend.WAN2GP,
+        model="t2v_1.3B",
+        prompt="stored",
+        output_dir=str(tmp_path / "clips"),
+        settings={**SMALL, "seed": 9},
+        servers=(wan2gp_mcp_standin.url,),
+    )
+    try:
+        job_id = manager.submit(request, Credentials())
+        assert manager.wait([job_id], timeout=60)
+    finally:
+        manager.shutdown()
+    store = JobStore(tmp_path / "jobs.jsonl")
+    store.load()
+    record = store.get(job_id)
+    assert record is not None and record.remote_kind == "mcp_job" and record.remote_id
+    runner = Wan2GPRunner()
+    assert runner.resumable(record) == ""
+    later = GenerationRequest(**{**request.__dict__, "output_dir": str(tmp_path / "later")})
+    ctx = RunContext(
+        job_id,
+        later,
+        Credentials(),
+        lambda f, t: None,
+        lambda t, lv: None,
+        lambda r, k, d: None,
+        record=record,
+    )
+    try:
+        result = runner.resume(ctx)
+    finally:
+        runner.close()
+    assert result.success, result.error_message
+    assert (
+        result.metadata["job_id"] == record.remote_id and Path(result.video_path).parent == tmp_path / "later"
+    )

@@ -144,7 +144,7 @@ class Wan2GPClient:
     def transport(self) -> str:
         """Either "web_ui" or "mcp": the setting, the address (``…/mcp``), or (auto) a probe: the web UI's
         queue status first, then an MCP ``ping``. An unreachable server is not decided (asked again next
-        time) and reads as "web_ui"."""
+        time) and reads as "web_ui". The probe blocks (once per client): ask from a worker thread."""
         if self._transport is None:
             decided = self._probe_transport()
             if decided is None:

@@ -60,6 +60,16 @@ def test_transport_from_the_address_the_setting_or_a_probe(wan2gp_mcp_standin, t
     assert caught.value.kind is ErrorKind.VALIDATION and "auto, web_ui, mcp" in caught.value.user_message
 
 
+def test_an_undecided_client_probes_on_the_jobs_thread(wan2gp_mcp_standin, tmp_path):
+    """Auto with an address that does not end in /mcp: submit() returns at once and the job's own thread
+    finds the MCP server (submit never blocks on a probe)."""
+    client = Wan2GPClient(mcp_base_url(wan2gp_mcp_standin), output_dir=tmp_path, timeout=60)
+    result = client.submit(model="t2v_1.3B", prompt="decided later", seed=4, **SMALL).outcome(timeout=60)
+    assert result.success, result.error_message
+    assert result.metadata["transport"] == "mcp" and client.transport == "mcp"
+    assert client.active_jobs == 0
+
+
 def test_server_status_over_mcp(client):
     assert client.check_health() and client.connect()
     status = client.get_server_status()

@@ -342,7 +342,8 @@ class Wan2GPClient:
                 return Wan2GPJob.finished(self._server, hit, token)
         if key is not None:
             metadata["cache_key"] = key
-        mcp = self._uses_mcp()
+        # None: not decided yet (auto, an address without /mcp): the job's thread probes, submit never blocks.
+        mcp = None if self._transport is None else self._transport == "mcp"
         if mcp:
             metadata["transport"] = "mcp"
 
@@ -361,10 +362,14 @@ class Wan2GPClient:
             on_success=remember,
             allow_local_copy=self.local_copy,
         )
-        if mcp:
+        if mcp is None:
+            from .mcp.job import AutoJob
+
+            job: Wan2GPJob = AutoJob(self, task, token, options, metadata)
+        elif mcp:
             from .mcp.job import McpJob
 
-            job: Wan2GPJob = McpJob(self._mcp_server(), task, token, options, metadata)  # type: ignore[arg-type]
+            job = McpJob(self._mcp_server(), task, token, options, metadata)  # type: ignore[arg-type]
         else:
             job = Wan2GPJob(self._server, task, token, options, metadata)
         with self._lock:

@@ -404,3 +404,35 @@ def recover(
         str(fetched.path), backend="wan2gp", remote_id=job_id, job_id=job_id, transport="mcp",
         server_file=fetched.filename, **video_metadata(fetched.info), recovered=True,
     )  # fmt: skip
+
+
+class AutoJob(McpJob):
+    """A job whose client has not decided its transport yet (``auto`` and an address without ``/mcp``):
+    its own thread asks (the probe blocks, so :meth:`Wan2GPClient.submit` does not), then runs the web UI
+    pipeline or the MCP one."""
+
+    _on_mcp = False
+
+    def __init__(self, client: Any, task: dict[str, Any], token: str, options: Any, metadata: dict[str, Any]):
+        super().__init__(client._server, task, token, options, metadata)
+        self._client = client
+
+    def clear(self) -> bool:
+        return Wan2GPJob.clear(self)  # WanGP's Clear Queue on the web UI; the MCP pipeline ignores the flag
+
+    def _failure_metadata(self, err: BackendError) -> dict[str, Any]:
+        if self._on_mcp:
+            return McpJob._failure_metadata(self, err)
+        return Wan2GPJob._failure_metadata(self, err)
+
+    def _pipeline(self) -> GenerationResult:
+        self._set(Phase.CONNECTING, f"connecting to {self._client.url}")
+        if self._client.transport != "mcp":
+            return Wan2GPJob._pipeline(self)
+        web, mcp = self._server, self._client._mcp_server()
+        mcp.job_started()
+        self._server = mcp
+        web.job_finished()
+        self._on_mcp = True
+        self._base_metadata["transport"] = "mcp"
+        return McpJob._pipeline(self)

@@ -462,3 +462,39 @@ def test_an_oversized_download_is_cut_at_the_limit(rogue, tmp_path):
     result = client.generate(model="t2v_1.3B", prompt="a boat", seed=1, video_length=5)
     assert result.error_kind is ErrorKind.SERVER and "larger than the 1 MiB limit" in result.error_message
     assert not list((tmp_path / "out").glob("*.mp4"))  # nothing half-written is left
+
+
+@pytest.mark.parametrize("tool", ["wangp_list_models", "wangp_list_loras", "wangp_postprocess"])
+def test_what_the_panels_ask_stops_within_a_second(rogue, tmp_path, clip, tool):
+    """list_models / list_loras / finish_processes on a server that never answers: ``stop`` ends them."""
+    from blender_movie_director.backend.errors import JobCancelledError
+
+    asked, stopping = threading.Event(), threading.Event()
+
+    def hang(message: dict[str, Any]) -> Reply:
+        asked.set()
+        return Reply(mode="hang")
+
+    rogue.plans[tool] = hang
+    client = client_for(rogue, tmp_path)
+    calls = {
+        "wangp_list_models": lambda stop: client.list_models(stop=stop),
+        "wangp_list_loras": lambda stop: client.list_loras("t2v_1.3B", stop=stop),
+        "wangp_postprocess": lambda stop: client.finish_processes(clip, stop=stop),
+    }
+    outcome: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            calls[tool](lambda: JobCancelledError("Stopped.") if stopping.is_set() else None)
+        except BaseException as exc:  # the test looks at what ended the call
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker, name="test-panel-worker")
+    thread.start()
+    assert asked.wait(10)
+    started = time.monotonic()
+    stopping.set()
+    thread.join(2)
+    assert not thread.is_alive() and time.monotonic() - started < 1.0
+    assert len(outcome) == 1 and isinstance(outcome[0], JobCancelledError)

@@ -34,7 +34,7 @@ from ..media import video_metadata
 from . import catalog, fallback
 from .cache import ResultCache, cache_key
 from .catalog import CONTROL_MODES
-from .download import ServerFile, fetch_video
+from .download import ServerFile, StopCheck, fetch_video
 from .job import JobOptions, Wan2GPJob
 from .progress import RemoteIds
 from .server import ServerContext
@@ -145,8 +145,12 @@ class Wan2GPClient:
         """Either "web_ui" or "mcp": the setting, the address (``…/mcp``), or (auto) a probe: the web UI's
         queue status first, then an MCP ``ping``. An unreachable server is not decided (asked again next
         time) and reads as "web_ui". The probe blocks (once per client): ask from a worker thread."""
+        return self._decide()
+
+    def _decide(self, stop: Callable[[], BackendError | None] | None = None) -> str:
+        """:attr:`transport`; ``stop()`` (cancel, shutdown) ends a probe in progress within 0.1 s."""
         if self._transport is None:
-            decided = self._probe_transport()
+            decided = self._mcp_server().conn.stoppable(self._probe_transport, stop)
             if decided is None:
                 return "web_ui"
             self._transport = decided
@@ -467,40 +471,46 @@ class Wan2GPClient:
         return fallback.generate_with_fallback(self, prompt, primary_model, fallback_model, **kwargs)
 
     # --- what the server offers (MCP) ------------------------------------------------------------------
-    def list_models(self, available_only: bool = False) -> list[ModelRecord]:
+    # These block (worker threads only); ``stop()`` returns the error to end with (cancel, unregister): each
+    # returns within 0.1 s of it naming one.
+    def list_models(
+        self, available_only: bool = False, *, stop: StopCheck | None = None
+    ) -> list[ModelRecord]:
         """The server's video models: ``model_type``, ``name``, ``available`` (its weights are on the server;
         None over the web UI route, which cannot tell: the shipped catalog is listed), ``inputs``."""
         from .mcp.models import records_from_catalog, records_from_mcp
 
-        if not self._uses_mcp():
+        if self._decide(stop) != "mcp":
             return [] if available_only else records_from_catalog()
-        return records_from_mcp(self._mcp_server().model_records(), available_only=available_only)
+        return records_from_mcp(self._mcp_server().model_records(stop), available_only=available_only)
 
-    def list_loras(self, model_type: str) -> list[LoraRecord]:
+    def list_loras(self, model_type: str, *, stop: StopCheck | None = None) -> list[LoraRecord]:
         """The LoRAs the server has for ``model_type`` (``.name`` goes into ``activated_loras``)."""
         from .mcp.errors import from_tool, needs_mcp
         from .mcp.models import loras_from_mcp
         from .mcp.rpc import ToolError
 
-        if not self._uses_mcp():
+        if self._decide(stop) != "mcp":
             raise needs_mcp("Listing the server's LoRAs")
         server = self._mcp_server()
-        server.discover()
+        server.discover(stop)
         try:
-            answer = server.conn.call_tool("wangp_list_loras", {"model_type": model_type})
+            answer = server.conn.call_tool("wangp_list_loras", {"model_type": model_type}, stop=stop)
         except ToolError as err:
             raise from_tool(err, self.url, model=model_type) from None
         return loras_from_mcp(answer)
 
-    def finish_processes(self, video_path: str | Path) -> list[dict[str, Any]]:
+    def finish_processes(
+        self, video_path: str | Path, *, stop: StopCheck | None = None
+    ) -> list[dict[str, Any]]:
         """The postprocessing WanGP offers for this clip (upscalers, frame interpolation…), as WanGP lists
         them (``id``, ``label``, ``description``, ``type``, ``media``, ``parameters``)."""
         from .mcp.errors import needs_mcp
         from .mcp.finish import processes
 
-        if not self._uses_mcp():
+        if self._decide(stop) != "mcp":
             raise needs_mcp("Finishing a clip")
-        return processes(self._mcp_server(), video_path)
+        return processes(self._mcp_server(), video_path, stop=stop)
 
     def submit_finish(
         self,

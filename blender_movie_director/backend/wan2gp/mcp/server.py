@@ -217,20 +217,21 @@ class McpServer:
 
         # Pages of 10 (WanGP clamps the limit), 4 at a time: 217 models take 6 rounds, not 22 calls in a row.
         offset, done = 0, False
-        with concurrent.futures.ThreadPoolExecutor(
-            PAGES_AT_ONCE, thread_name_prefix="wan2gp-mcp-models"
-        ) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(PAGES_AT_ONCE, thread_name_prefix="wan2gp-mcp-models")
+        try:
             while not done and offset < 5000:
-                reason = stop() if stop is not None else None
-                if reason is not None:
-                    raise reason
                 wave = [offset + PAGE * i for i in range(PAGES_AT_ONCE)]
-                for rows in pool.map(page, wave):
+                # The round runs on the connection's call thread: ``stop`` ends the wait within 0.1 s.
+                for rows in self.conn.stoppable(lambda wave=wave: list(pool.map(page, wave)), stop):
                     records += rows
                     if len(rows) < PAGE:
                         done = True
                         break
                 offset = wave[-1] + PAGE
+        finally:
+            pool.shutdown(
+                wait=False, cancel_futures=True
+            )  # a stopped round ends on its own (request timeout)
         with self._lock:
             self._catalog.records = records
             self._catalog.at = time.monotonic()

@@ -19,7 +19,6 @@ Threading: one connection is shared by every job of a server; calls may run on a
 
 from __future__ import annotations
 
-import concurrent.futures
 import itertools
 import json
 import logging
@@ -97,7 +96,6 @@ class McpConnection:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._http: Any = None
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     # --- plumbing ---------------------------------------------------------------------------------------
     @property
@@ -127,36 +125,20 @@ class McpConnection:
                 )
             return self._http
 
-    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="wan2gp-mcp-call")
-            return self._pool
-
     def close(self) -> None:
         with self._lock:
             http, self._http = self._http, None
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
         if http is not None:
             http.close()
 
     def stoppable(self, fn: Callable[[], Any], stop: StopCheck | None) -> Any:
-        """Run ``fn`` (blocking I/O); with ``stop``, return within 0.1 s of it naming an error (raised)."""
+        """Run ``fn`` (blocking I/O); with ``stop``, return within 0.1 s of it naming an error (raised).
+
+        The call runs on a daemon thread of its own: one given up on ends at its request timeout without
+        holding Blender's exit (a pool's worker threads would be joined there)."""
         if stop is None:
             return fn()
-        reason = stop()
-        if reason is not None:
-            raise reason
-        future = self._executor().submit(fn)
-        while True:
-            try:
-                return future.result(timeout=0.05)
-            except concurrent.futures.TimeoutError:
-                reason = stop()
-                if reason is not None:
-                    raise reason from None  # the request finishes (or times out) on its own thread
+        return run_stoppable(fn, stop)
 
     # --- JSON-RPC -------------------------------------------------------------------------------------------
     def request(
@@ -320,6 +302,32 @@ class McpConnection:
             "It may be a different MCP server, or a WanGP version Movie Director does not support.",
             code=code if isinstance(code, int) else None,
         )
+
+
+def run_stoppable(fn: Callable[[], Any], stop: StopCheck) -> Any:
+    """``fn()`` on a daemon thread; returns its value, raises its error, or ``stop()``'s within 0.1 s."""
+    reason = stop()
+    if reason is not None:
+        raise reason
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="wan2gp-mcp-call", daemon=True).start()
+    while not done.wait(0.05):
+        reason = stop()
+        if reason is not None:
+            raise reason  # the request finishes (or times out) on its own thread
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def parse_answer(raw: bytes, content_type: str, request_id: Any, endpoint: str) -> dict[str, Any]:

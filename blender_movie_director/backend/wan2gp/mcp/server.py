@@ -12,7 +12,6 @@ Threading: shared by every job of one server; safe from any thread.
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import json
 import logging
@@ -216,22 +215,38 @@ class McpServer:
             return [r for r in (rows if isinstance(rows, list) else []) if isinstance(r, dict)]
 
         # Pages of 10 (WanGP clamps the limit), 4 at a time: 217 models take 6 rounds, not 22 calls in a row.
+        def wave_of(offsets: list[int]) -> list[list[dict[str, Any]]]:
+            pages: list[Any] = [None] * len(offsets)
+
+            def one(i: int, offset: int) -> None:
+                try:
+                    pages[i] = page(offset)
+                except BaseException as exc:  # raised below, on the round's thread
+                    pages[i] = exc
+
+            threads = [
+                threading.Thread(target=one, args=(i, o), name="wan2gp-mcp-models", daemon=True)
+                for i, o in enumerate(offsets)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            for item in pages:
+                if isinstance(item, BaseException):
+                    raise item
+            return pages
+
         offset, done = 0, False
-        pool = concurrent.futures.ThreadPoolExecutor(PAGES_AT_ONCE, thread_name_prefix="wan2gp-mcp-models")
-        try:
-            while not done and offset < 5000:
-                wave = [offset + PAGE * i for i in range(PAGES_AT_ONCE)]
-                # The round runs on the connection's call thread: ``stop`` ends the wait within 0.1 s.
-                for rows in self.conn.stoppable(lambda wave=wave: list(pool.map(page, wave)), stop):
-                    records += rows
-                    if len(rows) < PAGE:
-                        done = True
-                        break
-                offset = wave[-1] + PAGE
-        finally:
-            pool.shutdown(
-                wait=False, cancel_futures=True
-            )  # a stopped round ends on its own (request timeout)
+        while not done and offset < 5000:
+            wave = [offset + PAGE * i for i in range(PAGES_AT_ONCE)]
+            # One round of pages at a time, on daemon threads: ``stop`` ends the wait within 0.1 s.
+            for rows in self.conn.stoppable(lambda wave=wave: wave_of(wave), stop):
+                records += rows
+                if len(rows) < PAGE:
+                    done = True
+                    break
+            offset = wave[-1] + PAGE
         with self._lock:
             self._catalog.records = records
             self._catalog.at = time.monotonic()

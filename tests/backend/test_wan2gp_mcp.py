@@ -11,6 +11,7 @@ following a job by its id after a restart.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,29 @@ def test_the_runner_resumes_an_mcp_job_by_its_stored_id(wan2gp_mcp_standin, tmp_
     assert (
         result.metadata["job_id"] == record.remote_id and Path(result.video_path).parent == tmp_path / "later"
     )
+
+
+def test_a_cancel_during_the_model_load_holds_the_server_for_the_next_job(start_wan2gp_mcp_standin, tmp_path):
+    """WanGP does not interrupt a model load: the cancelled job ends at once for the user, its place on the
+    server is kept until the server has stopped it, and the next job then runs (never refused as busy)."""
+    server = start_wan2gp_mcp_standin(load_seconds=1.0)
+    client = Wan2GPClient(server.url, output_dir=tmp_path, timeout=60)
+    loading = threading.Event()
+    job = client.submit(
+        model="t2v_1.3B",
+        prompt="cancel while loading",
+        seed=1,
+        **SMALL,
+        progress=lambda f, t: "Loading model" in t and loading.set(),
+    )
+    assert loading.wait(30)
+    asked = time.monotonic()
+    job.abort()
+    cancelled = job.outcome(timeout=10)
+    assert time.monotonic() - asked < 1.0
+    assert (
+        cancelled.error_kind is ErrorKind.CANCELLED and "still loading the model" in cancelled.error_message
+    )
+    following = client.generate(model="t2v_1.3B", prompt="after the cancel", seed=2, **SMALL)
+    assert following.success, following.error_message
+    assert following.metadata["timings"]["queued"] > 0.1  # it waited for the cancelled load to end

@@ -266,7 +266,7 @@ class McpServer:
 
     # --- stopped jobs -----------------------------------------------------------------------------------
     def finish_later(self, job_id: str, owner: object, on_end: Callable[[], None] | None = None) -> None:
-        """Keep the slot while a stopped job ends on the server (polled every second, at most
+        """Keep the slot while a stopped job ends on the server (polled every 0.25 s, at most
         :data:`FINISH_GRACE` s or until :meth:`close`), then release it."""
 
         def finish() -> None:
@@ -283,7 +283,7 @@ class McpServer:
                         if isinstance(snap, dict) and snap.get("done") and snap.get("result") is not None:
                             log.info("Wan2GP MCP at %s: a stopped job ended", self.url)
                             return
-                    if self._closing.wait(1.0):
+                    if self._closing.wait(0.25):
                         return
             finally:
                 self.slot.release(owner)

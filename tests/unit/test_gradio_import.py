@@ -56,3 +56,28 @@ def test_load_uses_the_real_libraries_where_installed() -> None:
     assert gradio_client.client.huggingface_hub is huggingface_hub
     assert gradio_import.load() is gradio_client is sys.modules["gradio_client"]
     assert os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] == "1"
+
+
+def test_threads_that_load_at_once_all_get_the_whole_module() -> None:
+    """The first import takes a while; a thread that asks meanwhile waits for it instead of getting the
+    half-imported module that ``sys.modules`` already holds (a pool's two jobs start their clients
+    at once)."""
+    import subprocess
+
+    script = """
+import sys, threading
+from blender_movie_director.backend.wan2gp import gradio_import
+got = []
+def ask():
+    module = gradio_import.load()
+    got.append(hasattr(module, "Client") and hasattr(module.client, "Job"))
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(got)
+sys.exit(0 if got == [True] * 8 else 1)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

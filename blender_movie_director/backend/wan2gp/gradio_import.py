@@ -41,6 +41,9 @@ from typing import Any
 #: The names gradio_client imports that the extension zip leaves out.
 SHIMMED = ("huggingface_hub", "fsspec")
 _lock = threading.Lock()
+#: gradio_client once its import has finished. ``sys.modules`` is no sign of that: a module is put there when
+#: its import *starts*, so another thread would get a half-imported gradio_client from it.
+_loaded: types.ModuleType | None = None
 
 
 def quiet_telemetry() -> None:
@@ -140,13 +143,12 @@ def missing() -> tuple[str, ...]:
 
 def load() -> types.ModuleType:
     """``gradio_client``, imported once with telemetry off and the stand-ins in place where needed."""
-    loaded = sys.modules.get("gradio_client")
-    if loaded is not None:
-        return loaded
+    global _loaded
+    if _loaded is not None:
+        return _loaded
     with _lock:
-        loaded = sys.modules.get("gradio_client")
-        if loaded is not None:
-            return loaded
+        if _loaded is not None:
+            return _loaded
         quiet_telemetry()
         absent = missing()
         placed = {k: m for k, m in _shim_modules().items() if k.partition(".")[0] in absent}
@@ -161,4 +163,5 @@ def load() -> types.ModuleType:
             for name, module in placed.items():
                 if sys.modules.get(name) is module:
                     del sys.modules[name]
+        _loaded = gradio_client
         return gradio_client

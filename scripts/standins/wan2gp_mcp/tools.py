@@ -29,6 +29,8 @@ _DIRECT_PATH = (
     "Direct filesystem paths are disabled for this MCP server. Use a Gallery id for {field}, or restart with "
     "filesystem reads enabled."
 )
+#: The glob filters of the listing tools, in WanGP's order (a tool takes all or some of them).
+FILTERS = ("family", "base_model_type", "finetune", "model_type", "main_output", "inputs", "name")
 # Deepy templates: a minimal stand-in set (the real server lists WanGP's bundled templates).
 DEEPY = {
     "gen_video": (
@@ -54,8 +56,10 @@ def register(mcp: FastMCP, session: Session) -> None:
     options = session.options
     gallery = session.gallery
 
-    def filters(**kw: str | None) -> dict[str, str | None]:
-        return {k: v for k, v in kw.items() if v is not None}
+    def matching(args: dict[str, Any], query: str | None) -> list[dict[str, Any]]:
+        """The records a listing tool's arguments select: ``args`` is its ``locals()`` (the filters it
+        takes, each None when not given), in WanGP's filter order."""
+        return models.filtered({k: args[k] for k in FILTERS if args.get(k) is not None}, query)
 
     def with_availability(rec: dict[str, Any], include: bool) -> dict[str, Any]:
         if include:
@@ -76,18 +80,7 @@ def register(mcp: FastMCP, session: Session) -> None:
         offset: int = 0,
         include_availability: bool = False,
     ) -> list[dict[str, Any]]:
-        recs = models.filtered(
-            filters(
-                family=family,
-                base_model_type=base_model_type,
-                finetune=finetune,
-                model_type=model_type,
-                main_output=main_output,
-                inputs=inputs,
-                name=name,
-            ),
-            query,
-        )
+        recs = matching(locals(), query)
         return [with_availability(r, include_availability) for r in models.page(recs, limit, offset)]
 
     @mcp.tool(description=_desc("wangp_search_models"))
@@ -104,16 +97,7 @@ def register(mcp: FastMCP, session: Session) -> None:
     ) -> dict[str, Any]:
         if not query.strip():
             raise ValueError("query is required")
-        recs = models.filtered(
-            filters(
-                family=family,
-                base_model_type=base_model_type,
-                finetune=finetune,
-                main_output=main_output,
-                inputs=inputs,
-            ),
-            query.strip(),
-        )
+        recs = matching(locals(), query.strip())
         matches = [with_availability(r, include_availability) for r in models.page(recs, limit, offset)]
         start = max(0, offset)
         return {
@@ -137,18 +121,7 @@ def register(mcp: FastMCP, session: Session) -> None:
         limit: int = 10,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        recs = models.filtered(
-            filters(
-                family=family,
-                base_model_type=base_model_type,
-                finetune=finetune,
-                model_type=model_type,
-                main_output=main_output,
-                inputs=inputs,
-                name=name,
-            ),
-            query,
-        )
+        recs = matching(locals(), query)
         return [
             d for r in models.page(recs, limit, offset) if (d := models.model_definition(r["model_type"]))
         ]
@@ -182,18 +155,7 @@ def register(mcp: FastMCP, session: Session) -> None:
         limit: int = 20,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        recs = models.filtered(
-            filters(
-                family=family,
-                base_model_type=base_model_type,
-                finetune=finetune,
-                model_type=model_type,
-                main_output=main_output,
-                inputs=inputs,
-                name=name,
-            ),
-            query,
-        )
+        recs = matching(locals(), query)
         return [
             models.availability(r["model_type"], options) for r in models.page(recs, limit, offset, cap=50)
         ]

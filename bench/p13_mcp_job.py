@@ -22,11 +22,10 @@ from typing import Any
 
 from .context import Context
 from .harness import Row, Stats, interleave, ratio, timed
+from .p3_wan2gp_job import MODEL, our_job, task_template
 
 FIG = "P13"
 FIG_CONNECT = "P14"
-SETTINGS: dict[str, Any] = {"resolution": "160x96", "video_length": 9, "num_inference_steps": 4}
-MODEL = "t2v_1.3B"
 JOB_RATIO = 1.15
 CONNECT_RATIO = 1.1
 ZERO = {"step_seconds": 0.0, "load_seconds": 0.0}
@@ -92,15 +91,6 @@ class RawPeer:
         self.http.close()
 
 
-def task() -> dict[str, Any]:
-    """The source our client sends for SETTINGS (built outside any timed region)."""
-    from blender_movie_director.backend.wan2gp.schemas import validate_settings
-
-    source = validate_settings({"model": MODEL, "prompt": "bench peer", **SETTINGS}).to_task()
-    source["seed"] = -1
-    return source
-
-
 def run(ctx: Context) -> list[Row]:
     from tests.fixtures.wan2gp_mcp_standin import start_mcp_standin
     from tests.fixtures.wan2gp_standin import stop_standin
@@ -114,38 +104,16 @@ def run(ctx: Context) -> list[Row]:
 
 
 def _job_rows(ctx: Context, url: str) -> list[Row]:
-    from blender_movie_director.backend.jobs.events import JobState
     from blender_movie_director.backend.jobs.manager import JobManager
-    from blender_movie_director.backend.jobs.request import Backend, GenerationRequest
 
     out = ctx.folder("p13-ours")
     manager = JobManager(ctx.folder("p13-store") / "jobs.jsonl")
     peer = RawPeer(url, ctx.folder("p13-peer"))
-    source = task()
+    source = task_template()
     counter = iter(range(10_000))
 
     def ours() -> float:
-        request = GenerationRequest(
-            backend=Backend.WAN2GP,
-            model=MODEL,
-            prompt=f"bench shot {next(counter)}",
-            output_dir=str(out),
-            settings=SETTINGS,
-            servers=(url,),
-        )
-
-        def one() -> str:
-            job_id = manager.submit(request)
-            if not manager.wait([job_id], timeout=120):
-                raise RuntimeError("P13: our job did not finish within 120 s")
-            return job_id
-
-        seconds, job_id = timed(one)
-        info = manager.job(job_id)
-        if info.state != JobState.SUCCEEDED:
-            raise RuntimeError(f"P13: our job ended {info.state}: {info.error_message}")
-        manager.drain()
-        return seconds
+        return our_job(FIG, manager, url, out, f"bench shot {next(counter)}")[0]
 
     def raw() -> float:
         seconds, _ = timed(lambda: peer.run_one(dict(source)))

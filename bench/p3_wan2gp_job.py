@@ -89,7 +89,7 @@ class RawPeer:
 
 
 def task_template() -> dict[str, Any]:
-    """The WanGP task our client would upload for SETTINGS (built outside any timed region)."""
+    """The WanGP task our client would upload for SETTINGS (built outside any timed region; P13 too)."""
     from blender_movie_director.backend.wan2gp.schemas import validate_settings
 
     task = validate_settings({"model": MODEL, "prompt": "bench peer", **SETTINGS}).to_task()
@@ -97,10 +97,37 @@ def task_template() -> dict[str, Any]:
     return task
 
 
-def run(ctx: Context) -> list[Row]:
+def our_job(fig: str, manager: Any, url: str, out: Path, prompt: str) -> tuple[float, list[Any]]:
+    """One job for SETTINGS through the product path on ``manager`` (JobManager -> Wan2GPRunner ->
+    Wan2GPClient), timed from submit to its end; raises unless it succeeded. The seconds and the events
+    drained after it (P3, and P13 over MCP)."""
     from blender_movie_director.backend.jobs.events import JobState
-    from blender_movie_director.backend.jobs.manager import JobManager
     from blender_movie_director.backend.jobs.request import Backend, GenerationRequest
+
+    request = GenerationRequest(
+        backend=Backend.WAN2GP,
+        model=MODEL,
+        prompt=prompt,
+        output_dir=str(out),
+        settings=SETTINGS,
+        servers=(url,),
+    )
+
+    def one() -> str:
+        job_id = manager.submit(request)
+        if not manager.wait([job_id], timeout=120):
+            raise RuntimeError(f"{fig}: our job did not finish within 120 s")
+        return job_id
+
+    seconds, job_id = timed(one)
+    info = manager.job(job_id)
+    if info.state != JobState.SUCCEEDED:
+        raise RuntimeError(f"{fig}: our job ended {info.state}: {info.error_message}")
+    return seconds, manager.drain()
+
+
+def run(ctx: Context) -> list[Row]:
+    from blender_movie_director.backend.jobs.manager import JobManager
 
     server = ctx.servers.wan2gp("zero", **ZERO_STEPS)
     out = ctx.folder("p3-ours")
@@ -110,26 +137,7 @@ def run(ctx: Context) -> list[Row]:
     progress_seen: list[int] = []
 
     def ours() -> float:
-        request = GenerationRequest(
-            backend=Backend.WAN2GP,
-            model=MODEL,
-            prompt=f"bench shot {next(counter)}",
-            output_dir=str(out),
-            settings=SETTINGS,
-            servers=(server.url,),
-        )
-
-        def one() -> str:
-            job_id = manager.submit(request)
-            if not manager.wait([job_id], timeout=120):
-                raise RuntimeError("P3: our job did not finish within 120 s")
-            return job_id
-
-        seconds, job_id = timed(one)
-        info = manager.job(job_id)
-        if info.state != JobState.SUCCEEDED:
-            raise RuntimeError(f"P3: our job ended {info.state}: {info.error_message}")
-        events = manager.drain()
+        seconds, events = our_job(FIG, manager, server.url, out, f"bench shot {next(counter)}")
         progress_seen.append(sum(1 for e in events if e.kind == "progress"))
         return seconds
 

@@ -35,11 +35,14 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .addresses import IPAddress, TargetPolicy, check_scheme
 from .limits import BodyTooLargeError
 from .tls import verify_context
+
+if TYPE_CHECKING:
+    from .errors import BackendError
 
 CHUNK = 1 << 20
 MAX_REDIRECTS = 20  # httpx's default
@@ -322,6 +325,25 @@ def _open_httpx(url: str, headers: Mapping[str, str], timeouts: Timeouts, verify
         yield response
 
 
+#: ``stop()`` -> the error to give up with (cancel, deadline), or None to go on (a transfer, a call).
+StopCheck = Callable[[], "BackendError | None"]
+
+
+class FirstStop:
+    """A :data:`StopCheck` as the true/false :func:`stop_when` polls, keeping the first error it named in
+    ``error``: when the cut transfer then raises, that error is the outcome, not the cut."""
+
+    def __init__(self, stop: StopCheck | None) -> None:
+        self._stop = stop
+        self.error: BackendError | None = None
+
+    def __call__(self) -> bool:
+        error = self._stop() if self._stop is not None else None
+        if error is not None and self.error is None:
+            self.error = error
+        return error is not None
+
+
 @contextmanager
 def stop_when(abort: Abort, stop: Callable[[], bool], *, poll: float = 0.1) -> Iterator[None]:
     """For the block's duration, flip ``abort`` as soon as ``stop()`` is true (checked every ``poll`` s on
@@ -349,6 +371,8 @@ __all__ = [
     "CHUNK",
     "Abort",
     "ByteProgress",
+    "FirstStop",
+    "StopCheck",
     "Stream",
     "Timeouts",
     "open_stream",

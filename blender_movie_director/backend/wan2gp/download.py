@@ -21,12 +21,11 @@ from __future__ import annotations
 import shutil
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from ..bulk_download import Abort, Timeouts, open_stream, stop_when
+from ..bulk_download import Abort, FirstStop, StopCheck, Timeouts, open_stream, stop_when
 from ..errors import BackendError, ServerError
 from ..files import atomic_output, safe_filename, unique_path
 from ..limits import BodyTooLargeError, TooLargeError
@@ -92,8 +91,6 @@ def file_data_items(value: Any) -> list[ServerFile]:
 
 #: The longest file or folder name a file system takes; a longer part cannot be a real output.
 NAME_MAX = 255
-#: ``stop()`` -> the error to end the transfer with (cancel, deadline), or None to go on.
-StopCheck = Callable[[], BackendError | None]
 
 
 def check_server_path(server_file: ServerFile) -> None:
@@ -207,14 +204,7 @@ def _stream(
     # our login cookies and proxy headers must not travel there (no redirects are followed either).
     url = api_url(settings, "file=" + urllib.parse.quote(server_file.path, safe="/:\\"))
     abort = Abort()
-    reason: list[BackendError] = []
-
-    def stopping() -> bool:
-        error = stop() if stop is not None else None
-        if error is not None and not reason:
-            reason.append(error)
-        return error is not None
-
+    stopping = FirstStop(stop)
     try:
         headers = dict(settings.headers)
         jar = _login_cookies(settings, cookies)
@@ -247,8 +237,8 @@ def _stream(
     except BodyTooLargeError as exc:
         raise _too_large(server_file, exc.limit) from None
     except Exception as exc:
-        if abort.is_set() and reason:
-            raise reason[0] from None  # cancelled or out of time: that is the outcome, not the cut transfer
+        if abort.is_set() and stopping.error is not None:
+            raise stopping.error from None  # cancelled or out of time: the outcome, not the cut transfer
         if isinstance(exc, BackendError):
             raise
         raise classify(exc, settings, during=f"downloading {server_file.name}") from exc

@@ -27,6 +27,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ...bulk_download import StopCheck
 from ...errors import (
     AuthenticationError,
     BackendError,
@@ -51,8 +52,6 @@ _PROTOCOL_CODES = {-32700: "parse error", -32600: "invalid request", -32601: "un
                    -32602: "invalid parameters"}  # fmt: skip
 #: Said of a generation whose start is unknown (a lost answer to ``wangp_generate``); it is never resent.
 UNCERTAIN = "The generation may have started on the Wan2GP server; it was not sent again."
-#: ``stop()`` -> the error to give up with (cancel, deadline), or None to go on.
-StopCheck = Callable[[], BackendError | None]
 
 
 class ToolError(ServerError):

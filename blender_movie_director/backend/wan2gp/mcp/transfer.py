@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...bulk_download import Abort, Timeouts, open_stream, stop_when
+from ...bulk_download import Abort, FirstStop, Timeouts, open_stream, stop_when
 from ...errors import (
     BackendError,
     JobInterruptedError,
@@ -135,14 +135,7 @@ def download(
     output_dir.mkdir(parents=True, exist_ok=True)
     final = unique_path(output_dir, safe_filename(stem, default="wan2gp"), suffix)
     abort = Abort()
-    reason: list[BackendError] = []
-
-    def stopping() -> bool:
-        error = stop() if stop is not None else None
-        if error is not None and not reason:
-            reason.append(error)
-        return error is not None
-
+    stopping = FirstStop(stop)
     settings = conn.settings
     try:
         with atomic_output(final) as tmp:
@@ -177,8 +170,8 @@ def download(
     except BackendError:
         raise
     except Exception as exc:
-        if abort.is_set() and reason:
-            raise reason[0] from None
+        if abort.is_set() and stopping.error is not None:
+            raise stopping.error from None
         typed = error_for_transport(exc, conn.peer, during=f"downloading {filename}")
         raise (typed or ServerError(f"Downloading '{filename}' failed ({type(exc).__name__}).")) from exc
     return Fetched(final, info, final.stat().st_size, time.monotonic() - started, filename)

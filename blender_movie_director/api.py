@@ -346,7 +346,8 @@ def render_cast_references(name: str, scene: bpy.types.Scene | str | None = None
 def cast_in_shot(camera: Any) -> list[str]:
     """The names of the cast members in the shot: those the camera sees at some frame of the shot's range
     (camera and object animation included, hidden objects not), plus the shot's included ones, minus its
-    excluded ones; in cast order."""
+    excluded ones; nearest first (by the member's smallest distance to the camera over the shot's frames where
+    it is in view; included members it never sees last, in cast order)."""
     return cast.names_in_shot(_camera(camera))
 
 

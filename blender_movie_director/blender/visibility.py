@@ -3,7 +3,8 @@
 An object is in view at a frame when its bounding box meets the camera's view frustum (the frame the
 render shows, between the clip distances): the eight corners are taken to camera space and the box is out
 when all of them lie outside one of the frustum's six planes. A group is in view when one of its objects
-is, at any of the frames.
+is, at any of the frames; its distance is the smallest from the camera to one of its objects' box centre
+over the frames where that object is in view.
 
 Speed, without ``scene.frame_set`` where it can be helped: an object whose transform (and its parents')
 comes only from its action's F-curves is evaluated from the keyframes themselves, for all frames at once
@@ -18,6 +19,7 @@ Main thread only; imports nothing of ours (a ``blender/`` helper).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -447,12 +449,20 @@ def groups_in_view(
     scene: bpy.types.Scene, camera: Any, groups: Sequence[Sequence[Any]], frames: Iterable[int]
 ) -> list[bool]:
     """For each group of objects, whether ``camera`` sees one of them at one of ``frames``."""
+    return [distance < math.inf for distance in group_distances(scene, camera, groups, frames)]
+
+
+def group_distances(
+    scene: bpy.types.Scene, camera: Any, groups: Sequence[Sequence[Any]], frames: Iterable[int]
+) -> list[float]:
+    """For each group of objects, the smallest distance from ``camera`` to one of its objects (the centre
+    of its bounding box) over the ``frames`` where that object is in view; ``math.inf`` when none is."""
     import numpy as np
 
     frames = list(frames)
     everyone = [obj for group in groups for obj in group]
     if not frames or not everyone:
-        return [False] * len(groups)
+        return [math.inf] * len(groups)
     depsgraph = bpy.context.evaluated_depsgraph_get()
     placements = _Placements(scene, frames)
     ortho, frustum = _frustums(scene, camera, frames)
@@ -476,8 +486,10 @@ def groups_in_view(
     outside = np.zeros(x.shape[:2], dtype=bool)  # (K, F)
     for plane in planes:
         outside |= (plane < 0.0).all(axis=2)
-    seen = {obj.name: not out.all() for obj, out in zip(unique, outside, strict=True)}
-    return [any(seen[obj.name] for obj in group) for group in groups]
+    centre = local[:, :, :3].mean(axis=3)  # (K, F, 3) in camera space: the camera is at the origin
+    far_away = np.where(outside, np.inf, np.linalg.norm(centre, axis=2)).min(axis=1)  # (K,)
+    nearest = {obj.name: float(d) for obj, d in zip(unique, far_away, strict=True)}
+    return [min((nearest[obj.name] for obj in group), default=math.inf) for group in groups]
 
 
 def _affine_inverse(matrices: Any) -> Any:

@@ -299,41 +299,13 @@ def members_for(camera: Any, scene: Any = None) -> tuple[tuple[Member, ...], tup
             kind=ref.kind,
             description=ref.description,
             pictures=tuple(ref.pictures),
-            distance=_distance(camera, scene, ref),
+            distance=ref.distance,  # smallest over the shot's frames where it is in view (inf: included)
         )
         for ref in found.members
     )
     return members, tuple(found.notes)
 
 
-def _distance(camera: Any, scene: Any, ref: Any) -> float:
-    """How far the member is from the camera: the cast record's own distance when it has one, else the
-    nearest of its objects' bounding-box centres at the scene's current frame (inf: nothing stands for it)."""
-    own = getattr(ref, "distance", None)
-    if isinstance(own, (int, float)):
-        return float(own)
-    from ..scene import cast
-
-    member = cast.find_member(scene, ref.name) if scene is not None else None
-    if member is None:
-        return math.inf
-    eye = camera.matrix_world.translation
-    best = math.inf
-    for obj in cast.member_objects(scene, member):
-        corners = [obj.matrix_world @ _vector(c) for c in obj.bound_box]
-        centre = sum(corners, _vector((0.0, 0.0, 0.0))) / 8.0
-        best = min(best, (centre - eye).length)
-    return best
-
-
-def _vector(values: Any) -> Any:
-    from mathutils import Vector
-
-    return Vector(values)
-
-
-#: The last distance found per (shot, member), so the panel can order without computing.
-_distances: dict[tuple[str, str], float] = {}
 #: The last bad-picture message per shot (shown on the shot until a request is built without one).
 _problems: dict[str, str] = {}
 
@@ -356,8 +328,6 @@ def for_shot(
     :class:`ReferenceError`, remembered for the panel). Main thread (an operator or the request builder,
     never ``draw()``)."""
     members, notes = members_for(camera, scene)
-    for member in members:
-        _distances[(camera.name, member.name)] = member.distance
     references = plan(members, backend, model, notes, with_start_image=with_start_image)
     if check:
         try:
@@ -373,12 +343,11 @@ def cached_plan(
     camera: Any, scene: Any, backend: str, model: str, *, with_start_image: bool = False
 ) -> ReferencePlan | None:
     """The plan from what is already known (for ``draw()``: no detection, no file read): the members the
-    cast detection last found for the shot, its overrides, the cast's pictures and the last distances (else
-    the distance at the current frame, from the objects' matrices: no evaluation).
+    cast detection last found for the shot with their distances, its overrides and the cast's pictures.
     None when the detection has not run since the scene changed."""
     from ..scene import cast
 
-    seen = cast.cached_in_view(camera)
+    seen = cast.cached_distances(camera)
     if seen is None:
         return None
     members, notes = [], []
@@ -395,7 +364,7 @@ def cached_plan(
                 kind=cast.KINDS.get(member.kind, "character"),
                 description=member.description.strip(),
                 pictures=cast.member_pictures(member),
-                distance=_distances.get((camera.name, member.name)) or _distance(camera, scene, member),
+                distance=seen.get(member.name, math.inf),
             )
         )
     return plan(members, backend, model, notes, with_start_image=with_start_image)
@@ -403,7 +372,6 @@ def cached_plan(
 
 def forget() -> None:
     """Drop what is remembered per shot (file load, unregister)."""
-    _distances.clear()
     _problems.clear()
 
 

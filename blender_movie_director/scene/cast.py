@@ -9,14 +9,17 @@ The data is :mod:`.cast_props` (``scene.movie_director.cast.members``; a shot's 
   (camera and object animation included), computed by :mod:`..blender.visibility` and cached per shot;
   the cache is dropped when the scene's animation or transforms change (:func:`invalidate`, called from
   the depsgraph handler in ``registration.py``) and whenever what it was computed from differs.
-- :func:`shot_cast`: the members in a shot after the shot's overrides, as frozen records: what a request
-  needs (name, kind, description, picture paths), plus notes on members that were skipped.
+- :func:`distances`: how near the camera each member in view comes over the shot (same computation and
+  cache as :func:`in_view`).
+- :func:`shot_cast`: the members in a shot after the shot's overrides, nearest first, as frozen records:
+  what a request needs (name, kind, description, picture paths, distance), plus notes on members skipped.
 
 Main thread only (reads ``bpy.data``; detection evaluates animation, never in ``draw()``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +44,9 @@ class CastRef:
     description: str
     pictures: tuple[str, ...]  # absolute paths, in the member's order (not checked: the request does)
     reason: str  # "in view" | "included" (the shot's override)
+    #: The smallest camera-to-member distance over the shot's frames where the member is in view;
+    #: ``math.inf`` for a member in the shot only by the shot's Include.
+    distance: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class ShotCast:
     """The members in one shot after its overrides, and why others were left out."""
 
     shot: str
-    members: tuple[CastRef, ...]
+    members: tuple[CastRef, ...]  # nearest first (equal distances: cast order)
     notes: tuple[str, ...]  # e.g. "Cast member 'Fog' has no objects and no pictures: skipped"
 
     @property
@@ -103,7 +109,8 @@ def _groups(scene: bpy.types.Scene) -> list[tuple[str, list[bpy.types.Object]]]:
 
 
 # --- who is in a shot -----
-_cache: dict[str, tuple[Any, frozenset[str]]] = {}
+#: Shot name -> (what it was computed from, member name -> distance for the members in view).
+_cache: dict[str, tuple[Any, dict[str, float]]] = {}
 _generation = 0
 
 #: ID types whose change can move something in a shot's view (objects are checked by their update flags).
@@ -149,37 +156,53 @@ def _key(scene: bpy.types.Scene, camera: bpy.types.Object, groups: list[tuple[st
     )
 
 
-def in_view(
+def distances(
     camera: bpy.types.Object, scene: bpy.types.Scene | None = None, *, fresh: bool = True
-) -> frozenset[str]:
-    """The names of the members whose objects ``camera`` sees at some frame of its shot's range.
-    ``fresh=False`` reuses the keyframe tables of the shots just computed (:func:`update_all`)."""
+) -> dict[str, float]:
+    """Member name -> its smallest distance to ``camera`` over the frames of the shot's range where the
+    camera sees it, for the members it sees (cached; a copy). ``fresh=False`` reuses the keyframe tables
+    of the shots just computed (:func:`update_all`)."""
     scene = scene or shots.scene_of(camera)
     groups = _groups(scene)
     key = _key(scene, camera, groups)
     cached = _cache.get(camera.name)
     if cached is not None and cached[0] == key:
-        return cached[1]
+        return dict(cached[1])
     if fresh:
         visibility.forget_curves()
     rng = shots.shot_range(scene, camera)
-    seen = visibility.groups_in_view(
+    found = visibility.group_distances(
         scene, camera, [objs for _name, objs in groups], range(rng.start, rng.end + 1)
     )
-    names = frozenset(name for (name, _objs), yes in zip(groups, seen, strict=True) if yes)
-    _cache[camera.name] = (key, names)
-    return names
+    near = {name: d for (name, _objs), d in zip(groups, found, strict=True) if d < math.inf}
+    _cache[camera.name] = (key, near)
+    return dict(near)
 
 
-def cached_in_view(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> frozenset[str] | None:
-    """What :func:`in_view` last found for ``camera`` if nothing it depends on changed since, else None
+def in_view(
+    camera: bpy.types.Object, scene: bpy.types.Scene | None = None, *, fresh: bool = True
+) -> frozenset[str]:
+    """The names of the members whose objects ``camera`` sees at some frame of its shot's range."""
+    return frozenset(distances(camera, scene, fresh=fresh))
+
+
+def cached_distances(
+    camera: bpy.types.Object, scene: bpy.types.Scene | None = None
+) -> dict[str, float] | None:
+    """What :func:`distances` last found for ``camera`` if nothing it depends on changed since, else None
     (for ``draw()``, which must not compute: this only compares)."""
     cached = _cache.get(camera.name)
     if cached is None or cached[0][0] != _generation:
         return None
     scene = scene or shots.scene_of(camera)
     groups = _groups(scene)
-    return cached[1] if cached[0] == _key(scene, camera, groups) else None
+    return dict(cached[1]) if cached[0] == _key(scene, camera, groups) else None
+
+
+def cached_in_view(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> frozenset[str] | None:
+    """The names :func:`in_view` last found for ``camera`` if nothing changed since, else None (draw())."""
+    near = cached_distances(camera, scene)
+    return None if near is None else frozenset(near)
 
 
 def update_all(scene: bpy.types.Scene) -> dict[str, frozenset[str]]:
@@ -207,24 +230,26 @@ def set_override(camera: bpy.types.Object, member: str, mode: str) -> None:
     row.name, row.mode = member, mode
 
 
-def _ref(member: Any, reason: str) -> CastRef:
+def _ref(member: Any, reason: str, distance: float = math.inf) -> CastRef:
     return CastRef(
         name=member.name,
         kind=KINDS.get(member.kind, "character"),
         description=member.description.strip(),
         pictures=member_pictures(member),
         reason=reason,
+        distance=distance,
     )
 
 
 def shot_cast(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> ShotCast:
-    """The members in ``camera``'s shot after its overrides, in cast order, as frozen records.
+    """The members in ``camera``'s shot after its overrides, nearest first, as frozen records.
 
     A member is in when the camera sees one of its objects (:func:`in_view`) or the shot includes it; a
     shot's exclusion wins over the camera. A member with no objects and no pictures is skipped with a note.
+    Order: by :attr:`CastRef.distance` (an included member the camera never sees last), ties in cast order.
     """
     scene = scene or shots.scene_of(camera)
-    seen = in_view(camera, scene)
+    near = distances(camera, scene)
     members: list[CastRef] = []
     notes: list[str] = []
     for member in cast_of(scene).members:
@@ -234,15 +259,17 @@ def shot_cast(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) ->
         choice = override(camera, member.name)
         if choice == "EXCLUDE":
             continue
+        distance = near.get(member.name, math.inf)
         if choice == "INCLUDE":
-            members.append(_ref(member, "included"))
-        elif member.name in seen:
-            members.append(_ref(member, "in view"))
+            members.append(_ref(member, "included", distance))
+        elif member.name in near:
+            members.append(_ref(member, "in view", distance))
+    members.sort(key=lambda ref: ref.distance)  # stable: equal distances keep cast order
     return ShotCast(shot=camera.name, members=tuple(members), notes=tuple(notes))
 
 
 def names_in_shot(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) -> list[str]:
-    """The names of the members in the shot after its overrides (``md.cast_in_shot``)."""
+    """The names of the members in the shot after its overrides, nearest first (``md.cast_in_shot``)."""
     return shot_cast(camera, scene).names
 
 

@@ -72,10 +72,29 @@ def stage(blender: ModuleType) -> dict[str, Any]:
 
 
 def test_who_the_camera_sees_over_the_shot(stage: dict[str, Any]) -> None:
-    md, bpy = stage["md"], stage["bpy"]
+    from blender_movie_director.requests import references
+    from blender_movie_director.scene import cast
+
+    md, bpy, scene = stage["md"], stage["bpy"], stage["scene"]
     # Behind the camera, entering after the shot's range, hidden (render, viewport, excluded collection):
     # out. In front, and entering at the shot's last frame: in.
     assert md.cast_in_shot("Shot_010") == ["Front", "LastFrame"]
+    # Nearest first, by the smallest distance over the frames where the member is in view: the walker is
+    # 15 m away at the current frame but comes to 4 m at frame 30 (and leaves before Shot_020).
+    walker = _cube(bpy, "walker", (0.0, 5.0, 0.0))
+    for frame, y in ((1, 5.0), (30, -6.0), (48, 5.0)):
+        _key(walker, frame, (0.0, y, 0.0))
+    _key(walker, 49, (60.0, 5.0, 0.0))
+    md.add_cast_member("Walker", objects=[walker])
+    bpy.context.view_layer.update()
+    found = cast.shot_cast(stage["cam"], scene)
+    assert [(m.name, round(m.distance, 2)) for m in found.members] == [
+        ("Walker", 4.0), ("Front", 10.0), ("LastFrame", 10.2)
+    ]  # fmt: skip
+    members, _notes = references.members_for(stage["cam"], scene)  # what the request keeps the nearest of
+    assert [(m.name, round(m.distance, 2)) for m in members] == [
+        ("Walker", 4.0), ("Front", 10.0), ("LastFrame", 10.2)
+    ]  # fmt: skip
     # The next shot (49-96) looks down into the void.
     assert md.cast_in_shot("Shot_020") == []
     # The camera's own animation counts: Shot_020 turns to look along +Y at its last frame only.
@@ -85,7 +104,7 @@ def test_who_the_camera_sees_over_the_shot(stage: dict[str, Any]) -> None:
     cam2.rotation_euler = (math.pi / 2, 0.0, 0.0)
     cam2.keyframe_insert("rotation_euler", frame=96)
     bpy.context.view_layer.update()
-    assert md.cast_in_shot(cam2) == ["Front", "Late", "LastFrame"]
+    assert set(md.cast_in_shot(cam2)) == {"Front", "Late", "LastFrame"}
     assert stage["scene"].frame_current == 1  # detection leaves the scene's frame alone
 
 
@@ -119,13 +138,15 @@ def test_overrides_win_and_empty_members_are_noted(stage: dict[str, Any]) -> Non
     pictures = md.add_cast_member("Sea", images=["//sea.png"], description=" grey waves ", kind="place")
     cast.set_override(cam, pictures, "INCLUDE")
     found = cast.shot_cast(cam, scene)
-    assert found.names == ["Behind", "LastFrame", "Sea"]
+    # Nearest first; the included members the camera never sees (no distance) last, in cast order.
+    assert found.names == ["LastFrame", "Behind", "Sea"]
     assert found.notes == ("Cast member 'Fog' has no objects and no pictures: skipped",)
     sea = found.members[-1]
     assert (sea.kind, sea.description, sea.reason) == ("place", "grey waves", "included")
+    assert sea.distance == math.inf
     assert sea.pictures == (str(Path(stage["bpy"].path.abspath("//sea.png"))),)
     cast.set_override(cam, "Front", "")  # back to what the camera sees
-    assert md.cast_in_shot(cam) == ["Front", "Behind", "LastFrame", "Sea"]
+    assert md.cast_in_shot(cam) == ["Front", "LastFrame", "Behind", "Sea"]
     with pytest.raises(ValueError, match="Unknown kind"):
         md.add_cast_member("X", kind="monster")
 

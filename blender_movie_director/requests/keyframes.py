@@ -28,6 +28,7 @@ from ..backend.files import safe_filename
 from ..blender import compat, frames
 from ..blender import keyframes as render
 from ..scene import shots, takes
+from ..scene.config import blend_relative
 from .envelope import shot_output_dir
 
 FRAMES_FOLDER = "frames"
@@ -82,7 +83,7 @@ def continue_from_previous(obj: Any, scene: bpy.types.Scene, prefs: Any | None =
         raise KeyframeError(f"The clip of '{previous.name}' is missing: {clip}") from None
     except RuntimeError as exc:
         raise KeyframeError(f"Blender could not read the last frame of '{previous.name}': {exc}") from None
-    obj.movie_director.image_input = str(out)
+    obj.movie_director.image_input = blend_relative(out)  # "//..." inside the project folder
     return out
 
 
@@ -97,7 +98,7 @@ def render_keyframe(obj: Any, scene: bpy.types.Scene, which: str, prefs: Any | N
         render.render_camera_frame(scene, obj, frame, out)
     except RuntimeError as exc:
         raise KeyframeError(f"Blender could not render the {word} frame of '{obj.name}': {exc}") from None
-    setattr(obj.movie_director, prop, str(out))
+    setattr(obj.movie_director, prop, blend_relative(out))
     return out
 
 

@@ -13,6 +13,8 @@ The data is :mod:`.cast_props` (``scene.movie_director.cast.members``; a shot's 
   cache as :func:`in_view`).
 - :func:`shot_cast`: the members in a shot after the shot's overrides, nearest first, as frozen records:
   what a request needs (name, kind, description, picture paths, distance), plus notes on members skipped.
+- Picture paths are stored relative to the saved .blend when under its folder (``//...``), so a team
+  sharing the project folder finds them; :func:`member_pictures` resolves them.
 
 Main thread only (reads ``bpy.data``; detection evaluates animation, never in ``draw()``).
 """
@@ -30,7 +32,7 @@ import bpy
 from ..backend.files import safe_filename
 from ..blender import turnaround, visibility
 from . import shots
-from .config import output_root
+from .config import blend_relative, output_root
 
 KINDS = {"CHARACTER": "character", "PROP": "prop", "PLACE": "place"}
 
@@ -315,7 +317,7 @@ def render_references(scene: bpy.types.Scene, member: Any, size: int = turnaroun
             pictures.remove(index)
     for picture in made:
         row = pictures.add()
-        row.filepath, row.rendered, row.view = str(picture.path), True, picture.view
+        row.filepath, row.rendered, row.view = blend_relative(picture.path), True, picture.view
     return [picture.path for picture in made]
 
 
@@ -345,6 +347,6 @@ def add_member(
         member.objects.add().object = obj
     member.collection = collection
     for image in images:
-        member.pictures.add().filepath = str(image)
+        member.pictures.add().filepath = blend_relative(image)
     cast.active_member_index = len(cast.members) - 1
     return member

@@ -35,6 +35,23 @@ def get_preferences(context: bpy.types.Context | None = None) -> MOVIEDIR_AddonP
     return context.preferences.addons[ADDON_PACKAGE].preferences
 
 
+def blend_relative(path: str | os.PathLike[str]) -> str:
+    """``path`` as Blender stores a file next to the project: ``//...`` relative to the saved .blend when it
+    lies in the .blend's folder (or below), so the project folder can move or be shared; else absolute.
+    Read it back with ``bpy.path.abspath``."""
+    text = os.fspath(path)
+    if not bpy.data.filepath or text.startswith("//"):
+        return text
+    try:
+        target = Path(text).expanduser().resolve()
+        folder = Path(bpy.data.filepath).parent.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return text
+    if not target.is_relative_to(folder):
+        return text
+    return "//" + target.relative_to(folder).as_posix()
+
+
 def output_root(prefs: Any | None = None) -> str:
     """The output folder, absolute. ``//`` needs a saved .blend; else the extension's own folder."""
     prefs = prefs or get_preferences()

@@ -18,6 +18,7 @@ from ..scene.cast_props import KIND_ITEMS
 # Loaded when a button first runs, not when the extension is enabled.
 cast = lazy_module("..scene.cast", __package__)
 shots = lazy_module("..scene.shots", __package__)
+config = lazy_module("..scene.config", __package__)
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 SOURCE_ITEMS = (
@@ -137,7 +138,7 @@ class MOVIEDIR_OT_cast_add_pictures(bpy.types.Operator):
             self.report({"ERROR"}, f"Choose pictures ({', '.join(PICTURE_SUFFIXES)})")
             return {"CANCELLED"}
         for path in pictures:
-            member.pictures.add().filepath = str(path)
+            member.pictures.add().filepath = config.blend_relative(path)  # "//..." inside the project
         self.report({"INFO"}, f"{len(pictures)} picture(s) added to '{member.name}'")
         return {"FINISHED"}
 

@@ -215,6 +215,7 @@ def test_render_references_shows_only_the_member(blender: ModuleType, tmp_path: 
 
     bpy = blender
     addon_prefs(bpy).output_folder = str(tmp_path / "out")
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "film.blend"))  # the team's project folder
     scene = bpy.context.scene
     red, blue = _cube(bpy, "red", (0.0, 0.0, 0.0)), _cube(bpy, "blue", (1.2, 0.0, 0.0))
     for obj, colour in ((red, (0.9, 0.05, 0.05, 1.0)), (blue, (0.05, 0.05, 0.9, 1.0))):
@@ -223,17 +224,29 @@ def test_render_references_shows_only_the_member(blender: ModuleType, tmp_path: 
         obj.data.materials.append(material)
     import movie_director as md
 
-    name = md.add_cast_member("Red Box", objects=[red], images=["//drawing.png"], kind="prop")
+    elsewhere = tmp_path.parent / "elsewhere.png"
+    images = ["//drawing.png", str(tmp_path / "refs" / "face.png"), str(elsewhere)]
+    name = md.add_cast_member("Red Box", objects=[red], images=images, kind="prop")
     member = cast.find_member(scene, name)
     scenes_before = len(bpy.data.scenes)
     for _ in range(2):  # rendering again replaces the rendered pictures, keeps the others
         paths = cast.render_references(scene, member, size=48)
     assert [p.name for p in paths] == ["Red Box_front.png", "Red Box_three_quarter.png", "Red Box_side.png"]
     assert all(p.parent == tmp_path / "out" / "cast" for p in paths)
+    # Inside the .blend's folder: stored relative to it ("//", as Blender does), so the project folder can
+    # be shared or moved; outside it: absolute. Read back absolute.
+    views = ("front", "three_quarter", "side")
     assert [(p.filepath, p.rendered, p.view) for p in member.pictures] == [
         ("//drawing.png", False, ""),
-        *((str(p), True, view) for p, view in zip(paths, ("front", "three_quarter", "side"), strict=True)),
+        ("//refs/face.png", False, ""),
+        (str(elsewhere), False, ""),
+        *((f"//out/cast/{p.name}", True, view) for p, view in zip(paths, views, strict=True)),
     ]
+    resolved = (str(tmp_path / "refs" / "face.png"), str(elsewhere), *map(str, paths))
+    assert cast.member_pictures(member)[1:] == resolved
+    refs = str(tmp_path / "refs")
+    assert bpy.ops.moviedir.cast_add_pictures(directory=refs, files=[{"name": "side.png"}]) == {"FINISHED"}
+    assert member.pictures[-1].filepath == "//refs/side.png"
     for path in paths:
         pixels = frames.read_pixels(path)[..., :3]
         reddish = (pixels[..., 0] > pixels[..., 2] + 0.2).mean()

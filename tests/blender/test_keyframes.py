@@ -86,9 +86,12 @@ def test_continue_from_previous_shot_chains_three_shots(blender: ModuleType, loc
     assert len(starts) == 2
 
 
-def test_render_first_and_last_frame_through_the_shot_camera(blender: ModuleType, local_engine: Any) -> None:
+def test_render_first_and_last_frame_through_the_shot_camera(
+    blender: ModuleType, local_engine: Any, tmp_path: Path
+) -> None:
     from mathutils import Vector
 
+    blender.ops.wm.save_as_mainfile(filepath=str(tmp_path / "film.blend"))  # the output folder is inside
     scene = _scene(blender)
     cam = add_shot(blender, scene, "Shot_010", 1, prompt="a cube appears")
     other = add_shot(blender, scene, "Shot_020", 25, prompt="later")
@@ -112,7 +115,10 @@ def test_render_first_and_last_frame_through_the_shot_camera(blender: ModuleType
     assert blender.ops.moviedir.render_keyframe(which="START") == {"FINISHED"}
     assert blender.ops.moviedir.render_keyframe(which="END") == {"FINISHED"}
     first, last = cam.movie_director.image_input, cam.movie_director.image_end
-    assert Path(first).parent == Path(last).parent and Path(first).parent.name == "frames"
+    # Stored relative to the .blend (a shared project folder), read back absolute.
+    assert first.startswith("//out/Shot_010/frames/") and last.startswith("//out/Shot_010/frames/")
+    first, last = blender.path.abspath(first), blender.path.abspath(last)
+    assert Path(first).parent == Path(last).parent == tmp_path / "out" / "Shot_010" / "frames"
     centre_first = _centre(first)
     centre_last = _centre(last)
     assert abs(centre_first - centre_last) > 0.05  # the cube fills the centre of the last frame only

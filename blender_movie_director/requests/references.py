@@ -355,7 +355,7 @@ def cached_plan(
         if not cast.has_objects(member) and not cast.member_pictures(member):
             notes.append(f"Cast member '{member.name}' has no objects and no pictures: skipped")
             continue
-        choice = cast.override(camera, member.name)
+        choice = cast.override(camera, member)
         if choice == "EXCLUDE" or (choice != "INCLUDE" and member.name not in seen):
             continue
         members.append(

@@ -13,6 +13,7 @@ The data is :mod:`.cast_props` (``scene.movie_director.cast.members``; a shot's 
   cache as :func:`in_view`).
 - :func:`shot_cast`: the members in a shot after the shot's overrides, nearest first, as frozen records:
   what a request needs (name, kind, description, picture paths, distance), plus notes on members skipped.
+- Overrides are keyed by the member's stable id (:func:`member_id`), so renaming a member keeps them.
 - Picture paths are stored relative to the saved .blend when under its folder (``//...``), so a team
   sharing the project folder finds them; :func:`member_pictures` resolves them.
 
@@ -22,6 +23,7 @@ Main thread only (reads ``bpy.data``; detection evaluates animation, never in ``
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,23 +215,55 @@ def update_all(scene: bpy.types.Scene) -> dict[str, frozenset[str]]:
     return {cam.name: in_view(cam, scene, fresh=False) for cam in shots.scene_shots(scene)}
 
 
-def override(camera: bpy.types.Object, member: str) -> str:
-    """The shot's choice for ``member``: "INCLUDE", "EXCLUDE" or "" (the camera decides)."""
-    row = camera.movie_director.cast_overrides.get(member)
+def member_id(member: Any) -> str:
+    """The member's stable id (set once, when it is added; renaming keeps it): what overrides are keyed by.
+    A member without one (made by hand through ``members.add()``) is keyed by its name until it gets one."""
+    return member.uid or member.name
+
+
+def ensure_id(member: Any) -> str:
+    """Give ``member`` its id if it has none (writes: not from ``draw()``); returns it."""
+    if not member.uid:
+        member.uid = uuid.uuid4().hex
+    return member.uid
+
+
+def _resolve(camera: bpy.types.Object, member: Any) -> Any:
+    """The member record for ``member`` (the record itself, or its name in the shot's scene), or None."""
+    if not isinstance(member, str):
+        return member
+    scene = shots.scene_of(camera) or bpy.context.scene
+    return find_member(scene, member) if scene is not None else None
+
+
+def override(camera: bpy.types.Object, member: Any) -> str:
+    """The shot's choice for ``member`` (the record, or its name): "INCLUDE", "EXCLUDE" or "" (the camera
+    decides)."""
+    record = _resolve(camera, member)
+    if record is None:
+        return ""
+    row = camera.movie_director.cast_overrides.get(member_id(record))
     return row.mode if row is not None else ""
 
 
-def set_override(camera: bpy.types.Object, member: str, mode: str) -> None:
-    """Force ``member`` into ("INCLUDE") or out of ("EXCLUDE") the shot; "" gives the choice back to the
-    camera."""
+def set_override(camera: bpy.types.Object, member: Any, mode: str) -> None:
+    """Force ``member`` (the record, or its name) into ("INCLUDE") or out of ("EXCLUDE") the shot; ""
+    gives the choice back to the camera. Raises :class:`CastError` for an unknown member."""
+    record = _resolve(camera, member)
+    if record is None:
+        raise CastError(f"No cast member named {member!r}")
     rows = camera.movie_director.cast_overrides
-    index = rows.find(member)
+    old = rows.find(member_id(record))
+    key = ensure_id(record)
+    if old >= 0 and rows[old].name != key:
+        rows[old].name = key  # keyed by the name before the member had an id
+    index = rows.find(key)
     if not mode:
         if index >= 0:
             rows.remove(index)
         return
     row = rows[index] if index >= 0 else rows.add()
-    row.name, row.mode = member, mode
+    row.name, row.mode = key, mode
 
 
 def _ref(member: Any, reason: str, distance: float = math.inf) -> CastRef:
@@ -258,7 +292,7 @@ def shot_cast(camera: bpy.types.Object, scene: bpy.types.Scene | None = None) ->
         if not has_objects(member) and not member_pictures(member):
             notes.append(f"Cast member '{member.name}' has no objects and no pictures: skipped")
             continue
-        choice = override(camera, member.name)
+        choice = override(camera, member)
         if choice == "EXCLUDE":
             continue
         distance = near.get(member.name, math.inf)
@@ -342,6 +376,7 @@ def add_member(
     cast = cast_of(scene)
     member = cast.members.add()
     member.name = unique_name(scene, name, ())
+    ensure_id(member)
     member.kind, member.description = key, description
     for obj in objects:
         member.objects.add().object = obj

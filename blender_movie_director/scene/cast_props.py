@@ -4,7 +4,8 @@
   reference pictures (file paths) and the Blender objects and/or collection that stand for it.
 - :class:`MOVIEDIR_Cast` on ``Scene.movie_director.cast``: the scene's members and the list's pick.
 - :class:`MOVIEDIR_CastOverride` in ``Object.movie_director.cast_overrides`` (a shot): a member forced into
-  or out of the shot, by the member's name, whatever the camera sees.
+  or out of the shot, by the member's stable id (``uid``: renaming the member keeps its overrides), whatever
+  the camera sees.
 
 Like :mod:`.props` (which hangs these groups on the scene and the shots), the classes carry no Python
 functions (the 4.2 ``bpy`` module crashes at exit otherwise); what reads them lives in :mod:`.cast`. No
@@ -56,7 +57,11 @@ class MOVIEDIR_CastPicture(bpy.types.PropertyGroup):
 class MOVIEDIR_CastMember(bpy.types.PropertyGroup):
     """A character, prop or place of the film, and what stands for it in the scene."""
 
-    # ``name`` (from PropertyGroup) is the member's name: the prompt and the shots' overrides use it.
+    # ``name`` (from PropertyGroup) is the member's name: the prompt uses it.
+    uid: StringProperty(
+        name="Id", options={"HIDDEN"},
+        description="Set once when the member is added; the shots' overrides are keyed by it",
+    )  # fmt: skip
     kind: EnumProperty(name="Kind", items=KIND_ITEMS, default="CHARACTER")
     description: StringProperty(
         name="Description", description="A few words on how it looks (added to the prompt of its shots)"
@@ -78,7 +83,7 @@ class MOVIEDIR_Cast(bpy.types.PropertyGroup):
 
 
 class MOVIEDIR_CastOverride(bpy.types.PropertyGroup):
-    """A shot's choice for one member (``name``: the member's name)."""
+    """A shot's choice for one member (``name``: the member's ``uid``)."""
 
     mode: EnumProperty(name="In Shot", items=OVERRIDE_ITEMS, default="INCLUDE")
 

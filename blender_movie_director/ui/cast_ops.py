@@ -247,10 +247,11 @@ class MOVIEDIR_OT_cast_override(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         obj = shots.find_shot(self.shot) if self.shot else shots.active_shot(context)
-        if obj is None or cast.find_member(context.scene, self.member) is None:
+        member = cast.find_member(context.scene, self.member)
+        if obj is None or member is None:
             self.report({"ERROR"}, "No such shot or cast member")
             return {"CANCELLED"}
-        cast.set_override(obj, self.member, "" if self.mode == "AUTO" else self.mode)
+        cast.set_override(obj, member, "" if self.mode == "AUTO" else self.mode)
         return {"FINISHED"}
 
 

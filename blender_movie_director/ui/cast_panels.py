@@ -109,7 +109,7 @@ def draw_shot_cast(layout: Any, context: Any) -> None:
     ordered = sorted(members, key=lambda m: (m.name not in seen, members.index(m)))
     col = layout.column(align=True)
     for member in ordered:
-        choice = cast.override(obj, member.name) or "AUTO"
+        choice = cast.override(obj, member) or "AUTO"
         visible = member.name in seen
         inside = choice == "INCLUDE" or (choice == "AUTO" and visible)
         row = col.row(align=True)

@@ -145,8 +145,13 @@ def test_overrides_win_and_empty_members_are_noted(stage: dict[str, Any]) -> Non
     assert (sea.kind, sea.description, sea.reason) == ("place", "grey waves", "included")
     assert sea.distance == math.inf
     assert sea.pictures == (str(Path(stage["bpy"].path.abspath("//sea.png"))),)
-    cast.set_override(cam, "Front", "")  # back to what the camera sees
-    assert md.cast_in_shot(cam) == ["Front", "LastFrame", "Behind", "Sea"]
+    # Renaming members keeps their overrides (keyed by the member's id, set once when it was added).
+    cast.find_member(scene, "Front").name = "Lamp"
+    cast.find_member(scene, "Behind").name = "Rear"
+    assert md.cast_in_shot(cam) == ["LastFrame", "Rear", "Sea"]
+    assert cast.override(cam, "Lamp") == "EXCLUDE"
+    cast.set_override(cam, "Lamp", "")  # back to what the camera sees
+    assert md.cast_in_shot(cam) == ["Lamp", "LastFrame", "Rear", "Sea"]
     with pytest.raises(ValueError, match="Unknown kind"):
         md.add_cast_member("X", kind="monster")
 

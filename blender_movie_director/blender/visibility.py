@@ -4,7 +4,7 @@ An object is in view at a frame when its bounding box meets the camera's view fr
 render shows, between the clip distances): the eight corners are taken to camera space and the box is out
 when all of them lie outside one of the frustum's six planes. A group is in view when one of its objects
 is, at any of the frames; its distance is the smallest from the camera to one of its objects' box centre
-over the frames where that object is in view.
+over the frames where that object is in view. A keyed ``hide_render`` is followed frame by frame.
 
 Speed, without ``scene.frame_set`` where it can be helped: an object whose transform (and its parents')
 comes only from its action's F-curves is evaluated from the keyframes themselves, for all frames at once
@@ -43,8 +43,9 @@ _GEOMETRY_TYPES = frozenset(
 
 # --- which objects can be seen at all -----
 def renderable_objects(scene: bpy.types.Scene, view_layer: Any = None) -> set[str]:
-    """Names of the scene's objects that can appear in its render: not ``hide_render`` or
-    ``hide_viewport``, in a collection that is neither excluded from the view layer nor hidden."""
+    """Names of the scene's objects that can appear in its render: not ``hide_render`` (unless it is keyed:
+    then :func:`group_distances` follows it frame by frame) or ``hide_viewport``, in a collection that is
+    neither excluded from the view layer nor hidden."""
     view_layer = view_layer or _view_layer(scene)
     shown: set[str] = set()
 
@@ -53,7 +54,7 @@ def renderable_objects(scene: bpy.types.Scene, view_layer: Any = None) -> set[st
         if layer_collection.exclude or collection.hide_render or collection.hide_viewport:
             return
         for obj in collection.objects:
-            if not obj.hide_render and not obj.hide_viewport:
+            if not obj.hide_viewport and (not obj.hide_render or keyed_hidden(obj)):
                 shown.add(obj.name)
         for child in layer_collection.children:
             walk(child)
@@ -486,10 +487,35 @@ def group_distances(
     outside = np.zeros(x.shape[:2], dtype=bool)  # (K, F)
     for plane in planes:
         outside |= (plane < 0.0).all(axis=2)
+    outside |= np.stack([_hidden_at(obj, placements.frames) for obj in unique])
     centre = local[:, :, :3].mean(axis=3)  # (K, F, 3) in camera space: the camera is at the origin
     far_away = np.where(outside, np.inf, np.linalg.norm(centre, axis=2)).min(axis=1)  # (K,)
     nearest = {obj.name: float(d) for obj, d in zip(unique, far_away, strict=True)}
     return [min((nearest[obj.name] for obj in group), default=math.inf) for group in groups]
+
+
+def _hidden_at(obj: Any, frames: Any) -> Any:
+    """(F,) whether the object is hidden from the render at each of ``frames``: its keyed ``hide_render``
+    followed frame by frame (its action's F-curve; drivers and NLA are not), else its value now."""
+    import numpy as np
+
+    curve = _hide_curve(obj)
+    if curve is None:
+        return np.full(len(frames), bool(obj.hide_render))
+    return evaluate_curve(curve, frames) >= 0.5
+
+
+def _hide_curve(obj: Any) -> Any:
+    """The object's ``hide_render`` F-curve (unmuted), or None."""
+    for fc in _fcurves(obj) or ():
+        if fc.data_path == "hide_render" and not fc.mute:
+            return fc
+    return None
+
+
+def keyed_hidden(obj: Any) -> bool:
+    """Whether ``obj``'s ``hide_render`` is keyframed (then it is checked frame by frame, not now)."""
+    return obj.animation_data is not None and _hide_curve(obj) is not None
 
 
 def _affine_inverse(matrices: Any) -> Any:

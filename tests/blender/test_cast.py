@@ -106,6 +106,16 @@ def test_who_the_camera_sees_over_the_shot(stage: dict[str, Any]) -> None:
     bpy.context.view_layer.update()
     assert set(md.cast_in_shot(cam2)) == {"Front", "Late", "LastFrame"}
     assert stage["scene"].frame_current == 1  # detection leaves the scene's frame alone
+    # A keyed hide_render is followed frame by frame, not read at the current frame (60, in Shot_020):
+    # Front is hidden through Shot_010 and shown from 49; HiddenRender is shown at 40-48 only.
+    keyed = {"Front": ((1, True), (49, False)), "HiddenRender": ((1, True), (40, False), (49, True))}
+    for name, keys in keyed.items():
+        for frame, hidden in keys:
+            stage["objs"][name].hide_render = hidden
+            stage["objs"][name].keyframe_insert("hide_render", frame=frame)
+    scene.frame_set(60)
+    assert (stage["objs"]["Front"].hide_render, stage["objs"]["HiddenRender"].hide_render) == (False, True)
+    assert md.cast_in_shot("Shot_010") == ["Walker", "HiddenRender", "LastFrame"]
 
 
 def test_moving_geometry_counts(stage: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from ..errors import BackendError, JobCancelledError
 from ..limits import CONFIG_MAX_BYTES, capped_get
 from ..retry import RetryPolicy, retry_call
 from .discovery import Wan2GPEndpoints, discover
+from .server_load import ServerLoad
 from .session import Session
 from .transport import ConnectionSettings, ProbeResult, classify, open_http, probe
 
@@ -49,7 +50,7 @@ def endpoints_for_config(url: str, config: dict[str, Any]) -> Wan2GPEndpoints:
     return endpoints
 
 
-class ServerContext:
+class ServerContext(ServerLoad):
     """Everything one client keeps about one server."""
 
     #: Idle sessions kept for reuse: building a session fetches the server's /config (2.6 MB on WanGP 12.60).
@@ -57,28 +58,12 @@ class ServerContext:
     IDLE_SECONDS = 300.0
 
     def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__()
         self.settings = settings
-        self._lock = threading.Lock()
         self._idle: list[Session] = []
         self.outputs_dir: str | None = None
-        self._active = 0
         self.last_endpoints: Wan2GPEndpoints | None = None
         self.last_app_id: str | None = None
-        #: Threads finishing stopped jobs' sessions (see finish_later); close() ends them.
-        self._finishers: list[threading.Thread] = []
-        self._closing = threading.Event()
-
-    @property
-    def active_jobs(self) -> int:
-        return self._active
-
-    def job_started(self) -> None:
-        with self._lock:
-            self._active += 1
-
-    def job_finished(self) -> None:
-        with self._lock:
-            self._active -= 1
 
     # --- sessions ------------------------------------------------------------------------------------
     def new_session(self, deadline: float, cancel: threading.Event | None = None) -> Session:
@@ -134,13 +119,9 @@ class ServerContext:
         """Close idle sessions; end every :meth:`finish_later` thread (its session closed unfinished)."""
         with self._lock:
             idle, self._idle = self._idle, []
-            finishers, self._finishers = self._finishers, []
         for session in idle:
             session.close()
-        self._closing.set()
-        for thread in finishers:
-            thread.join(timeout=2.0)
-        self._closing.clear()
+        self.end_finishers()
 
     def finish_later(
         self, session: Session, process: Any, endpoints: Wan2GPEndpoints, timeout: float
@@ -169,11 +150,7 @@ class ServerContext:
             finally:
                 session.close()
 
-        thread = threading.Thread(target=finish, name="movie-director-wan2gp-finish", daemon=True)
-        with self._lock:
-            self._finishers = [t for t in self._finishers if t.is_alive()]
-            self._finishers.append(thread)
-        thread.start()
+        self.start_finisher(finish, "movie-director-wan2gp-finish")
 
     # --- probes --------------------------------------------------------------------------------------
     def probe(self) -> ProbeResult:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import BackendError
+from ..server_load import ServerLoad
 from ..transport import ConnectionSettings
 from .errors import not_wangp
 from .rpc import CLIENT_INFO, PROTOCOL_VERSION, McpConnection, StopCheck, mcp_endpoint
@@ -129,36 +130,20 @@ class _Catalog:
     schemas: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
 
-class McpServer:
+class McpServer(ServerLoad):
     """Everything one client keeps about one WanGP MCP server."""
 
     def __init__(self, settings: ConnectionSettings, endpoint: str | None = None) -> None:
         self.settings = settings
         self.conn = McpConnection(settings, endpoint)
         self.slot = slot_for(self.conn.endpoint)
+        super().__init__()
         self.info: McpInfo | None = None
-        self._lock = threading.Lock()
-        self._active = 0
         self._catalog = _Catalog()
-        self._finishers: list[threading.Thread] = []
-        self._closing = threading.Event()
 
     @property
     def url(self) -> str:
         return self.conn.endpoint
-
-    # --- jobs ---------------------------------------------------------------------------------------
-    @property
-    def active_jobs(self) -> int:
-        return self._active
-
-    def job_started(self) -> None:
-        with self._lock:
-            self._active += 1
-
-    def job_finished(self) -> None:
-        with self._lock:
-            self._active -= 1
 
     # --- discovery ------------------------------------------------------------------------------------
     def ping(self, timeout: float | None = None) -> None:
@@ -290,19 +275,10 @@ class McpServer:
                 if on_end is not None:
                     on_end()
 
-        thread = threading.Thread(target=finish, name="movie-director-wan2gp-mcp-finish", daemon=True)
-        with self._lock:
-            self._finishers = [t for t in self._finishers if t.is_alive()]
-            self._finishers.append(thread)
-        thread.start()
+        self.start_finisher(finish, "movie-director-wan2gp-mcp-finish")
 
     def close(self) -> None:
-        with self._lock:
-            finishers, self._finishers = self._finishers, []
-        self._closing.set()
-        for thread in finishers:
-            thread.join(timeout=2.0)
-        self._closing.clear()
+        self.end_finishers()
         self.conn.close()
 
 

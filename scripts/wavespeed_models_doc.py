@@ -23,16 +23,25 @@ from blender_movie_director.scene.catalogs import wavespeed_group, wavespeed_tra
 NOT_ADDED = (
     (
         "Seedance 2.5 reference-to-video, edit and extend (and the non-turbo text-to-video)",
-        "WaveSpeed lists them (bytedance/seedance-2.5/...), but the stored copies of their pages were cut "
-        "before the parameter tables; only the turbo text-to-video and image-to-video ones were readable.",
+        "WaveSpeed lists them (bytedance/seedance-2.5/...) and its Seedance 2.5 API page "
+        "(wavespeed.ai/zh-CN/seedance-2-5-api) gives the family's limits (4-30 s; up to 30 reference "
+        "images, 10 videos and 10 audios; from $0.90 per 5 s at 480p; edit billed on input plus output "
+        "seconds), but no stored copy of their own pages reaches the parameter table (searched: docs and "
+        "pages corpora for the docs-api and llms.txt pages of each endpoint, GitHub for the endpoint "
+        "ids). Field lists exist only in third-party notes, which are not enough to send a paid request.",
     ),
     (
         "Wan 3.0 image-to-video and reference-to-video",
-        "No WaveSpeed page with their parameters was found (other sellers document them).",
+        "WaveSpeed's Wan 3.0 API page (wavespeed.ai/zh-CN/wan-3-api) describes them (first frame plus an "
+        "optional last frame; image, video and audio references; 2-30 s; 480p/720p/1080p; five aspect "
+        "ratios; an audio switch) but names no fields, and no WaveSpeed docs-api or llms.txt page for "
+        "them was found (other sellers and third-party clients document them).",
     ),
     (
         "LTX-2.3 image-to-video",
-        "Not looked for this session; LTX-2.3 text-to-video is in.",
+        "WaveSpeed's LTX-2.3 endpoints guide (wavespeed.ai/blog/posts/ltx-2-3-api-endpoints-guide/) names"
+        " an image-to-video endpoint, but no WaveSpeed parameter table for it was found in the docs or "
+        "pages corpora; LTX-2.3 text-to-video is in.",
     ),
 )
 

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..base import GenerationResult, ProgressCallback
 from ..errors import BackendError, JobInterruptedError, ServerError
@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # pydantic loads with the first request to validate, not with
     from .schemas import GenerationSettings
 
 log = logging.getLogger(__name__)
+JobT = TypeVar("JobT", bound=Wan2GPJob)
 
 #: Prompt used by image-to-video when the caller gives none (WanGP requires one).
 DEFAULT_I2V_PROMPT = "The scene comes to life with natural, subtle motion; steady camera."
@@ -355,15 +356,13 @@ class Wan2GPClient:
             if key is not None:
                 cache.put(key, result)
 
-        options = JobOptions(
-            output_dir=folder,
-            deadline_seconds=float(deadline if deadline is not None else self.timeout),
-            call_timeout=self._settings.read_timeout,
-            watchdog_seconds=self.watchdog_seconds,
-            progress=progress,
-            on_remote_ids=on_remote_ids,
-            cancel_event=cancel_event,
-            on_success=remember,
+        options = self._job_options(
+            folder,
+            deadline,
+            progress,
+            on_remote_ids,
+            cancel_event,
+            remember,
             allow_local_copy=self.local_copy,
         )
         if mcp is None:
@@ -376,10 +375,38 @@ class Wan2GPClient:
             job = McpJob(self._mcp_server(), task, token, options, metadata)  # type: ignore[arg-type]
         else:
             job = Wan2GPJob(self._server, task, token, options, metadata)
+        return self._track(job).start()
+
+    def _job_options(
+        self,
+        folder: Path,
+        deadline: float | None,
+        progress: ProgressCallback | None,
+        on_remote_ids: Callable[[RemoteIds], None] | None,
+        cancel_event: threading.Event | None,
+        on_success: Callable[[GenerationResult], None] | None = None,
+        *,
+        allow_local_copy: bool,
+    ) -> JobOptions:
+        """A job's options from the call's arguments and this client's timeouts (generate and finish)."""
+        return JobOptions(
+            output_dir=folder,
+            deadline_seconds=float(deadline if deadline is not None else self.timeout),
+            call_timeout=self._settings.read_timeout,
+            watchdog_seconds=self.watchdog_seconds,
+            progress=progress,
+            on_remote_ids=on_remote_ids,
+            cancel_event=cancel_event,
+            on_success=on_success,
+            allow_local_copy=allow_local_copy,
+        )
+
+    def _track(self, job: JobT) -> JobT:
+        """Keep ``job`` among this client's running jobs until it is done (abort_all, clear_queue)."""
         with self._lock:
             self._jobs.add(job)
         job.add_done_callback(self._forget)
-        return job.start()
+        return job
 
     def _forget(self, job: Wan2GPJob) -> None:
         with self._lock:
@@ -536,21 +563,12 @@ class Wan2GPClient:
         metadata = {"backend": "wan2gp", "server_url": self.url, "client_id": token, "transport": "mcp",
                     "finish": {"process": process, "parameters": dict(parameters or {})}, "from_cache": False,
                     "source_video": str(video_path)}  # fmt: skip
-        options = JobOptions(
-            output_dir=Path(output_dir) if output_dir is not None else self.output_dir,
-            deadline_seconds=float(deadline if deadline is not None else self.timeout),
-            call_timeout=self._settings.read_timeout,
-            watchdog_seconds=self.watchdog_seconds,
-            progress=progress,
-            on_remote_ids=on_remote_ids,
-            cancel_event=cancel_event,
-            allow_local_copy=False,
+        folder = Path(output_dir) if output_dir is not None else self.output_dir
+        options = self._job_options(
+            folder, deadline, progress, on_remote_ids, cancel_event, allow_local_copy=False
         )
         job = FinishJob(self._mcp_server(), task, token, options, metadata)  # type: ignore[arg-type]
-        with self._lock:
-            self._jobs.add(job)
-        job.add_done_callback(self._forget)
-        job.start()
+        self._track(job).start()
         return job
 
     def finish(self, video_path: str | Path, process: str, parameters: dict[str, Any] | None = None,

@@ -7,12 +7,12 @@ unregister) waits for them, so none outlives the extension.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..backend.errors import BackendError
+from .workers import Board
 
 
 @dataclass(frozen=True)
@@ -23,35 +23,26 @@ class BackendState:
     checked_at: float = 0.0
 
 
-_lock = threading.Lock()
+_board = Board()
 _results: dict[str, BackendState] = {}
-_threads: list[threading.Thread] = []
-_changed = False
 
 
 def results() -> dict[str, BackendState]:
-    with _lock:
+    with _board.lock:
         return dict(_results)
 
 
 def running() -> bool:
-    with _lock:
-        return any(t.is_alive() for t in _threads)
+    return _board.running()
 
 
 def take_changed() -> bool:
     """True once after results changed (the drain timer then redraws the preferences)."""
-    global _changed
-    with _lock:
-        changed, _changed = _changed, False
-    return changed
+    return _board.take_changed()
 
 
 def _set(state: BackendState) -> None:
-    global _changed
-    with _lock:
-        _results[state.backend] = state
-        _changed = True
+    _board.post(_results, state.backend, state)
 
 
 def _run(backend: str, check: Callable[[], tuple[bool, str]]) -> None:
@@ -125,30 +116,16 @@ def start(
         "WAN2GP": lambda: check_wan2gp(wan2gp_urls, username, password, timeout),
         "WAVESPEED": lambda: check_wavespeed(wavespeed_key, wavespeed_url, timeout),
     }
-    with _lock:
-        _threads[:] = [t for t in _threads if t.is_alive()]
     for backend, check in checks.items():
         _set(BackendState(backend, None, "Checking..."))
-        thread = threading.Thread(
-            target=_run, args=(backend, check), name=f"movie-director-check-{backend.lower()}", daemon=True
-        )
-        with _lock:
-            _threads.append(thread)
-        thread.start()
+        _board.start(_run, (backend, check), f"movie-director-check-{backend.lower()}")
 
 
 def join(timeout: float = 15.0) -> bool:
     """Wait for running checks; True if none is left."""
-    end = time.monotonic() + timeout
-    with _lock:
-        threads = list(_threads)
-    for thread in threads:
-        thread.join(max(0.0, end - time.monotonic()))
-    with _lock:
-        _threads[:] = [t for t in _threads if t.is_alive()]
-        return not _threads
+    return _board.join(timeout)
 
 
 def clear() -> None:
-    with _lock:
+    with _board.lock:
         _results.clear()

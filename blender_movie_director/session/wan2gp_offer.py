@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..backend.errors import BackendError
+from .workers import Board
 
 #: At most this many models and LoRAs per model are kept from one answer; names are cut to this length.
 MAX_MODELS = 2000
@@ -65,12 +66,11 @@ class Offer:
         return sorted(m for m, offer in self.models.items() if offer.available)
 
 
-_lock = threading.Lock()
+_board = Board()
+_lock = _board.lock  # also guards this module's tables
 _offers: dict[Key, Offer] = {}
-_threads: list[threading.Thread] = []
 _clients: set[Any] = set()  # the worker's open clients: join() closes them to end a call in flight
 _stop = threading.Event()
-_changed = False
 
 
 def key_for(prefs: Any) -> Key:
@@ -87,23 +87,16 @@ def current(prefs: Any) -> Offer | None:
 
 
 def running() -> bool:
-    with _lock:
-        return any(t.is_alive() for t in _threads)
+    return _board.running()
 
 
 def take_changed() -> bool:
     """True once after an answer came in (the drain's timer then redraws the sidebars)."""
-    global _changed
-    with _lock:
-        changed, _changed = _changed, False
-    return changed
+    return _board.take_changed()
 
 
 def _post(offer: Offer) -> None:
-    global _changed
-    with _lock:
-        _offers[offer.key] = offer
-        _changed = True
+    _board.post(_offers, offer.key, offer)
 
 
 def refresh(prefs: Any, model_types: Iterable[str] = (), *, timeout: float = 10.0) -> bool:
@@ -134,15 +127,7 @@ def refresh(prefs: Any, model_types: Iterable[str] = (), *, timeout: float = 10.
     ticker.start()  # the drain's tick redraws the sidebars when the answer comes in
     _stop.clear()
     kept = dict(previous.loras) if previous else {}  # LoRA lists of models not asked again stay known
-    thread = threading.Thread(
-        target=_fetch,
-        args=(key, auth, wanted, timeout, kept),
-        name="movie-director-wan2gp-offer",
-        daemon=True,
-    )
-    with _lock:
-        _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
-    thread.start()
+    _board.start(_fetch, (key, auth, wanted, timeout, kept), "movie-director-wan2gp-offer")
     return True
 
 
@@ -273,14 +258,7 @@ def join(timeout: float = 15.0) -> bool:
         clients = list(_clients)
     for client in clients:
         _close(client)
-    end = time.monotonic() + timeout
-    with _lock:
-        threads = list(_threads)
-    for thread in threads:
-        thread.join(max(0.0, end - time.monotonic()))
-    with _lock:
-        _threads[:] = [t for t in _threads if t.is_alive()]
-        return not _threads
+    return _board.join(timeout)
 
 
 def clear() -> None:
@@ -394,15 +372,7 @@ def refresh_finish(prefs: Any, video_path: str, *, timeout: float = 30.0) -> boo
 
     ticker.start()
     _stop.clear()
-    thread = threading.Thread(
-        target=_fetch_finish,
-        args=(key, auth, video_path, timeout),
-        name="movie-director-wan2gp-finish",
-        daemon=True,
-    )
-    with _lock:
-        _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
-    thread.start()
+    _board.start(_fetch_finish, (key, auth, video_path, timeout), "movie-director-wan2gp-finish")
     return True
 
 
@@ -446,7 +416,4 @@ def _fetch_finish(key: Key, auth: tuple[str, str] | None, video_path: str, timeo
         error = exc.user_message
     except Exception as exc:  # reported in the menu rather than lost in a thread
         error = f"{type(exc).__name__}: {exc}"
-    global _changed
-    with _lock:
-        _finish[key] = FinishOffer(key, "failed" if error else "done", processes, error)
-        _changed = True
+    _board.post(_finish, key, FinishOffer(key, "failed" if error else "done", processes, error))

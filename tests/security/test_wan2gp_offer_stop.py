@@ -40,7 +40,7 @@ def test_join_ends_a_fetch_stuck_on_a_silent_server() -> None:
         key: Any = ((server.url + "/mcp",), "mcp")
         thread = threading.Thread(target=wan2gp_offer._fetch, args=(key, None, ("t2v_1.3B",), 30.0))
         with wan2gp_offer._lock:
-            wan2gp_offer._threads.append(thread)
+            wan2gp_offer._board.threads.append(thread)
         wan2gp_offer._stop.clear()
         thread.start()
         assert server.heard.wait(10), "the worker never asked the server"

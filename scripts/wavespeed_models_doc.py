@@ -39,9 +39,16 @@ NOT_ADDED = (
     ),
     (
         "LTX-2.3 image-to-video",
-        "WaveSpeed's LTX-2.3 endpoints guide (wavespeed.ai/blog/posts/ltx-2-3-api-endpoints-guide/) names"
-        " an image-to-video endpoint, but no WaveSpeed parameter table for it was found in the docs or "
-        "pages corpora; LTX-2.3 text-to-video is in.",
+        "WaveSpeed's docs page (wavespeed.ai/docs/docs-api/wavespeed-ai/ltx-2.3/image-to-video) names image "
+        "(JPG or PNG) and prompt, both required, and says 480p/720p/1080p and 5-20 s, but every stored copy "
+        "is cut inside its parameter table, so the other fields and their defaults are not known.",
+    ),
+    (
+        "LTX-2.3 extend",
+        "WaveSpeed documents two pages (wavespeed.ai/docs/docs-api/wavespeed-ai/ltx-2.3-video-extend: video "
+        "required, duration 1-20 s default 6, prompt optional, $0.10 per second; .../ltx-2.3-extend: video "
+        "and prompt required, duration 1-20 s, $0.50 per 5 s), but neither says its endpoint id nor "
+        "whether the answer is the input clip plus the new part (which Extend in the strip menu relies on).",
     ),
 )
 

@@ -50,6 +50,31 @@ def _ready(backend: str, prefs: Any) -> None:
         raise ActionError(reason + ".")
 
 
+def _strip_file(strip: Any) -> str:
+    """The strip's file, which an action sends to the server; ActionError when it is gone."""
+    path = frames.strip_filepath(strip)
+    if not Path(path).is_file():
+        raise ActionError(f"The strip's file is missing: {path}")
+    return path
+
+
+def _negative(obj: Any) -> str:
+    return obj.movie_director.negative_prompt.strip() if obj else ""
+
+
+def _plan(
+    backend: str, strip: Any, scene: bpy.types.Scene, obj: Any, prefs: Any, *, of_shot: bool, **fields: Any
+) -> Planned:
+    """The request of an action on ``strip`` (preview priority) with today's preferences for ``backend``;
+    ``of_shot``: its take belongs to the strip's shot ``obj`` (retake, finish), else to no shot."""
+    owner = obj.name if of_shot and obj else ""
+    shot = ShotRef(scene=scene.name, shot=owner, strip=strip.name)
+    request, credentials = envelope(backend, shot=shot, obj=obj, prefs=prefs).request(
+        priority=PRIORITY_PREVIEW, **fields
+    )
+    return Planned(request, credentials, owner)
+
+
 def strip_prompt(strip: Any) -> str:
     """The prompt a strip was made with (its shot's prompt for a shot strip), "" for other strips."""
     obj = takes.shot_of_strip(strip)
@@ -169,25 +194,20 @@ def retake(
         raise ActionError(
             f"The section is {length:.2f} s; LTX-2 Retake takes {RETAKE_MIN_S:g} to {RETAKE_MAX_S:g} s."
         )
-    path = frames.strip_filepath(strip)
-    if not Path(path).is_file():
-        raise ActionError(f"The strip's file is missing: {path}")
+    path = _strip_file(strip)
     try:
         text = retake_prompt(prompt, start, end)
     except ValidationError as exc:
         raise ActionError(exc.user_message) from exc
-    obj = takes.shot_of_strip(strip)
-    shot = ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name)
-    request, credentials = envelope("WAVESPEED", shot=shot, obj=obj, prefs=prefs).request(
+    return _plan(
+        "WAVESPEED", strip, scene, takes.shot_of_strip(strip), prefs, of_shot=True,
         model=RETAKE_MODEL,
         prompt=text,
         settings={"mode": mode},
         inputs={"video": path},
         quality=Quality.FINAL,
-        priority=PRIORITY_PREVIEW,
         label=f"{strip.name} · retake {start:g}-{end:g} s",
-    )
-    return Planned(request, credentials, obj.name if obj else "")
+    )  # fmt: skip
 
 
 # --- image to video (from the frame under the playhead, or from the last frame: extend) -----
@@ -256,18 +276,16 @@ def image_to_video(
     else:
         look = SimpleNamespace(resolution=obj.movie_director.resolution if obj else "SCENE")
         settings = shot_requests.wan2gp_settings(model, scene, look, quality, seconds, seed)
-    shot = ShotRef(scene=scene.name, shot="", strip=strip.name)
-    request, credentials = envelope(backend, shot=shot, obj=obj, prefs=prefs).request(
+    return _plan(
+        backend, strip, scene, obj, prefs, of_shot=False,
         model=model,
         prompt=prompt,
-        negative_prompt=obj.movie_director.negative_prompt.strip() if obj else "",
+        negative_prompt=_negative(obj),
         settings=settings,
         inputs={"image_start": image},
         quality=Quality(quality.lower()),
-        priority=PRIORITY_PREVIEW,
         label=f"{strip.name} · from frame {frame}",
-    )
-    return Planned(request, credentials, "")
+    )  # fmt: skip
 
 
 # --- extend with the service's own endpoint (Veo 3.1 Fast, Kling 4.0: issue 18) -----
@@ -318,9 +336,7 @@ def extend_clip(
     if not prompt:
         raise ActionError("Describe what happens next (the prompt is empty).")
     _ready("WAVESPEED", prefs)
-    path = frames.strip_filepath(strip)
-    if not Path(path).is_file():
-        raise ActionError(f"The strip's file is missing: {path}")
+    path = _strip_file(strip)
     from ..backend.media import probe_video
 
     clip_seconds = probe_video(path).duration
@@ -329,18 +345,17 @@ def extend_clip(
     seed = random.randint(0, shot_requests.SEED_MAX)
     quality = quality.upper()
     settings = shot_requests.wavespeed_settings(endpoint, scene, quality, seconds, seed, sound=sound)
-    shot = ShotRef(scene=scene.name, shot="", strip=strip.name)
-    request, credentials = envelope("WAVESPEED", shot=shot, obj=obj, prefs=prefs).request(
+    planned = _plan(
+        "WAVESPEED", strip, scene, obj, prefs, of_shot=False,
         model=endpoint,
         prompt=prompt,
-        negative_prompt=obj.movie_director.negative_prompt.strip() if obj else "",
+        negative_prompt=_negative(obj),
         settings=settings,
         inputs={"video": path},
         quality=Quality(quality.lower()),
-        priority=PRIORITY_PREVIEW,
         label=f"{strip.name} · extend",
-    )
-    return Extension(Planned(request, credentials, ""), clip_seconds)
+    )  # fmt: skip
+    return Extension(planned, clip_seconds)
 
 
 def default_backend(strip: Any) -> str:
@@ -405,23 +420,18 @@ def finish(
     if reason:
         raise ActionError(reason)
     check_finish(process, parameters, processes)
-    path = frames.strip_filepath(strip)
-    if not Path(path).is_file():
-        raise ActionError(f"The strip's file is missing: {path}")
-    obj = takes.shot_of_strip(strip)
+    path = _strip_file(strip)
     base = stored_request(strip)
     made_here = base is not None and str(base.backend) == "wan2gp"
-    shot = ShotRef(scene=scene.name, shot=obj.name if obj else "", strip=strip.name)
-    request, credentials = envelope("WAN2GP", shot=shot, obj=obj, prefs=prefs).request(
+    return _plan(
+        "WAN2GP", strip, scene, takes.shot_of_strip(strip), prefs, of_shot=True,
         model=base.model if made_here and base is not None else "",
         prompt=strip_prompt(strip),
         settings={"postprocess": {"process": process, "parameters": parameters}},
         inputs={"video": path},
         quality=base.quality if base is not None else Quality.FINAL,
-        priority=PRIORITY_PREVIEW,
         label=f"{strip.name} · finish ({process})",
-    )
-    return Planned(request, credentials, obj.name if obj else "")
+    )  # fmt: skip
 
 
 def finish_refusal(prefs: Any) -> str:

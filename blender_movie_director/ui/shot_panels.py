@@ -15,6 +15,7 @@ from ..backend.lazy import lazy_module
 from ..blender import compat
 from ..scene import catalogs, props
 from ..scene.props import STATUS_ITEMS
+from . import labels
 from .earlier_ops import draw_earlier
 from .fix_ops import draw_fix
 from .keyframe_ops import draw_keyframes
@@ -194,7 +195,7 @@ def _draw_state(layout: Any, obj: Any) -> None:
     if settings.status == "FAILED" and settings.last_error:
         col = box.column(align=True)
         col.alert = True
-        for line in _wrap(settings.last_error, 48):
+        for line in labels.wrap(settings.last_error, 48, 8):
             col.label(text=line)
     if settings.status in ("FAILED", "CANCELLED"):
         _draw_fixes(box, obj)
@@ -257,19 +258,6 @@ def draw_budget(layout: Any, scene: Any) -> None:
     row.prop(scene.movie_director.budget, "use_limit", text="Budget")
     if scene.movie_director.budget.use_limit:
         row.prop(scene.movie_director.budget, "limit_usd", text="")
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        lines.append(line)
-    return lines[:8]
 
 
 # --- panel classes: the same drawing in the 3D Viewport and the Sequencer -----

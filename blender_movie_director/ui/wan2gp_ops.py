@@ -19,6 +19,7 @@ from bpy.props import EnumProperty, IntProperty, StringProperty
 from ..backend.lazy import lazy_module
 from ..scene import props
 from ..scene.config import get_preferences
+from . import labels
 
 shots = lazy_module("..scene.shots", __package__)
 wan2gp_offer = lazy_module("..session.wan2gp_offer", __package__)
@@ -261,7 +262,7 @@ def draw_wan2gp(layout: Any, obj: Any, context: Any) -> None:
         if text:
             box = col.box()
             box.alert = True
-            for line in _wrap(text, 48):
+            for line in labels.wrap(text, 48, 6):
                 box.label(text=line)
     col = layout.column(align=True)
     col.label(text="LoRAs")
@@ -277,19 +278,6 @@ def draw_wan2gp(layout: Any, obj: Any, context: Any) -> None:
     op.shot = obj.name
     op = side.operator(MOVIEDIR_OT_lora_remove.bl_idname, text="", icon="REMOVE")
     op.shot = obj.name
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        lines.append(line)
-    return lines[:6]
 
 
 classes = (

@@ -30,22 +30,28 @@ from . import compat
 TEMP_SCENE_PREFIX = "md_temp"
 
 
+def plain_png(scene: Any, width: int, height: int) -> None:
+    """Set ``scene`` to render an 8-bit RGB PNG of ``width`` x ``height`` (100 %, square pixels) with no
+    compositing and the "Standard" view, no look (pixels as they are; also turnaround.py's references)."""
+    render = scene.render
+    render.resolution_x, render.resolution_y = int(width), int(height)
+    render.resolution_percentage = 100
+    render.pixel_aspect_x = render.pixel_aspect_y = 1.0
+    render.use_compositing = False
+    render.image_settings.file_format = "PNG"
+    render.image_settings.color_mode = "RGB"
+    render.image_settings.color_depth = "8"
+    scene.view_settings.view_transform = "Standard"
+    scene.view_settings.look = "None"
+
+
 @contextmanager
 def temp_scene(width: int, height: int, name: str = TEMP_SCENE_PREFIX) -> Iterator[bpy.types.Scene]:
     """A new scene set up to render its Sequencer to an 8-bit PNG of ``width`` x ``height``; removed after."""
     scene = bpy.data.scenes.new(name)
     try:
-        render = scene.render
-        render.resolution_x, render.resolution_y = int(width), int(height)
-        render.resolution_percentage = 100
-        render.pixel_aspect_x = render.pixel_aspect_y = 1.0
-        render.use_sequencer = True
-        render.use_compositing = False
-        render.image_settings.file_format = "PNG"
-        render.image_settings.color_mode = "RGB"
-        render.image_settings.color_depth = "8"
-        scene.view_settings.view_transform = "Standard"
-        scene.view_settings.look = "None"
+        plain_png(scene, width, height)
+        scene.render.use_sequencer = True
         scene.view_settings.exposure = 0.0
         scene.view_settings.gamma = 1.0
         scene.frame_start, scene.frame_end = 1, 1_000_000

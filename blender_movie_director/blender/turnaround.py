@@ -104,17 +104,9 @@ def _set_up(scene: Any, world: Any, camera: Any, objects: list[Any], size: int) 
     scene.world = world
     render = scene.render
     render.engine = "BLENDER_WORKBENCH"
-    render.resolution_x = render.resolution_y = int(size)
-    render.resolution_percentage = 100
-    render.pixel_aspect_x = render.pixel_aspect_y = 1.0
+    frames.plain_png(scene, size, size)
     render.film_transparent = False
     render.use_sequencer = False
-    render.use_compositing = False
-    render.image_settings.file_format = "PNG"
-    render.image_settings.color_mode = "RGB"
-    render.image_settings.color_depth = "8"
-    scene.view_settings.view_transform = "Standard"
-    scene.view_settings.look = "None"
     shading = scene.display.shading
     shading.light = "STUDIO"
     shading.color_type = "MATERIAL"

@@ -11,17 +11,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from .specs import DEFAULT_SPECS_PATH
+
 #: The provider's price rules (rate tables per model), read for models without a rule below.
-EXTRAS_PATH = (
-    Path(__file__).resolve().parents[3]
-    / "blender_movie_director"
-    / "backend"
-    / "wavespeed"
-    / "model_extras.json"
-)
+EXTRAS_PATH = DEFAULT_SPECS_PATH.with_name("model_extras.json")
 
 #: Seconds billed for a retake whose source length is unknown (INVENTED: the real minimum is unknown).
 RETAKE_FALLBACK_SECONDS = 5.0

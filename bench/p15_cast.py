@@ -27,24 +27,10 @@ SHOTS, MEMBERS, FRAMES = 10, 20, 240
 TARGET_S = 0.3
 
 
-def _cube(bpy: object, name: str, location: tuple[float, float, float]) -> object:
-    import bmesh
-
-    mesh = bpy.data.meshes.new(name)
-    bm = bmesh.new()
-    bmesh.ops.create_cube(bm, size=1.0)
-    bm.to_mesh(mesh)
-    bm.free()
-    obj = bpy.data.objects.new(name, mesh)
-    bpy.context.scene.collection.objects.link(obj)
-    obj.location = location
-    return obj
-
-
 def build(bpy: object) -> object:
     """The P15 scene: shots on markers every 240 frames, members scattered on a 5 x 4 grid."""
     from blender_movie_director.scene import cast
-    from tests.fixtures.blender import add_shot
+    from tests.fixtures.blender import add_cube, add_shot
 
     scene = bpy.context.scene
     scene.frame_start, scene.frame_end = 1, SHOTS * FRAMES
@@ -57,7 +43,7 @@ def build(bpy: object) -> object:
             cam.keyframe_insert("location", frame=frame)
             cam.keyframe_insert("rotation_euler", frame=frame)
     for m in range(MEMBERS):
-        obj = _cube(bpy, f"member_{m:02d}", ((m % 5) * 8.0 - 16.0, (m // 5) * 8.0, 0.0))
+        obj = add_cube(bpy, f"member_{m:02d}", ((m % 5) * 8.0 - 16.0, (m // 5) * 8.0, 0.0))
         if m % 2:
             for k, frame in enumerate((1, SHOTS * FRAMES // 2, SHOTS * FRAMES)):
                 obj.location = ((m % 5) * 8.0 - 16.0 + k * 5, (m // 5) * 8.0 - k * 3, 0.0)

@@ -12,22 +12,9 @@ import pytest
 
 from tests.blender.recording_layout import RecordingLayout
 from tests.fixtures.blender import activate_shot, add_shot, addon_prefs
+from tests.fixtures.blender import add_cube as _cube
 
 pytestmark = pytest.mark.blender
-
-
-def _cube(bpy: ModuleType, name: str, location: tuple[float, float, float], collection: Any = None) -> Any:
-    import bmesh
-
-    mesh = bpy.data.meshes.new(name)
-    bm = bmesh.new()
-    bmesh.ops.create_cube(bm, size=1.0)
-    bm.to_mesh(mesh)
-    bm.free()
-    obj = bpy.data.objects.new(name, mesh)
-    (collection or bpy.context.scene.collection).objects.link(obj)
-    obj.location = location
-    return obj
 
 
 def _key(obj: Any, frame: int, location: tuple[float, float, float]) -> None:

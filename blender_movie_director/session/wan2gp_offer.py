@@ -99,16 +99,28 @@ def _post(offer: Offer) -> None:
     _board.post(_offers, offer.key, offer)
 
 
+def _auth(prefs: Any) -> tuple[str, str] | None:
+    """Today's Wan2GP login for a worker (None: no user name), read here on the main thread."""
+    from ..requests.envelope import credentials_for
+
+    credentials = credentials_for("WAN2GP", prefs)
+    return (credentials.username, credentials.password) if credentials.username else None
+
+
+def _start_worker(target: Any, args: tuple[Any, ...], name: str) -> None:
+    from ..blender import ticker
+
+    ticker.start()  # the drain's tick redraws the sidebars when the answer comes in
+    _stop.clear()
+    _board.start(target, args, name)
+
+
 def refresh(prefs: Any, model_types: Iterable[str] = (), *, timeout: float = 10.0) -> bool:
     """Ask today's servers what they offer (models, and the LoRAs of ``model_types``) in a worker thread;
     False when a fetch is already running. Main thread: reads the preferences here, never in the worker."""
-    from ..requests.envelope import credentials_for
-
     if running():
         return False
-    key = key_for(prefs)
-    credentials = credentials_for("WAN2GP", prefs)
-    auth = (credentials.username, credentials.password) if credentials.username else None
+    key, auth = key_for(prefs), _auth(prefs)
     wanted = tuple(dict.fromkeys(m for m in model_types if m))
     timeout = min(timeout, float(prefs.request_timeout))
     previous = current(prefs)
@@ -122,12 +134,8 @@ def refresh(prefs: Any, model_types: Iterable[str] = (), *, timeout: float = 10.
             fetched_at=previous.fetched_at if previous else 0.0,
         )
     )
-    from ..blender import ticker
-
-    ticker.start()  # the drain's tick redraws the sidebars when the answer comes in
-    _stop.clear()
     kept = dict(previous.loras) if previous else {}  # LoRA lists of models not asked again stay known
-    _board.start(_fetch, (key, auth, wanted, timeout, kept), "movie-director-wan2gp-offer")
+    _start_worker(_fetch, (key, auth, wanted, timeout, kept), "movie-director-wan2gp-offer")
     return True
 
 
@@ -358,21 +366,13 @@ def finish_reason(prefs: Any) -> str:
 def refresh_finish(prefs: Any, video_path: str, *, timeout: float = 30.0) -> bool:
     """Ask the first server what it can do to the clip ``video_path`` (it is uploaded for that) in a worker
     thread; False when a fetch is already running. Main thread."""
-    from ..requests.envelope import credentials_for
-
     if running():
         return False
-    key = key_for(prefs)
-    credentials = credentials_for("WAN2GP", prefs)
-    auth = (credentials.username, credentials.password) if credentials.username else None
+    key, auth = key_for(prefs), _auth(prefs)
     timeout = min(timeout, float(prefs.request_timeout))
     with _lock:
         _finish[key] = FinishOffer(key, "fetching")
-    from ..blender import ticker
-
-    ticker.start()
-    _stop.clear()
-    _board.start(_fetch_finish, (key, auth, video_path, timeout), "movie-director-wan2gp-finish")
+    _start_worker(_fetch_finish, (key, auth, video_path, timeout), "movie-director-wan2gp-finish")
     return True
 
 

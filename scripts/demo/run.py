@@ -77,26 +77,19 @@ def _how_to_go_real(console: Console) -> None:
 
 
 def _wavespeed_estimate(cameras: list[Any]) -> str:
-    """What WaveSpeed will charge for the shots, from the documented prices (no request is made)."""
-    from blender_movie_director.backend.errors import BackendError
-    from blender_movie_director.backend.jobs.runners import WaveSpeedRunner
-    from blender_movie_director.backend.wavespeed.models import resolve_model
-    from blender_movie_director.backend.wavespeed.pricing import estimate_cost
+    """What WaveSpeed will charge for the shots, from the documented prices (no request is made): the same
+    price the budget check uses (backend/jobs/cost.py)."""
+    from blender_movie_director.backend.jobs.cost import request_price
     from blender_movie_director.requests import shot as shot_requests
 
     total, unknown = 0.0, 0
     for cam in cameras:
         request, _credentials = shot_requests.build_request(cam, "PREVIEW")
-        spec = resolve_model(request.model, task="i2v" if "image_start" in request.inputs else None)
-        try:
-            estimate = estimate_cost(spec, **WaveSpeedRunner.params_for(request, spec.fields))
-        except BackendError:
-            unknown += 1
-            continue
-        if estimate.usd is None:
+        price = request_price(request)
+        if price.usd is None:
             unknown += 1
         else:
-            total += estimate.usd
+            total += price.usd
     text = f"about ${total:.2f}"
     return text + (f" plus {unknown} shot(s) without a documented price" if unknown else "")
 

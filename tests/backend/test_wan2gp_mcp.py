@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,20 @@ def client(wan2gp_mcp_standin, tmp_path):
     c.close()
 
 
+@pytest.fixture
+def new_client():
+    """Wan2GPClient(...) closed when the test ends, so no job of its is still followed in the next test."""
+    made: list[Wan2GPClient] = []
+
+    def make(*args: Any, **kwargs: Any) -> Wan2GPClient:
+        made.append(Wan2GPClient(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
 @pytest.fixture(scope="module")
 def take(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("mcp_take") / "take.mp4"
@@ -48,12 +63,12 @@ def take(tmp_path_factory) -> Path:
 # --- the transport ----------------------------------------------------------------------------------------
 
 
-def test_transport_from_the_address_the_setting_or_a_probe(wan2gp_mcp_standin, tmp_path):
+def test_transport_from_the_address_the_setting_or_a_probe(new_client, wan2gp_mcp_standin, tmp_path):
     base = mcp_base_url(wan2gp_mcp_standin)
-    assert Wan2GPClient(wan2gp_mcp_standin.url).transport == "mcp"  # the address ends in /mcp
-    assert Wan2GPClient(base).transport == "mcp"  # auto: no web UI answers there, MCP does
-    assert Wan2GPClient(base, transport="mcp").transport == "mcp"
-    forced = Wan2GPClient(base, transport="web_ui", connect_timeout=2)
+    assert new_client(wan2gp_mcp_standin.url).transport == "mcp"  # the address ends in /mcp
+    assert new_client(base).transport == "mcp"  # auto: no web UI answers there, MCP does
+    assert new_client(base, transport="mcp").transport == "mcp"
+    forced = new_client(base, transport="web_ui", connect_timeout=2)
     status = forced.get_server_status()
     assert status.transport == "web_ui" and not status.reachable  # the preference is obeyed
     with pytest.raises(Exception) as caught:
@@ -61,10 +76,10 @@ def test_transport_from_the_address_the_setting_or_a_probe(wan2gp_mcp_standin, t
     assert caught.value.kind is ErrorKind.VALIDATION and "auto, web_ui, mcp" in caught.value.user_message
 
 
-def test_an_undecided_client_probes_on_the_jobs_thread(wan2gp_mcp_standin, tmp_path):
+def test_an_undecided_client_probes_on_the_jobs_thread(new_client, wan2gp_mcp_standin, tmp_path):
     """Auto with an address that does not end in /mcp: submit() returns at once and the job's own thread
     finds the MCP server (submit never blocks on a probe)."""
-    client = Wan2GPClient(mcp_base_url(wan2gp_mcp_standin), output_dir=tmp_path, timeout=60)
+    client = new_client(mcp_base_url(wan2gp_mcp_standin), output_dir=tmp_path, timeout=60)
     result = client.submit(model="t2v_1.3B", prompt="decided later", seed=4, **SMALL).outcome(timeout=60)
     assert result.success, result.error_message
     assert result.metadata["transport"] == "mcp" and client.transport == "mcp"
@@ -125,8 +140,8 @@ def test_the_web_ui_route_says_what_needs_mcp(tmp_path, take):
 # --- jobs ---------------------------------------------------------------------------------------------------
 
 
-def test_two_clients_queue_for_the_one_generation(wan2gp_mcp_standin, tmp_path):
-    a, b = (Wan2GPClient(wan2gp_mcp_standin.url, output_dir=tmp_path / n, timeout=60) for n in "ab")
+def test_two_clients_queue_for_the_one_generation(new_client, wan2gp_mcp_standin, tmp_path):
+    a, b = (new_client(wan2gp_mcp_standin.url, output_dir=tmp_path / n, timeout=60) for n in "ab")
     seen: list[str] = []
     running = threading.Event()
     first = a.submit(
@@ -154,10 +169,10 @@ def test_what_the_server_lacks_is_said(client):
     assert "no weights for 'hunyuan'" in no_weights.error_message and "t2v_1.3B" in no_weights.error_message
 
 
-def test_a_job_is_followed_by_its_id_after_a_restart(client, tmp_path):
+def test_a_job_is_followed_by_its_id_after_a_restart(new_client, client, tmp_path):
     done = client.generate(model="t2v_1.3B", prompt="recover me", seed=8, **SMALL)
     assert done.success
-    later = Wan2GPClient(client.url, output_dir=tmp_path / "later")  # a new session, nothing shared
+    later = new_client(client.url, output_dir=tmp_path / "later")  # a new session, nothing shared
     again = later.recover_job(done.metadata["job_id"], stop=lambda: None)
     assert again.success and again.metadata["recovered"]
     assert Path(again.video_path).read_bytes() == Path(done.video_path).read_bytes()
@@ -250,11 +265,13 @@ def test_the_runner_resumes_an_mcp_job_by_its_stored_id(wan2gp_mcp_standin, tmp_
     )
 
 
-def test_a_cancel_during_the_model_load_holds_the_server_for_the_next_job(start_wan2gp_mcp_standin, tmp_path):
+def test_a_cancel_during_the_model_load_holds_the_server_for_the_next_job(
+    new_client, start_wan2gp_mcp_standin, tmp_path
+):
     """WanGP does not interrupt a model load: the cancelled job ends at once for the user, its place on the
     server is kept until the server has stopped it, and the next job then runs (never refused as busy)."""
     server = start_wan2gp_mcp_standin(load_seconds=1.0)
-    client = Wan2GPClient(server.url, output_dir=tmp_path, timeout=60)
+    client = new_client(server.url, output_dir=tmp_path, timeout=60)
     loading = threading.Event()
     job = client.submit(
         model="t2v_1.3B",

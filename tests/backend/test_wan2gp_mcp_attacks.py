@@ -71,6 +71,9 @@ class Rogue(LocalServer):
         self.plans: dict[str, Callable[[dict[str, Any]], Reply]] = {}
         self.video = video
         self.release = threading.Event()
+        #: The clients a test made for this server: closed before it stops, so no job of theirs is still
+        #: being followed (a stopped job's slot is held while the server ends it) when the next test runs.
+        self.clients: list[Wan2GPClient] = []
         outer = self
 
         class Handler(QuietHandler):
@@ -242,10 +245,14 @@ def clip(tmp_path_factory) -> Path:
 def rogue(clip):
     with Rogue(clip) as server:
         yield server
+        for client in server.clients:
+            client.close()
 
 
 def client_for(rogue: Rogue, tmp_path: Path, **kwargs: Any) -> Wan2GPClient:
-    return Wan2GPClient(rogue.url, transport="mcp", output_dir=tmp_path / "out", timeout=20, **kwargs)
+    client = Wan2GPClient(rogue.url, transport="mcp", output_dir=tmp_path / "out", timeout=20, **kwargs)
+    rogue.clients.append(client)
+    return client
 
 
 def rpc_error(code: int, message: str, status: int = 200) -> Callable[[dict[str, Any]], Reply]:
@@ -357,6 +364,47 @@ def test_a_hanging_poll_is_cancelled_within_a_second(rogue, tmp_path):
     assert time.monotonic() - started < 1.0
     assert result.error_kind is ErrorKind.CANCELLED
     assert rogue.count("wangp_cancel_job") == 1  # WanGP's own cancel was asked for
+
+
+def _followers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "movie-director-wan2gp-mcp-finish"]
+
+
+def _until(condition: Callable[[], bool], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_a_stopped_jobs_follower_ends_on_close_and_when_the_server_is_gone(rogue, tmp_path, monkeypatch):
+    """A cancelled job's slot is held while a follower polls the server until the job ends there. The follower
+    ends within a second of the client's close (even mid-poll on a server that never answers), and by itself
+    once the server has been unreachable for UNREACHABLE_GRACE (a stopped server runs no job of ours)."""
+    from blender_movie_director.backend.wan2gp.mcp import server as mcp_server
+
+    monkeypatch.setattr(mcp_server, "UNREACHABLE_GRACE", 0.3)
+    assert not _followers()
+    rogue.plans["wangp_get_job"] = lambda m: Reply(mode="hang")
+    client = client_for(rogue, tmp_path)
+    job = client.submit(model="t2v_1.3B", prompt="a boat", seed=1, video_length=5)
+    assert _until(lambda: rogue.count("wangp_get_job") > 0, 10)
+    job.abort()
+    assert job.outcome(timeout=5).error_kind is ErrorKind.CANCELLED
+    assert _until(lambda: len(_followers()) == 1, 2)  # polling a server that does not answer
+    closed = time.monotonic()
+    client.close()
+    assert _until(lambda: not _followers(), 1.5), "the follower outlived the client's close"
+    assert time.monotonic() - closed < 2.5
+
+    gone = client_for(rogue, tmp_path)
+    rogue.plans["wangp_get_job"] = lambda m: Reply(mode="hang")
+    job = gone.submit(model="t2v_1.3B", prompt="a boat", seed=2, video_length=5)
+    assert _until(lambda: rogue.count("wangp_get_job") > 1, 10)
+    job.abort()
+    assert job.outcome(timeout=5).error_kind is ErrorKind.CANCELLED
+    rogue.close()  # the server stops: its hanging answer is cut, then nothing answers
+    assert _until(lambda: not _followers(), 5), "the follower kept polling a server that is gone"
 
 
 def test_busy_server_is_said_and_the_generation_not_sent_again(rogue, tmp_path):

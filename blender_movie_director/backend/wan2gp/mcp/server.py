@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import BackendError
+from ...errors import BackendError, ErrorKind, JobCancelledError
 from ..server_load import ServerLoad
 from ..transport import ConnectionSettings
 from .errors import not_wangp
@@ -41,6 +41,10 @@ REQUIRED_TOOLS = (
 )
 #: How long a stopped job's slot is held waiting for the server to end it before it is given up.
 FINISH_GRACE = 600.0
+#: A server unreachable this long in a row has no job of ours running any more (it stopped or restarted): the
+#: slot is released rather than held for FINISH_GRACE. If it only dropped off the network, the next job meets
+#: its "already has a generation in progress" and says the server is busy (never sent twice).
+UNREACHABLE_GRACE = 5.0
 #: ``wangp_list_models`` returns at most 10 records a call; pages asked for at once.
 PAGE = 10
 PAGES_AT_ONCE = 4
@@ -252,19 +256,31 @@ class McpServer(ServerLoad):
     # --- stopped jobs -----------------------------------------------------------------------------------
     def finish_later(self, job_id: str, owner: object, on_end: Callable[[], None] | None = None) -> None:
         """Keep the slot while a stopped job ends on the server (polled every 0.25 s, at most
-        :data:`FINISH_GRACE` s or until :meth:`close`), then release it."""
+        :data:`FINISH_GRACE` s, :data:`UNREACHABLE_GRACE` s of a server that cannot be reached, or until
+        :meth:`close`), then release it."""
+
+        def closing() -> BackendError | None:
+            return JobCancelledError("The add-on closed the connection.") if self._closing.is_set() else None
 
         def finish() -> None:
             end = time.monotonic() + FINISH_GRACE
+            unreachable_since: float | None = None
             try:
                 while time.monotonic() < end and not self._closing.is_set():
                     try:
-                        snap = self.conn.call_tool("wangp_get_job", {"job_id": job_id, "event_limit": 0})
+                        snap = self.conn.call_tool(
+                            "wangp_get_job", {"job_id": job_id, "event_limit": 0}, stop=closing
+                        )
                     except BackendError as err:
                         log.info("Wan2GP MCP at %s: a stopped job could not be followed: %s", self.url, err)
                         if not err.retryable:
                             return
+                        if err.kind is ErrorKind.CONNECTION:
+                            unreachable_since = unreachable_since or time.monotonic()
+                            if time.monotonic() - unreachable_since >= UNREACHABLE_GRACE:
+                                return
                     else:
+                        unreachable_since = None
                         if isinstance(snap, dict) and snap.get("done") and snap.get("result") is not None:
                             log.info("Wan2GP MCP at %s: a stopped job ended", self.url)
                             return

@@ -30,7 +30,7 @@ from tests.reliability.netwatch import watch
 BOUNDED = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-#: The models WaveSpeed offers: a retired one is refused whatever its values (tests/unit/test_wavespeed_catalog).
+#: The models WaveSpeed offers (a retired one is refused whatever its values: see test_wavespeed_catalog).
 MODELS = sorted(m for m, spec in all_models().items() if not spec.retired)
 I2V = "wavespeed-ai/hunyuan-video-1.5/image-to-video"
 ORACLE = load_specs()

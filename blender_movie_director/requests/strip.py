@@ -20,6 +20,7 @@ import bpy
 
 from ..backend.files import safe_filename
 from ..backend.jobs.request import PRIORITY_PREVIEW, Credentials, GenerationRequest, Quality, ShotRef
+from ..backend.media import sniff_kind
 from ..blender import frames, vse
 from ..scene import catalogs, props, shots, takes
 from ..scene.config import get_preferences
@@ -31,6 +32,10 @@ RETAKE_MODEL = "lightricks/ltx-2-retake"
 RETAKE_MIN_S = 2.0
 RETAKE_MAX_S = 16.0
 I2V_MODELS = {"WAN2GP": "i2v", "WAVESPEED": "wavespeed-ai/hunyuan-video-1.5/image-to-video"}
+
+
+#: What :func:`..backend.media.sniff_kind` calls a video container.
+VIDEO_KINDS = frozenset({"mp4", "mov", "webm", "mkv"})
 
 
 class ActionError(ValueError):
@@ -51,10 +56,18 @@ def _ready(backend: str, prefs: Any) -> None:
 
 
 def _strip_file(strip: Any) -> str:
-    """The strip's file, which an action sends to the server; ActionError when it is gone."""
+    """The strip's clip, which an action (retake, extend, finish) sends to the server; ActionError when it is
+    gone or its bytes are not a video: a strip in a shared .blend may name any file on this disk."""
     path = frames.strip_filepath(strip)
     if not Path(path).is_file():
         raise ActionError(f"The strip's file is missing: {path}")
+    try:
+        with open(path, "rb") as file:
+            kind = sniff_kind(file.read(64))
+    except OSError as exc:
+        raise ActionError(f"The strip's file cannot be read: {path} ({exc.strerror})") from exc
+    if kind not in VIDEO_KINDS:
+        raise ActionError(f"The strip's file is not a video clip, so it is not sent: {path}")
     return path
 
 

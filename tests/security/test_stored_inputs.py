@@ -70,6 +70,24 @@ def test_regenerate_refuses_a_stored_input_outside_the_output_folder(
     assert str(secret) in message and "outside the output folder" in message and "start image" in message
 
 
+def test_strip_actions_send_only_a_video_clip(
+    blender: ModuleType, out: Path, tmp_path: Path, clip_factory: Any
+) -> None:
+    """Retake, extend and finish upload the strip's own file: a strip a shared .blend points at a private
+    file (here a key) is refused before any request, and a real clip still goes."""
+    from blender_movie_director.requests import strip as strip_requests
+
+    strip, _ = _crafted_strip(blender, clip_factory(24, 24), {}, shot=False)
+    assert strip_requests._strip_file(strip) == blender.path.abspath(strip.filepath)
+    secret = tmp_path / "home" / ".ssh" / "id_ed25519"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    strip.filepath = str(secret)
+    with pytest.raises(strip_requests.ActionError) as excinfo:
+        strip_requests._strip_file(strip)
+    assert "not a video clip" in str(excinfo.value) and str(secret) in str(excinfo.value)
+
+
 def test_regenerate_refuses_a_link_out_of_the_output_folder(
     blender: ModuleType, out: Path, tmp_path: Path, clip_factory: Any
 ) -> None:
